@@ -1,0 +1,609 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * vschedd - entry point.  Wires a source (live tracefs or a recorded trace)
+ * through topology into the event dump and the summary.  All logic lives in
+ * lib/; this file parses flags, owns the sd-event loop for live capture and
+ * prints.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+#include <systemd/sd-event.h>
+
+#include "event-json.h"
+#include "macro.h"
+#include "progress.h"
+#include "source.h"
+#include "summary.h"
+#include "topology.h"
+
+#define BUNDLED_TRACE "bundled.dat"
+
+enum mode {
+        MODE_NONE,
+        MODE_REPLAY,
+        MODE_LIVE,
+        MODE_AUTO,
+};
+
+static struct {
+        enum mode mode;
+        const char *replay;
+        bool dump;
+        bool json;
+        int summary;            /* -1 = default (on unless dumping) */
+        double duration;        /* live: seconds, 0 = until signalled */
+        uint64_t limit;         /* max events to print, 0 = all */
+        const char *tracefs;
+        const char *instance;
+        unsigned buffer_kb;
+        bool quiet;
+} arg = {
+        .summary = -1,
+};
+
+static void log_err(const char *fmt, ...) _printf_(1, 2);
+static void log_err(const char *fmt, ...) {
+        va_list ap;
+
+        va_start(ap, fmt);
+        fputs("vschedd: ", stderr);
+        vfprintf(stderr, fmt, ap);
+        fputc('\n', stderr);
+        va_end(ap);
+}
+
+static void help(FILE *f) {
+        fprintf(f,
+                "Usage: vschedd [OPTIONS]\n"
+                "\n"
+                "Watch KVM and scheduler tracepoints and report, per VM, who interrupts whom.\n"
+                "\n"
+                "Sources (one of):\n"
+                "  -r, --replay=FILE        read a recorded trace: trace-cmd .dat, ftrace text\n"
+                "                           (trace, trace_pipe, with or without TGID column) or\n"
+                "                           `trace-cmd report` output; '-' reads text from stdin\n"
+                "  -l, --live               read live from a private tracefs instance\n"
+                "      --auto               live when KVM VMs run on this host, else replay the\n"
+                "                           bundled recording (what tools/quickstart runs)\n"
+                "\n"
+                "Output:\n"
+                "  -d, --dump-events        print every normalised event\n"
+                "  -j, --json               JSON, one object per line\n"
+                "      --summary            print the per-VM summary at the end (default unless\n"
+                "                           --dump-events)\n"
+                "      --no-summary         do not print the summary\n"
+                "  -n, --limit=N            print at most N events\n"
+                "  -q, --quiet              no progress meter, fewer messages\n"
+                "\n"
+                "Live:\n"
+                "  -t, --duration=SEC       stop after SEC seconds (default: until SIGINT/SIGTERM)\n"
+                "      --tracefs=DIR        tracefs mount point (default: found or mounted)\n"
+                "      --instance=NAME      tracefs instance name (default: vschedd)\n"
+                "      --buffer-kb=KB       per-CPU ring buffer size\n"
+                "\n"
+                "  -h, --help               show this help\n"
+                "  -V, --version            show the version\n");
+}
+
+static int usage_error(const char *fmt, ...) _printf_(1, 2);
+static int usage_error(const char *fmt, ...) {
+        va_list ap;
+
+        va_start(ap, fmt);
+        fputs("vschedd: ", stderr);
+        vfprintf(stderr, fmt, ap);
+        fputs("\nTry 'vschedd --help' for more information.\n", stderr);
+        va_end(ap);
+        return -EINVAL;
+}
+
+static int parse_args(int argc, char **argv) {
+        enum {
+                ARG_AUTO = 0x100,
+                ARG_SUMMARY,
+                ARG_NO_SUMMARY,
+                ARG_TRACEFS,
+                ARG_INSTANCE,
+                ARG_BUFFER_KB,
+        };
+        static const struct option options[] = {
+                { "replay", required_argument, NULL, 'r' },
+                { "live", no_argument, NULL, 'l' },
+                { "auto", no_argument, NULL, ARG_AUTO },
+                { "dump-events", no_argument, NULL, 'd' },
+                { "json", no_argument, NULL, 'j' },
+                { "summary", no_argument, NULL, ARG_SUMMARY },
+                { "no-summary", no_argument, NULL, ARG_NO_SUMMARY },
+                { "limit", required_argument, NULL, 'n' },
+                { "quiet", no_argument, NULL, 'q' },
+                { "duration", required_argument, NULL, 't' },
+                { "tracefs", required_argument, NULL, ARG_TRACEFS },
+                { "instance", required_argument, NULL, ARG_INSTANCE },
+                { "buffer-kb", required_argument, NULL, ARG_BUFFER_KB },
+                { "help", no_argument, NULL, 'h' },
+                { "version", no_argument, NULL, 'V' },
+                {}
+        };
+        int c;
+
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, ":r:ldjn:qt:hV", options, NULL)) >= 0) {
+                char *end;
+
+                switch (c) {
+                case 'r':
+                case 'l':
+                case ARG_AUTO: {
+                        enum mode m = c == 'r' ? MODE_REPLAY : c == 'l' ? MODE_LIVE : MODE_AUTO;
+                        if (arg.mode != MODE_NONE && arg.mode != m)
+                                return usage_error("--replay, --live and --auto are mutually exclusive");
+                        arg.mode = m;
+                        if (c == 'r')
+                                arg.replay = optarg;
+                        break;
+                }
+                case 'd':
+                        arg.dump = true;
+                        break;
+                case 'j':
+                        arg.json = true;
+                        break;
+                case ARG_SUMMARY:
+                        arg.summary = 1;
+                        break;
+                case ARG_NO_SUMMARY:
+                        arg.summary = 0;
+                        break;
+                case 'n':
+                        errno = 0;
+                        arg.limit = strtoull(optarg, &end, 10);
+                        if (errno || *end || !*optarg || optarg[0] == '-')
+                                return usage_error("invalid --limit '%s'", optarg);
+                        break;
+                case 'q':
+                        arg.quiet = true;
+                        break;
+                case 't':
+                        errno = 0;
+                        arg.duration = strtod(optarg, &end);
+                        if (errno || *end || !*optarg || !(arg.duration > 0) || arg.duration > 1e7)
+                                return usage_error("invalid --duration '%s' (seconds, > 0)", optarg);
+                        break;
+                case ARG_TRACEFS:
+                        arg.tracefs = optarg;
+                        break;
+                case ARG_INSTANCE:
+                        if (!*optarg || strchr(optarg, '/') || strcmp(optarg, ".") == 0 || strcmp(optarg, "..") == 0)
+                                return usage_error("invalid --instance '%s'", optarg);
+                        arg.instance = optarg;
+                        break;
+                case ARG_BUFFER_KB:
+                        errno = 0;
+                        unsigned long kb = strtoul(optarg, &end, 10);
+                        if (errno || *end || kb == 0 || kb > 1024 * 1024)
+                                return usage_error("invalid --buffer-kb '%s'", optarg);
+                        arg.buffer_kb = (unsigned) kb;
+                        break;
+                case 'h':
+                        help(stdout);
+                        return 0;
+                case 'V':
+                        printf("vschedd %s\n", PACKAGE_VERSION);
+                        return 0;
+                case ':':
+                        return usage_error("option '%s' needs an argument", argv[optind - 1]);
+                default:
+                        return usage_error("unrecognized option '%s'", argv[optind - 1]);
+                }
+        }
+        if (optind < argc)
+                return usage_error("unexpected argument '%s'", argv[optind]);
+        if (arg.mode == MODE_NONE)
+                return usage_error("nothing to do: give --replay FILE, --live or --auto");
+        if (arg.duration > 0 && arg.mode == MODE_REPLAY)
+                return usage_error("--duration applies to --live");
+        if (arg.summary < 0)
+                arg.summary = !arg.dump;
+        return 1;
+}
+
+/* ---------------------------------------------------------------- output */
+
+struct run {
+        struct vs_topology *topo;
+        struct vs_summary *sum;
+        struct vs_source *src;
+        struct vs_progress progress;
+        uint64_t printed;
+        int r;
+};
+
+static int emit(struct run *run, const struct vs_event *ev) {
+        int r;
+
+        r = vs_topology_observe(run->topo, ev);
+        if (r < 0)
+                return r;
+        r = vs_summary_add(run->sum, ev, run->topo);
+        if (r < 0)
+                return r;
+        if (!arg.dump || (arg.limit && run->printed >= arg.limit))
+                return 0;
+        run->printed++;
+        if (arg.json) {
+                struct json_object *o = vs_event_to_json(ev, run->topo);
+                if (!o)
+                        return -ENOMEM;
+                r = puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+                json_object_put(o);
+        } else {
+                char line[512];
+                vs_event_format(ev, run->topo, line, sizeof(line));
+                r = puts(line);
+        }
+        /* stdout closed (| head): stop like a normal end of input */
+        return r == EOF ? -EPIPE : 0;
+}
+
+static void print_summary(struct run *run) {
+        const struct vs_source_stats *st = run->src ? vs_source_get_stats(run->src) : NULL;
+
+        fflush(stdout);
+        if (!arg.summary)
+                return;
+        if (arg.json) {
+                struct json_object *o = vs_summary_json(run->sum, run->topo, st);
+                if (o) {
+                        puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+                        json_object_put(o);
+                }
+        } else
+                vs_summary_print(run->sum, run->topo, st, stdout);
+        fflush(stdout);
+}
+
+static void report_source_problems(struct vs_source *src, const char *name) {
+        const struct vs_source_stats *st = vs_source_get_stats(src);
+
+        if (st->malformed > 0)
+                log_err("%s: %" PRIu64 " malformed record(s) skipped; first: %s", name, st->malformed,
+                        vs_source_error(src) ? vs_source_error(src) : "(no detail)");
+        if (st->lost > 0)
+                log_err("%s: the kernel dropped %" PRIu64 " event(s) (ring buffer overrun)", name, st->lost);
+}
+
+/* ---------------------------------------------------------------- replay */
+
+static int open_replay(const char *path, struct vs_source **ret) {
+        int r = vs_source_open_file(path, ret);
+
+        if (r < 0 && vs_source_open_error())
+                log_err("%s", vs_source_open_error());
+        else if (r == -EBADMSG)
+                log_err("%s: not a readable trace (corrupt trace-cmd .dat or unknown format)", path);
+        else if (r < 0)
+                log_err("%s: cannot open: %s", path, strerror(-r));
+        return r;
+}
+
+/* Pass 1 learns the whole topology (thread names, TGIDs, vcpu_id <-> TID), so
+ * that pass 2 prints every event with its final VM/vCPU and the same output
+ * comes out whatever the order in which the trace reveals things. */
+static int learn_topology(const char *path, struct vs_topology *topo) {
+        _cleanup_source_ struct vs_source *src = NULL;
+        struct vs_progress p;
+        struct vs_event ev;
+        uint64_t n = 0;
+        int r;
+
+        r = open_replay(path, &src);
+        if (r < 0)
+                return r;
+        vs_source_set_thread_cb(src, vs_topology_thread_cb, topo);
+        vs_progress_init(&p, "learning topology");
+        p.enabled = p.enabled && !arg.quiet;
+        while ((r = vs_source_next(src, &ev)) > 0) {
+                r = vs_topology_observe(topo, &ev);
+                if (r < 0)
+                        return r;
+                if ((++n & 0xffff) == 0) {
+                        uint64_t total, done = vs_source_progress(src, &total);
+                        vs_progress_update(&p, done, total, n);
+                }
+        }
+        vs_progress_done(&p);
+        return r;
+}
+
+static int run_replay(struct run *run, const char *path) {
+        struct stat st;
+        struct vs_event ev;
+        uint64_t n = 0;
+        int r;
+
+        if (strcmp(path, "-") != 0) {
+                if (stat(path, &st) < 0) {
+                        log_err("%s: cannot open: %m", path);
+                        return -errno;
+                }
+                if (S_ISREG(st.st_mode)) {
+                        r = learn_topology(path, run->topo);
+                        if (r < 0) {
+                                if (r != -EBADMSG && r != -ENOENT)
+                                        log_err("%s: %s", path, strerror(-r));
+                                return r;
+                        }
+                }
+        }
+        r = open_replay(path, &run->src);
+        if (r < 0)
+                return r;
+        vs_source_set_thread_cb(run->src, vs_topology_thread_cb, run->topo);
+        vs_progress_init(&run->progress, "replaying");
+        run->progress.enabled = run->progress.enabled && !arg.quiet && !(arg.dump && isatty(STDOUT_FILENO));
+        while ((r = vs_source_next(run->src, &ev)) > 0) {
+                r = emit(run, &ev);
+                if (r == -EPIPE)
+                        return 0;
+                if (r < 0)
+                        break;
+                if ((++n & 0xffff) == 0) {
+                        uint64_t total, done = vs_source_progress(run->src, &total);
+                        vs_progress_update(&run->progress, done, total, n);
+                }
+        }
+        vs_progress_done(&run->progress);
+        if (r < 0) {
+                log_err("%s: %s", path, vs_source_error(run->src) ? vs_source_error(run->src) : strerror(-r));
+                return r;
+        }
+        report_source_problems(run->src, path);
+        print_summary(run);
+        return 0;
+}
+
+/* ---------------------------------------------------------------- live */
+
+static int drain(struct run *run) {
+        struct vs_event ev;
+        int r;
+
+        while ((r = vs_source_next(run->src, &ev)) > 0) {
+                r = emit(run, &ev);
+                if (r < 0)
+                        return r;
+        }
+        if (arg.dump)
+                fflush(stdout);
+        return r;
+}
+
+static int on_trace_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        struct run *run = userdata;
+        int r = drain(run);
+
+        if (r < 0) {
+                run->r = r;
+                return sd_event_exit(sd_event_source_get_event(s), r);
+        }
+        return 0;
+}
+
+/* Poll the buffers on a timer too: trace_pipe_raw only wakes pollers once a
+ * page (or buffer_percent) fills, and a quiet host may take long for that. */
+static int on_tick(sd_event_source *s, uint64_t usec, void *userdata) {
+        struct run *run = userdata;
+        int r = drain(run);
+
+        if (r < 0) {
+                run->r = r;
+                return sd_event_exit(sd_event_source_get_event(s), r);
+        }
+        (void) vs_source_live_update_lost(run->src);
+        return sd_event_source_set_time_relative(s, 100 * 1000);
+}
+
+static int on_rescan(sd_event_source *s, uint64_t usec, void *userdata) {
+        struct run *run = userdata;
+
+        (void) vs_topology_scan_proc(run->topo, "/proc");
+        return sd_event_source_set_time_relative(s, 2 * 1000 * 1000);
+}
+
+static int on_deadline(sd_event_source *s, uint64_t usec, void *userdata) {
+        return sd_event_exit(sd_event_source_get_event(s), 0);
+}
+
+static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        if (!arg.quiet)
+                fprintf(stderr, "vschedd: %s received, stopping\n", strsignal(si->ssi_signo));
+        return sd_event_exit(sd_event_source_get_event(s), 0);
+}
+
+static int run_live(struct run *run) {
+        struct vs_live_options o = {
+                .instance = arg.instance,
+                .tracefs = arg.tracefs,
+                .buffer_kb = arg.buffer_kb,
+        };
+        sd_event *e = NULL;
+        sd_event_source *io = NULL, *tick = NULL, *rescan = NULL, *deadline = NULL, *sigs[3] = {};
+        char err[256] = "";
+        sigset_t mask;
+        int r, n;
+
+        /* Signals first: a SIGTERM that arrives while the instance exists must
+         * still go through cleanup. */
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGHUP);
+        sigprocmask(SIG_BLOCK, &mask, NULL);
+
+        n = vs_topology_scan_proc(run->topo, "/proc");
+        r = vs_source_live_open(&o, &run->src, err, sizeof(err));
+        if (r < 0) {
+                log_err("cannot start live tracing: %s", err[0] ? err : strerror(-r));
+                if (r == -EACCES || r == -EPERM)
+                        log_err("live tracing needs root (CAP_SYS_ADMIN or CAP_PERFMON on tracefs)");
+                return r;
+        }
+        vs_source_set_thread_cb(run->src, vs_topology_thread_cb, run->topo);
+        if (!arg.quiet) {
+                const char *const *evs = vs_source_live_events(run->src);
+                fprintf(stderr, "vschedd: live on tracefs instance '%s', %d VM(s) found in /proc; events:",
+                        arg.instance ? arg.instance : "vschedd", n > 0 ? n : 0);
+                for (; evs && *evs; evs++)
+                        fprintf(stderr, " %s", *evs);
+                fputc('\n', stderr);
+        }
+
+        r = sd_event_new(&e);
+        if (r < 0)
+                goto out;
+        r = sd_event_add_io(e, &io, vs_source_fd(run->src), EPOLLIN, on_trace_io, run);
+        if (r < 0)
+                goto out;
+        r = sd_event_add_time_relative(e, &tick, CLOCK_MONOTONIC, 100 * 1000, 10 * 1000, on_tick, run);
+        if (r < 0)
+                goto out;
+        r = sd_event_add_time_relative(e, &rescan, CLOCK_MONOTONIC, 2 * 1000 * 1000, 100 * 1000, on_rescan, run);
+        if (r < 0)
+                goto out;
+        if (arg.duration > 0) {
+                r = sd_event_add_time_relative(e, &deadline, CLOCK_MONOTONIC, (uint64_t) (arg.duration * 1e6), 1000,
+                                               on_deadline, run);
+                if (r < 0)
+                        goto out;
+        }
+        r = sd_event_add_signal(e, &sigs[0], SIGINT, on_signal, run);
+        if (r >= 0)
+                r = sd_event_add_signal(e, &sigs[1], SIGTERM, on_signal, run);
+        if (r >= 0)
+                r = sd_event_add_signal(e, &sigs[2], SIGHUP, on_signal, run);
+        if (r < 0)
+                goto out;
+        (void) sd_event_source_set_enabled(tick, SD_EVENT_ON);
+        (void) sd_event_source_set_enabled(rescan, SD_EVENT_ON);
+
+        r = sd_event_loop(e);
+        if (r >= 0 && run->r >= 0)
+                r = drain(run);         /* what arrived between the last tick and stop */
+        if (r >= 0 && run->r < 0)
+                r = run->r;
+        if (r == -EPIPE) {
+                /* the reader went away: a normal stop, no summary to a closed pipe */
+                r = 0;
+                arg.summary = 0;
+        }
+out:
+        if (r < 0)
+                log_err("live: %s", strerror(-r));
+        for (size_t i = 0; i < ELEMENTSOF(sigs); i++)
+                sd_event_source_unref(sigs[i]);
+        sd_event_source_unref(deadline);
+        sd_event_source_unref(rescan);
+        sd_event_source_unref(tick);
+        sd_event_source_unref(io);
+        sd_event_unref(e);
+        if (run->src) {
+                (void) vs_source_live_update_lost(run->src);
+                report_source_problems(run->src, "live");
+        }
+        if (r >= 0)
+                print_summary(run);
+        return r;
+}
+
+/* ---------------------------------------------------------------- auto */
+
+static const char *bundled_trace(char *buf, size_t len) {
+        const char *dirs[] = { getenv("VSCHEDD_DATA_DIR"), PKGDATADIR, NULL };
+
+        for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
+                if (!dirs[i])
+                        continue;
+                snprintf(buf, len, "%s/%s", dirs[i], BUNDLED_TRACE);
+                if (access(buf, R_OK) == 0)
+                        return buf;
+        }
+        return NULL;
+}
+
+static bool kvm_tracepoints_fire(void) {
+        /* /dev/kvm plus kvm tracepoints are not enough (a PVM-backed /dev/kvm
+         * has both): require running VMs with vCPU threads. */
+        return access("/sys/kernel/tracing/events/kvm/kvm_apic_ipi", F_OK) == 0 ||
+               access("/sys/kernel/debug/tracing/events/kvm/kvm_apic_ipi", F_OK) == 0;
+}
+
+static int run_auto(struct run *run) {
+        char path[4096];
+        int n = vs_topology_scan_proc(run->topo, "/proc");
+
+        if (n > 0 && kvm_tracepoints_fire()) {
+                if (!arg.quiet)
+                        fprintf(stderr, "vschedd: %d KVM VM(s) running here: watching live for %g s\n", n,
+                                arg.duration > 0 ? arg.duration : 10.0);
+                if (arg.duration <= 0)
+                        arg.duration = 10;
+                return run_live(run);
+        }
+        if (!bundled_trace(path, sizeof(path))) {
+                log_err("no KVM VMs on this host and no bundled trace found (set VSCHEDD_DATA_DIR)");
+                return -ENOENT;
+        }
+        if (!arg.quiet)
+                fprintf(stderr, "vschedd: no KVM VMs running here; replaying the bundled recording %s\n", path);
+        /* the /proc scan must not leak into the replay's topology */
+        vs_topology_free(run->topo);
+        run->topo = NULL;
+        if (vs_topology_new(&run->topo) < 0)
+                return -ENOMEM;
+        return run_replay(run, path);
+}
+
+int main(int argc, char **argv) {
+        struct run run = {};
+        int r;
+
+        r = parse_args(argc, argv);
+        if (r <= 0)
+                return r < 0 ? 2 : 0;
+
+        /* A closed stdout must end the run through the normal cleanup path
+         * (which removes the tracefs instance), not kill us. */
+        signal(SIGPIPE, SIG_IGN);
+
+        if (vs_topology_new(&run.topo) < 0 || vs_summary_new(&run.sum) < 0) {
+                log_err("out of memory");
+                return 1;
+        }
+        switch (arg.mode) {
+        case MODE_REPLAY:
+                r = run_replay(&run, arg.replay);
+                break;
+        case MODE_LIVE:
+                r = run_live(&run);
+                break;
+        case MODE_AUTO:
+                r = run_auto(&run);
+                break;
+        default:
+                r = -EINVAL;
+        }
+        vs_source_free(run.src);
+        vs_summary_free(run.sum);
+        vs_topology_free(run.topo);
+        return r < 0 ? 1 : 0;
+}

@@ -1,0 +1,380 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * source-dat.c - trace-cmd .dat files through libtracecmd.
+ *
+ * libtracecmd parses the file's headers, format files and per-CPU page
+ * sections; we pull records per CPU with tracecmd_read_data() and merge the
+ * CPUs by timestamp ourselves (one peeked record per CPU), so the output is
+ * globally time ordered like `trace-cmd report`.  Decoding is tep-decode.c,
+ * the same code the live source runs.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <trace-cmd/trace-cmd.h>
+
+#include "macro.h"
+#include "source.h"
+#include "tep-decode.h"
+
+/* Threads we already told topology about (open addressing, tid > 0). */
+struct tid_set {
+        int32_t *slots;
+        size_t cap, n;
+};
+
+struct dat_source {
+        struct vs_source s;     /* must be first */
+        struct tracecmd_input *in;
+        struct tep_handle *tep;
+        struct vs_tep_decoder *dec;
+        struct tep_record **peek; /* one pending record per CPU */
+        int ncpus;
+        struct tid_set seen;
+        uint64_t file_size;
+};
+
+static void dat_free(struct vs_source *src) {
+        struct dat_source *d = (struct dat_source *) src;
+
+        if (d->peek) {
+                for (int i = 0; i < d->ncpus; i++)
+                        if (d->peek[i])
+                                tracecmd_free_record(d->peek[i]);
+                free(d->peek);
+        }
+        vs_tep_decoder_free(d->dec);
+        free(d->seen.slots);
+        if (d->in)
+                tracecmd_close(d->in);
+        free(d);
+}
+
+static int tid_set_add(struct tid_set *t, int32_t tid) {
+        if (t->n * 2 >= t->cap) {
+                size_t ncap = t->cap ? t->cap * 2 : 256;
+                int32_t *ns = calloc(ncap, sizeof(*ns));
+                if (!ns)
+                        return -ENOMEM;
+                for (size_t i = 0; i < t->cap; i++) {
+                        if (t->slots[i] <= 0)
+                                continue;
+                        size_t h = ((uint32_t) t->slots[i] * 2654435761u) & (ncap - 1);
+                        while (ns[h])
+                                h = (h + 1) & (ncap - 1);
+                        ns[h] = t->slots[i];
+                }
+                free(t->slots);
+                t->slots = ns;
+                t->cap = ncap;
+        }
+        size_t h = ((uint32_t) tid * 2654435761u) & (t->cap - 1);
+        while (t->slots[h]) {
+                if (t->slots[h] == tid)
+                        return 0;
+                h = (h + 1) & (t->cap - 1);
+        }
+        t->slots[h] = tid;
+        t->n++;
+        return 1;
+}
+
+/* The .dat's saved cmdlines name threads that may never appear in a
+ * sched_switch (e.g. a vCPU seen only through kvm events): announce each
+ * thread's comm the first time one of its events shows up. */
+static void announce(struct dat_source *d, int32_t tid) {
+        const char *comm;
+
+        if (tid <= 0 || !d->s.thread_cb || tid_set_add(&d->seen, tid) <= 0)
+                return;
+        comm = tep_data_comm_from_pid(d->tep, tid);
+        if (!comm || comm[0] == '<')    /* "<...>": not in the cmdlines */
+                return;
+        struct vs_thread_info ti = { .tid = tid, .tgid = -1, .comm = comm, .apic_id = -1 };
+        vs_source_emit_thread(&d->s, &ti);
+}
+
+static void announce_event(struct dat_source *d, const struct vs_event *ev) {
+        announce(d, ev->tid);
+        if (ev->type == VS_EV_SWITCH) {
+                announce(d, ev->sw.prev_tid);
+                announce(d, ev->sw.next_tid);
+        } else if (ev->type == VS_EV_WAKEUP)
+                announce(d, ev->wakeup.wakee_tid);
+}
+
+static int dat_next(struct vs_source *src, struct vs_event *ev) {
+        struct dat_source *d = (struct dat_source *) src;
+
+        for (;;) {
+                int best = -1;
+                struct tep_record *r;
+                int k;
+
+                for (int i = 0; i < d->ncpus; i++) {
+                        if (!d->peek[i])
+                                continue;
+                        if (best < 0 || d->peek[i]->ts < d->peek[best]->ts)
+                                best = i;
+                }
+                if (best < 0)
+                        return 0;
+                r = d->peek[best];
+                d->peek[best] = tracecmd_read_data(d->in, best);
+                if (r->missed_events > 0)
+                        d->s.stats.lost += r->missed_events;
+                k = vs_tep_decode(d->dec, r->data, r->size, r->ts, best, r->offset, &d->s, ev);
+                tracecmd_free_record(r);
+                if (k > 0)
+                        announce_event(d, ev);
+                if (k != 0)
+                        return k;
+        }
+}
+
+static uint64_t dat_progress(struct vs_source *src, uint64_t *total) {
+        struct dat_source *d = (struct dat_source *) src;
+        uint64_t pos = 0;
+
+        *total = d->file_size;
+        for (int i = 0; i < d->ncpus; i++)
+                if (d->peek[i] && d->peek[i]->offset > pos)
+                        pos = d->peek[i]->offset;
+        return pos;
+}
+
+
+/*
+ * Walk the v6 file layout (trace-cmd.dat.v6(5)) and check that every section
+ * size and every CPU's data lies inside the file before libtracecmd sees it:
+ * libtracecmd 3.1.6 crashes in its error path on a file cut short.  v7
+ * (section-based) files are left to libtracecmd.  Returns 0, or -EBADMSG
+ * with the reason and offset in @err.
+ */
+struct rd {
+        const uint8_t *p;
+        uint64_t size, off;
+        bool le;
+};
+
+static bool rd_bytes(struct rd *r, uint64_t n) {
+        if (n > r->size - r->off)
+                return false;
+        r->off += n;
+        return true;
+}
+
+static bool rd_u(struct rd *r, unsigned width, uint64_t *ret) {
+        uint64_t v = 0;
+        if (width > r->size - r->off)
+                return false;
+        for (unsigned i = 0; i < width; i++) {
+                unsigned b = r->le ? width - 1 - i : i;
+                v = (v << 8) | r->p[r->off + b];
+        }
+        r->off += width;
+        *ret = v;
+        return true;
+}
+
+static bool rd_str(struct rd *r, const char *want) {
+        size_t n = strlen(want) + 1;
+        if (n > r->size - r->off || memcmp(r->p + r->off, want, n) != 0)
+                return false;
+        r->off += n;
+        return true;
+}
+
+static bool rd_cstr(struct rd *r) {
+        const void *z = memchr(r->p + r->off, 0, r->size - r->off);
+        if (!z)
+                return false;
+        r->off = (const uint8_t *) z - r->p + 1;
+        return true;
+}
+
+/* a length-prefixed blob: width-byte size then that many bytes */
+static bool rd_blob(struct rd *r, unsigned width) {
+        uint64_t n;
+        return rd_u(r, width, &n) && rd_bytes(r, n);
+}
+
+static int dat_precheck(const char *path, char *err, size_t errlen) {
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+        struct stat st;
+        uint8_t *map;
+        struct rd r = {};
+        uint64_t n, cpus, m;
+        const char *what = "header";
+        int ret = -EBADMSG;
+
+        if (fd < 0)
+                return negative_errno();
+        if (fstat(fd, &st) < 0)
+                return negative_errno();
+        if (!S_ISREG(st.st_mode))
+                return 0;       /* a pipe or device: nothing to check up front */
+        if (st.st_size < 16) {
+                snprintf(err, errlen, "file is %lld bytes, too short for a trace-cmd header", (long long) st.st_size);
+                return -EBADMSG;
+        }
+        map = mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (map == MAP_FAILED)
+                return negative_errno();
+        r.p = map;
+        r.size = st.st_size;
+        r.off = 10;                             /* magic, checked by the caller */
+        if (!rd_cstr(&r))
+                goto bad;
+        if (strcmp((const char *) map + 10, "6") != 0) {
+                ret = 0;                        /* v7+: sections with their own checks */
+                goto out;
+        }
+        if (r.off + 6 > r.size)
+                goto bad;
+        r.le = map[r.off] == 0;                 /* 0 = little endian file */
+        if (map[r.off] > 1 || (map[r.off + 1] != 4 && map[r.off + 1] != 8))
+                goto bad;
+        r.off += 6;                             /* endian, long size, page size */
+        what = "header_page";
+        if (!rd_str(&r, "header_page") || !rd_blob(&r, 8))
+                goto bad;
+        what = "header_event";
+        if (!rd_str(&r, "header_event") || !rd_blob(&r, 8))
+                goto bad;
+        what = "ftrace event formats";
+        if (!rd_u(&r, 4, &n))
+                goto bad;
+        for (uint64_t i = 0; i < n; i++)
+                if (!rd_blob(&r, 8))
+                        goto bad;
+        what = "event formats";
+        if (!rd_u(&r, 4, &n))
+                goto bad;
+        for (uint64_t i = 0; i < n; i++) {
+                if (!rd_cstr(&r) || !rd_u(&r, 4, &m))
+                        goto bad;
+                for (uint64_t j = 0; j < m; j++)
+                        if (!rd_blob(&r, 8))
+                                goto bad;
+        }
+        what = "kallsyms";
+        if (!rd_blob(&r, 4))
+                goto bad;
+        what = "printk formats";
+        if (!rd_blob(&r, 4))
+                goto bad;
+        what = "cmdlines";
+        if (!rd_blob(&r, 8))
+                goto bad;
+        what = "cpu count";
+        if (!rd_u(&r, 4, &cpus) || cpus > 65536)
+                goto bad;
+        if (r.off + 10 <= r.size && memcmp(map + r.off, "options  ", 10) == 0) {
+                uint64_t id;
+                r.off += 10;
+                what = "options";
+                for (;;) {
+                        if (!rd_u(&r, 2, &id))
+                                goto bad;
+                        if (id == 0)
+                                break;
+                        if (!rd_blob(&r, 4))
+                                goto bad;
+                }
+        }
+        what = "flyrecord";
+        if (r.off + 10 <= r.size && memcmp(map + r.off, "latency  ", 10) == 0) {
+                ret = 0;
+                goto out;
+        }
+        if (!rd_str(&r, "flyrecord"))
+                goto bad;
+        for (uint64_t c = 0; c < cpus; c++) {
+                uint64_t off, size;
+                if (!rd_u(&r, 8, &off) || !rd_u(&r, 8, &size))
+                        goto bad;
+                if (off > r.size || size > r.size - off) {
+                        snprintf(err, errlen,
+                                 "CPU %llu data at offset %llu (%llu bytes) runs past the end of the file "
+                                 "(%llu bytes): truncated?",
+                                 (unsigned long long) c, (unsigned long long) off, (unsigned long long) size,
+                                 (unsigned long long) r.size);
+                        goto out;
+                }
+        }
+        ret = 0;
+        goto out;
+bad:
+        snprintf(err, errlen, "%s section at offset %llu is cut short or corrupt", what,
+                 (unsigned long long) r.off);
+out:
+        munmap(map, st.st_size);
+        return ret;
+}
+
+static const struct vs_source_ops dat_ops = {
+        .next = dat_next,
+        .free = dat_free,
+        .progress = dat_progress,
+};
+
+int vs_source_dat_open(const char *path, struct vs_source **ret) {
+        struct dat_source *d;
+        struct stat st;
+        char err[256] = "";
+        int r;
+
+        r = dat_precheck(path, err, sizeof(err));
+        if (r < 0) {
+                if (err[0])
+                        vs_source_set_open_error(path, err);
+                return r;
+        }
+
+        d = calloc(1, sizeof(*d));
+        if (!d)
+                return -ENOMEM;
+        d->s.ops = &dat_ops;
+        d->s.kind = VS_SOURCE_DAT;
+        if (stat(path, &st) == 0)
+                d->file_size = st.st_size;
+
+        /* No plugins: we decode fields ourselves, and plugins only change printing. */
+        tracecmd_set_loglevel(TEP_LOG_NONE);
+        d->in = tracecmd_open(path, TRACECMD_FL_LOAD_NO_PLUGINS);
+        if (!d->in) {
+                r = errno > 0 && errno != ENOENT ? -errno : -EBADMSG;
+                if (access(path, R_OK) < 0)
+                        r = negative_errno();
+                free(d);
+                return r;
+        }
+        d->tep = tracecmd_get_tep(d->in);
+        d->ncpus = tep_get_cpus(d->tep);
+        if (d->ncpus <= 0 || d->ncpus > 65536) {
+                dat_free(&d->s);
+                return -EBADMSG;
+        }
+        r = vs_tep_decoder_new(d->tep, &d->dec);
+        if (r < 0) {
+                dat_free(&d->s);
+                return r;
+        }
+        d->peek = calloc(d->ncpus, sizeof(*d->peek));
+        if (!d->peek) {
+                dat_free(&d->s);
+                return -ENOMEM;
+        }
+        for (int i = 0; i < d->ncpus; i++)
+                d->peek[i] = tracecmd_read_cpu_first(d->in, i);
+        *ret = &d->s;
+        return 0;
+}
+

@@ -1,0 +1,415 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * source-live.c - live events from a private tracefs instance.
+ *
+ * Owns the tracefs instance (default "vschedd"): creates it (removing a stale
+ * one a killed predecessor left), enables only the events this kernel has,
+ * reads the per-CPU raw buffers (trace_pipe_raw) page by page, and removes
+ * the instance on free.  Never touches the top-level buffer other tools use.
+ *
+ * Records of all CPUs are merged by timestamp among the pages read so far;
+ * a record arriving later on an idle CPU may be a little out of order
+ * across CPUs, never within a CPU.
+ *
+ * Volume control: kvm_exit fires on every VM exit, so it is filtered in the
+ * kernel to PAUSE exits; kvm_entry (needed only to learn vcpu_id <-> TID) is
+ * enabled for a learning window and then switched off; vs_source_live_relearn()
+ * opens a new window when topology meets a vCPU thread it cannot place.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <traceevent/event-parse.h>
+#include <traceevent/kbuffer.h>
+#include <tracefs/tracefs.h>
+
+#include "macro.h"
+#include "source.h"
+#include "tep-decode.h"
+
+struct live_cpu {
+        int cpu;
+        int fd;
+        struct tracefs_cpu *tcpu;
+        struct kbuffer *kbuf;
+        void *page;
+        bool loaded;            /* kbuf holds a page with a current record */
+        void *rec;              /* current record data, or NULL */
+        unsigned long long ts;
+        uint64_t pages;
+};
+
+struct live_source {
+        struct vs_source s;     /* must be first */
+        struct tracefs_instance *inst;
+        char *name;
+        struct tep_handle *tep;
+        struct vs_tep_decoder *dec;
+        struct live_cpu *cpus;
+        int ncpus;
+        int epfd;
+        int page_size;
+        bool keep_instance;
+        const char *enabled[24];
+        unsigned n_enabled;
+        bool entry_on;
+        uint64_t entry_off_at;  /* CLOCK_MONOTONIC ns when the learning window closes */
+        uint64_t learn_ns;
+};
+
+/* Events we subscribe to; kvm ones are optional (no KVM on this kernel). */
+static const struct {
+        const char *system, *event, *alt;
+        bool required;
+} wanted[] = {
+        { "sched", "sched_switch", NULL, true },
+        { "sched", "sched_wakeup", NULL, false },
+        { "kvm", "kvm_apic_ipi", NULL, false },
+        { "kvm", "kvm_eoi", NULL, false },
+        { "kvm", "kvm_pv_eoi", NULL, false },
+        { "kvm", "kvm_exit", NULL, false },
+        { "kvm", "kvm_entry", NULL, false },
+        { "kvm", "kvm_hypercall", NULL, false },
+        { "kvm", "kvm_ple_window_update", "kvm_ple_window", false },
+        { "kvm", "kvm_avic_incomplete_ipi", NULL, false },
+        { "kvm", "kvm_vcpu_wakeup", NULL, false },
+};
+
+static uint64_t now_ns(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static void set_err(struct vs_source *s, int r, const char *what) {
+        snprintf(s->error, sizeof(s->error), "%s: %s", what, strerror(r < 0 ? -r : r));
+}
+
+static void live_free(struct vs_source *src) {
+        struct live_source *l = (struct live_source *) src;
+
+        if (l->inst) {
+                /* Stop writers first so nothing is left half-enabled if destroy fails. */
+                (void) tracefs_trace_off(l->inst);
+                (void) tracefs_event_disable(l->inst, NULL, NULL);
+        }
+        for (int i = 0; l->cpus && i < l->ncpus; i++) {
+                if (l->cpus[i].tcpu)
+                        tracefs_cpu_free_fd(l->cpus[i].tcpu);
+                if (l->cpus[i].fd >= 0)
+                        close(l->cpus[i].fd);
+                if (l->cpus[i].kbuf)
+                        kbuffer_free(l->cpus[i].kbuf);
+                free(l->cpus[i].page);
+        }
+        free(l->cpus);
+        if (l->epfd >= 0)
+                close(l->epfd);
+        vs_tep_decoder_free(l->dec);
+        if (l->tep)
+                tep_free(l->tep);
+        if (l->inst) {
+                if (!l->keep_instance)
+                        (void) tracefs_instance_destroy(l->inst);
+                tracefs_instance_free(l->inst);
+        }
+        free(l->name);
+        free(l);
+}
+
+/* Load the next page of @c into its kbuffer; false when the CPU has nothing now. */
+static bool load_page(struct live_source *l, struct live_cpu *c) {
+        int n, missed;
+
+        n = tracefs_cpu_read(c->tcpu, c->page, true);
+        if (n <= 0)
+                return false;
+        if (kbuffer_load_subbuffer(c->kbuf, c->page) < 0) {
+                l->s.stats.malformed++;
+                return false;
+        }
+        c->pages++;
+        missed = kbuffer_missed_events(c->kbuf);
+        if (missed > 0)
+                l->s.stats.lost += missed;
+        c->rec = kbuffer_read_event(c->kbuf, &c->ts);
+        return c->rec != NULL;
+}
+
+static void learning_window(struct live_source *l) {
+        if (!l->entry_on || l->learn_ns == 0)
+                return;
+        if (now_ns() < l->entry_off_at)
+                return;
+        (void) tracefs_event_disable(l->inst, "kvm", "kvm_entry");
+        l->entry_on = false;
+}
+
+static int live_next(struct vs_source *src, struct vs_event *ev) {
+        struct live_source *l = (struct live_source *) src;
+
+        learning_window(l);
+        for (;;) {
+                struct live_cpu *best = NULL;
+                int k, size;
+                void *data;
+
+                for (int i = 0; i < l->ncpus; i++) {
+                        struct live_cpu *c = &l->cpus[i];
+                        if (!c->rec && !load_page(l, c))
+                                continue;
+                        if (!best || c->ts < best->ts)
+                                best = c;
+                }
+                if (!best)
+                        return 0;
+                data = best->rec;
+                size = kbuffer_event_size(best->kbuf);
+                k = vs_tep_decode(l->dec, data, size, best->ts, best->cpu,
+                                  kbuffer_curr_offset(best->kbuf), &l->s, ev);
+                best->rec = kbuffer_next_event(best->kbuf, &best->ts);
+                if (k != 0)
+                        return k;
+        }
+}
+
+static int live_fd(struct vs_source *src) {
+        return ((struct live_source *) src)->epfd;
+}
+
+static const struct vs_source_ops live_ops = {
+        .next = live_next,
+        .fd = live_fd,
+        .free = live_free,
+};
+
+int vs_source_live_relearn(struct vs_source *src, unsigned ms) {
+        struct live_source *l = (struct live_source *) src;
+
+        if (src->kind != VS_SOURCE_LIVE)
+                return -EINVAL;
+        if (!tracefs_event_file_exists(l->inst, "kvm", "kvm_entry", "enable"))
+                return -EOPNOTSUPP;
+        if (tracefs_event_enable(l->inst, "kvm", "kvm_entry") < 0)
+                return negative_errno();
+        l->entry_on = true;
+        l->learn_ns = (uint64_t) ms * 1000000ull;
+        l->entry_off_at = now_ns() + l->learn_ns;
+        return 0;
+}
+
+const char *const *vs_source_live_events(struct vs_source *src) {
+        struct live_source *l = (struct live_source *) src;
+        return src->kind == VS_SOURCE_LIVE ? l->enabled : NULL;
+}
+
+int vs_source_live_update_lost(struct vs_source *src) {
+        struct live_source *l = (struct live_source *) src;
+        uint64_t total = 0;
+
+        if (src->kind != VS_SOURCE_LIVE)
+                return -EINVAL;
+        for (int i = 0; i < l->ncpus; i++) {
+                char path[64];
+                _cleanup_free_ char *stats = NULL;
+                const char *p;
+
+                snprintf(path, sizeof(path), "per_cpu/cpu%d/stats", l->cpus[i].cpu);
+                stats = tracefs_instance_file_read(l->inst, path, NULL);
+                if (!stats)
+                        continue;
+                p = strstr(stats, "overrun:");
+                if (p)
+                        total += strtoull(p + 8, NULL, 10);
+                p = strstr(stats, "dropped events:");
+                if (p)
+                        total += strtoull(p + 15, NULL, 10);
+        }
+        if (total > l->s.stats.lost)
+                l->s.stats.lost = total;
+        return 0;
+}
+
+static int enable_events(struct live_source *l) {
+        for (size_t i = 0; i < ELEMENTSOF(wanted); i++) {
+                const char *ev = wanted[i].event;
+
+                if (!tracefs_event_file_exists(l->inst, wanted[i].system, ev, "enable")) {
+                        if (wanted[i].alt && tracefs_event_file_exists(l->inst, wanted[i].system,
+                                                                       wanted[i].alt, "enable"))
+                                ev = wanted[i].alt;
+                        else if (wanted[i].required) {
+                                snprintf(l->s.error, sizeof(l->s.error),
+                                         "tracepoint %s:%s does not exist on this kernel",
+                                         wanted[i].system, ev);
+                                return -EOPNOTSUPP;
+                        } else
+                                continue;
+                }
+                if (strcmp(ev, "kvm_exit") == 0) {
+                        /* Every VM exit would flood the buffer: keep PAUSE exits only
+                         * (VMX 40 = PAUSE_INSTRUCTION, SVM 0x77 = pause). */
+                        char path[] = "events/kvm/kvm_exit/filter";
+                        const char *f = "exit_reason == 40 || exit_reason == 119";
+                        if (tracefs_instance_file_write(l->inst, path, f) < 0)
+                                continue;   /* cannot filter: do without PAUSE exits */
+                }
+                if (tracefs_event_enable(l->inst, wanted[i].system, ev) < 0) {
+                        if (wanted[i].required) {
+                                int r = negative_errno();
+                                set_err(&l->s, r, "enabling sched:sched_switch");
+                                return r;
+                        }
+                        continue;
+                }
+                if (strcmp(ev, "kvm_entry") == 0)
+                        l->entry_on = true;
+                if (l->n_enabled < ELEMENTSOF(l->enabled) - 1)
+                        l->enabled[l->n_enabled++] = ev;
+        }
+        return 0;
+}
+
+static int open_cpus(struct live_source *l) {
+        long n = sysconf(_SC_NPROCESSORS_CONF);
+
+        if (n <= 0)
+                n = 1;
+        l->cpus = calloc(n, sizeof(*l->cpus));
+        if (!l->cpus)
+                return -ENOMEM;
+        l->epfd = epoll_create1(EPOLL_CLOEXEC);
+        if (l->epfd < 0)
+                return negative_errno();
+        l->page_size = getpagesize();
+        for (long i = 0; i < n; i++) {
+                struct live_cpu *c = &l->cpus[l->ncpus];
+                char path[64];
+
+                snprintf(path, sizeof(path), "per_cpu/cpu%ld/trace_pipe_raw", i);
+                c->cpu = (int) i;
+                c->fd = tracefs_instance_file_open(l->inst, path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+                if (c->fd < 0)
+                        continue;       /* offline / absent CPU */
+                c->tcpu = tracefs_cpu_alloc_fd(c->fd, l->page_size, true);
+                c->kbuf = kbuffer_alloc(sizeof(long) == 8 ? KBUFFER_LSIZE_8 : KBUFFER_LSIZE_4,
+                                        KBUFFER_ENDIAN_SAME_AS_HOST);
+                c->page = malloc(l->page_size);
+                if (!c->tcpu || !c->kbuf || !c->page) {
+                        if (c->tcpu)
+                                tracefs_cpu_free_fd(c->tcpu);
+                        close(c->fd);
+                        if (c->kbuf)
+                                kbuffer_free(c->kbuf);
+                        free(c->page);
+                        memset(c, 0, sizeof(*c));
+                        return -ENOMEM;
+                }
+                struct epoll_event ee = { .events = EPOLLIN, .data.u32 = (uint32_t) i };
+                (void) epoll_ctl(l->epfd, EPOLL_CTL_ADD, c->fd, &ee);
+                l->ncpus++;
+        }
+        if (l->ncpus == 0) {
+                snprintf(l->s.error, sizeof(l->s.error), "no per-CPU trace_pipe_raw in the tracefs instance");
+                return -ENODEV;
+        }
+        return 0;
+}
+
+int vs_source_live_open(const struct vs_live_options *opts, struct vs_source **ret, char *err, size_t errlen) {
+        static const char *const systems[] = { "sched", "kvm", "ftrace", NULL };
+        struct vs_live_options o = {};
+        struct live_source *l;
+        const char *dir = NULL;
+        int r;
+
+        if (opts)
+                o = *opts;
+        if (!o.instance)
+                o.instance = "vschedd";
+
+        l = calloc(1, sizeof(*l));
+        if (!l)
+                return -ENOMEM;
+        l->s.ops = &live_ops;
+        l->s.kind = VS_SOURCE_LIVE;
+        l->epfd = -1;
+        l->keep_instance = o.keep_instance;
+        l->learn_ns = 5000ull * 1000000ull;
+        l->name = strdup(o.instance);
+        if (!l->name) {
+                r = -ENOMEM;
+                goto fail;
+        }
+
+        if (o.tracefs) {
+                _cleanup_free_ char *t = strdup(o.tracefs);
+                if (!t || tracefs_set_tracing_dir(t) < 0) {
+                        r = t ? negative_errno() : -ENOMEM;
+                        set_err(&l->s, r, o.tracefs);
+                        goto fail;
+                }
+        } else if (tracefs_tracing_dir_is_mounted(true, &dir) < 0) {
+                r = negative_errno();
+                set_err(&l->s, r, "mounting tracefs at /sys/kernel/tracing");
+                goto fail;
+        }
+
+        if (tracefs_instance_exists(l->name)) {
+                /* A predecessor was killed before it could clean up. */
+                struct tracefs_instance *stale = tracefs_instance_create(l->name);
+                if (stale) {
+                        (void) tracefs_event_disable(stale, NULL, NULL);
+                        (void) tracefs_instance_destroy(stale);
+                        tracefs_instance_free(stale);
+                }
+        }
+        l->inst = tracefs_instance_create(l->name);
+        if (!l->inst) {
+                r = negative_errno();
+                set_err(&l->s, r, "creating tracefs instance");
+                goto fail;
+        }
+        (void) tracefs_trace_off(l->inst);
+        if (o.buffer_kb > 0)
+                (void) tracefs_instance_set_buffer_size(l->inst, o.buffer_kb, -1);
+
+        l->tep = tracefs_local_events_system(NULL, systems);
+        if (!l->tep) {
+                r = negative_errno();
+                set_err(&l->s, r, "reading event formats from tracefs");
+                goto fail;
+        }
+        r = vs_tep_decoder_new(l->tep, &l->dec);
+        if (r < 0)
+                goto fail;
+        r = enable_events(l);
+        if (r < 0)
+                goto fail;
+        if (l->entry_on)
+                l->entry_off_at = now_ns() + l->learn_ns;
+        r = open_cpus(l);
+        if (r < 0)
+                goto fail;
+        if (tracefs_trace_on(l->inst) < 0) {
+                r = negative_errno();
+                set_err(&l->s, r, "tracing_on");
+                goto fail;
+        }
+        *ret = &l->s;
+        return 0;
+fail:
+        if (!l->s.error[0])
+                set_err(&l->s, r, "live source");
+        if (err && errlen)
+                snprintf(err, errlen, "%s", l->s.error);
+        live_free(&l->s);
+        return r;
+}

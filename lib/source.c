@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "macro.h"
+#include "source.h"
+
+/* trace-cmd .dat magic: 0x17 0x08 0x44 "tracing" (all versions). */
+static const char dat_magic[] = { 0x17, 0x08, 0x44, 't', 'r', 'a', 'c', 'i', 'n', 'g' };
+
+static _Thread_local char open_error[512];
+
+const char *vs_source_open_error(void) {
+        return open_error[0] ? open_error : NULL;
+}
+
+void vs_source_set_open_error(const char *path, const char *reason) {
+        snprintf(open_error, sizeof(open_error), "%s: %s", path ? path : "(null)", reason ? reason : "");
+}
+
+int vs_source_open_file(const char *path, struct vs_source **ret) {
+        _cleanup_close_ int fd = -1;
+        char head[sizeof(dat_magic)];
+        ssize_t n;
+
+        open_error[0] = 0;
+        if (!path || !ret)
+                return -EINVAL;
+        if (strcmp(path, "-") == 0)
+                return vs_source_text_open_stream(stdin, "<stdin>", ret);
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return negative_errno();
+        n = read(fd, head, sizeof(head));
+        if (n < 0)
+                return negative_errno();
+        if ((size_t) n == sizeof(head) && memcmp(head, dat_magic, sizeof(head)) == 0)
+                return vs_source_dat_open(path, ret);
+        return vs_source_text_open(path, ret);
+}
+
+void vs_source_free(struct vs_source *s) {
+        if (!s)
+                return;
+        s->ops->free(s);
+}
+
+/* Copy the value after "key=" up to the next space (or to the end for the
+ * last key, which may hold spaces: comm=CPU 0/KVM). */
+static const char *marker_value(const char *msg, const char *key, bool to_end, char *buf, size_t len) {
+        size_t kl = strlen(key);
+        const char *p = msg;
+
+        for (;;) {
+                p = strstr(p, key);
+                if (!p)
+                        return NULL;
+                if ((p == msg || p[-1] == ' ') && p[kl] == '=')
+                        break;
+                p += kl;
+        }
+        p += kl + 1;
+        size_t n = to_end ? strcspn(p, "\n") : strcspn(p, " \n");
+        if (n >= len)
+                n = len - 1;
+        memcpy(buf, p, n);
+        buf[n] = 0;
+        return buf;
+}
+
+static bool parse_int(const char *s, long min, long max, int32_t *ret) {
+        char *end;
+        long v;
+
+        if (!s || !*s)
+                return false;
+        errno = 0;
+        v = strtol(s, &end, 10);
+        if (errno || *end || v < min || v > max)
+                return false;
+        *ret = (int32_t) v;
+        return true;
+}
+
+int vs_parse_topology_marker(const char *msg, struct vs_thread_info *ret,
+                             char *vm_buf, size_t vm_len, char *comm_buf, size_t comm_len) {
+        const char *p;
+        char num[32];
+        struct vs_thread_info ti = { .tgid = -1, .apic_id = -1 };
+
+        if (!msg || !ret || vm_len == 0 || comm_len == 0)
+                return 0;
+        p = strstr(msg, VS_TOPOLOGY_MARKER);
+        if (!p)
+                return 0;
+        p += strlen(VS_TOPOLOGY_MARKER);
+        while (*p == ' ')
+                p++;
+
+        if (!parse_int(marker_value(p, "tid", false, num, sizeof(num)), 1, INT32_MAX, &ti.tid))
+                return 0;
+        (void) parse_int(marker_value(p, "tgid", false, num, sizeof(num)), 1, INT32_MAX, &ti.tgid);
+        (void) parse_int(marker_value(p, "apic", false, num, sizeof(num)), 0, INT32_MAX, &ti.apic_id);
+        if (marker_value(p, "vm", false, vm_buf, vm_len) && vm_buf[0])
+                ti.vm_name = vm_buf;
+        if (marker_value(p, "comm", true, comm_buf, comm_len) && comm_buf[0])
+                ti.comm = comm_buf;
+        *ret = ti;
+        return 1;
+}
+
+uint64_t vs_source_progress(struct vs_source *s, uint64_t *total) {
+        *total = 0;
+        if (!s->ops->progress)
+                return 0;
+        return s->ops->progress(s, total);
+}

@@ -1,0 +1,565 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "macro.h"
+#include "topology.h"
+
+struct vs_topology {
+        struct vs_thread *threads;
+        unsigned n_threads, cap_threads;
+        int32_t *slots;                 /* tid hash: thread index + 1, 0 = empty */
+        unsigned cap_slots;
+        struct vs_vm *vms;
+        unsigned n_vms, cap_vms;
+        bool dirty;                     /* VM assignment must be recomputed */
+        /* names from markers / proc, by tgid (applied when VMs are rebuilt) */
+        struct name_hint {
+                int32_t tgid;
+                char name[VS_VM_NAME_MAX];
+                char cgroup[256];
+        } *hints;
+        unsigned n_hints, cap_hints;
+};
+
+int vs_topology_new(struct vs_topology **ret) {
+        struct vs_topology *t = calloc(1, sizeof(*t));
+
+        if (!t)
+                return -ENOMEM;
+        *ret = t;
+        return 0;
+}
+
+void vs_topology_free(struct vs_topology *t) {
+        if (!t)
+                return;
+        free(t->threads);
+        free(t->slots);
+        free(t->vms);
+        free(t->hints);
+        free(t);
+}
+
+static inline unsigned hash_tid(int32_t tid, unsigned cap) {
+        return ((uint32_t) tid * 2654435761u) & (cap - 1);
+}
+
+static struct vs_thread *find(const struct vs_topology *t, int32_t tid) {
+        if (!t->cap_slots)
+                return NULL;
+        for (unsigned h = hash_tid(tid, t->cap_slots);; h = (h + 1) & (t->cap_slots - 1)) {
+                int32_t s = t->slots[h];
+                if (!s)
+                        return NULL;
+                if (t->threads[s - 1].tid == tid)
+                        return &t->threads[s - 1];
+        }
+}
+
+static int rehash(struct vs_topology *t, unsigned cap) {
+        int32_t *slots = calloc(cap, sizeof(*slots));
+
+        if (!slots)
+                return -ENOMEM;
+        for (unsigned i = 0; i < t->n_threads; i++) {
+                unsigned h = hash_tid(t->threads[i].tid, cap);
+                while (slots[h])
+                        h = (h + 1) & (cap - 1);
+                slots[h] = i + 1;
+        }
+        free(t->slots);
+        t->slots = slots;
+        t->cap_slots = cap;
+        return 0;
+}
+
+static struct vs_thread *get(struct vs_topology *t, int32_t tid) {
+        struct vs_thread *th = find(t, tid);
+        unsigned h;
+
+        if (th)
+                return th;
+        if (tid <= 0)
+                return NULL;
+        if (t->n_threads == t->cap_threads) {
+                unsigned cap = t->cap_threads ? t->cap_threads * 2 : 64;
+                struct vs_thread *n = realloc(t->threads, cap * sizeof(*n));
+                if (!n)
+                        return NULL;
+                t->threads = n;
+                t->cap_threads = cap;
+        }
+        if ((t->n_threads + 1) * 2 > t->cap_slots && rehash(t, t->cap_slots ? t->cap_slots * 2 : 128) < 0)
+                return NULL;
+        th = &t->threads[t->n_threads];
+        *th = (struct vs_thread) { .tid = tid, .tgid = -1, .vcpu_index = -1, .apic_id = -1, .vm = -1 };
+        h = hash_tid(tid, t->cap_slots);
+        while (t->slots[h])
+                h = (h + 1) & (t->cap_slots - 1);
+        t->slots[h] = ++t->n_threads;
+        return th;
+}
+
+static bool parse_uint(const char *s, size_t n, int32_t *ret) {
+        long v = 0;
+
+        if (n == 0 || n > 6)
+                return false;
+        for (size_t i = 0; i < n; i++) {
+                if (!isdigit((unsigned char) s[i]))
+                        return false;
+                v = v * 10 + (s[i] - '0');
+        }
+        *ret = (int32_t) v;
+        return true;
+}
+
+int vs_vcpu_index_from_comm(const char *comm) {
+        int32_t n;
+        size_t l;
+
+        if (!comm)
+                return -1;
+        l = strlen(comm);
+        /* QEMU: "CPU %d/KVM" (also "CPU %d/HVF", "/TCG" are not KVM: ignore) */
+        if (l > 8 && strncmp(comm, "CPU ", 4) == 0 && strcmp(comm + l - 4, "/KVM") == 0)
+                return parse_uint(comm + 4, l - 8, &n) ? n : -1;
+        /* Firecracker: "fc_vcpu %d" */
+        if (strncmp(comm, "fc_vcpu ", 8) == 0)
+                return parse_uint(comm + 8, l - 8, &n) ? n : -1;
+        /* crosvm: "crosvm_vcpu%d" */
+        if (strncmp(comm, "crosvm_vcpu", 11) == 0)
+                return parse_uint(comm + 11, l - 11, &n) ? n : -1;
+        /* kvmtool: "kvm-vcpu-%d" */
+        if (strncmp(comm, "kvm-vcpu-", 9) == 0)
+                return parse_uint(comm + 9, l - 9, &n) ? n : -1;
+        /* cloud-hypervisor: "vcpu%d" */
+        if (strncmp(comm, "vcpu", 4) == 0)
+                return parse_uint(comm + 4, l - 4, &n) ? n : -1;
+        return -1;
+}
+
+static bool is_vmm_main_comm(const char *comm) {
+        return strncmp(comm, "qemu", 4) == 0 || strcmp(comm, "kvm") == 0 ||
+               strncmp(comm, "firecracker", 11) == 0 || strncmp(comm, "cloud-hyperviso", 15) == 0 ||
+               strncmp(comm, "crosvm", 6) == 0 || strcmp(comm, "lkvm") == 0;
+}
+
+static int add_hint(struct vs_topology *t, int32_t tgid, const char *name, const char *cgroup) {
+        struct name_hint *h = NULL;
+
+        for (unsigned i = 0; i < t->n_hints; i++)
+                if (t->hints[i].tgid == tgid)
+                        h = &t->hints[i];
+        if (!h) {
+                if (t->n_hints == t->cap_hints) {
+                        unsigned cap = t->cap_hints ? t->cap_hints * 2 : 16;
+                        struct name_hint *n = realloc(t->hints, cap * sizeof(*n));
+                        if (!n)
+                                return -ENOMEM;
+                        t->hints = n;
+                        t->cap_hints = cap;
+                }
+                h = &t->hints[t->n_hints++];
+                memset(h, 0, sizeof(*h));
+                h->tgid = tgid;
+        }
+        if (name && name[0])
+                snprintf(h->name, sizeof(h->name), "%s", name);
+        if (cgroup && cgroup[0])
+                snprintf(h->cgroup, sizeof(h->cgroup), "%s", cgroup);
+        t->dirty = true;
+        return 0;
+}
+
+int vs_topology_learn_thread(struct vs_topology *t, const struct vs_thread_info *info) {
+        struct vs_thread *th;
+
+        if (!info || info->tid <= 0)
+                return 0;
+        th = get(t, info->tid);
+        if (!th)
+                return -ENOMEM;
+        if (info->comm && info->comm[0] && strncmp(th->comm, info->comm, sizeof(th->comm)) != 0) {
+                int idx;
+                snprintf(th->comm, sizeof(th->comm), "%s", info->comm);
+                idx = vs_vcpu_index_from_comm(th->comm);
+                if (idx >= 0) {
+                        th->vcpu_index = idx;
+                        th->is_vcpu = true;
+                }
+                t->dirty = true;
+        }
+        if (info->tgid > 0 && th->tgid != info->tgid) {
+                th->tgid = info->tgid;
+                t->dirty = true;
+        }
+        if (info->apic_id >= 0 && th->apic_id != info->apic_id) {
+                th->apic_id = info->apic_id;
+                th->is_vcpu = true;
+                t->dirty = true;
+        }
+        if (info->vm_name && info->vm_name[0] && info->tgid > 0)
+                return add_hint(t, info->tgid, info->vm_name, NULL);
+        return 0;
+}
+
+void vs_topology_thread_cb(const struct vs_thread_info *info, void *userdata) {
+        (void) vs_topology_learn_thread(userdata, info);
+}
+
+static int mark_vcpu(struct vs_topology *t, int32_t tid, uint32_t vcpu_id) {
+        struct vs_thread *th = get(t, tid);
+
+        if (!th)
+                return -ENOMEM;
+        if (!th->is_vcpu) {
+                th->is_vcpu = true;
+                t->dirty = true;
+        }
+        if (vcpu_id != UINT32_MAX && vcpu_id <= INT32_MAX && th->apic_id != (int32_t) vcpu_id) {
+                th->apic_id = (int32_t) vcpu_id;
+                t->dirty = true;
+        }
+        return 0;
+}
+
+int vs_topology_observe(struct vs_topology *t, const struct vs_event *ev) {
+        struct vs_thread *th;
+
+        switch (ev->type) {
+        case VS_EV_VCPU_ID:
+                return mark_vcpu(t, ev->tid, ev->vcpu.vcpu_id);
+        case VS_EV_EXIT_PAUSE:
+                return mark_vcpu(t, ev->tid, ev->pause.vcpu_id);
+        case VS_EV_PLE_WINDOW:
+                return mark_vcpu(t, ev->tid, ev->ple.vcpu_id);
+        case VS_EV_EOI:
+                /* kvm_eoi fires in the receiver; its apicid is the receiver's vcpu_id */
+                return mark_vcpu(t, ev->tid, ev->eoi.apic_id);
+        case VS_EV_IPI:
+        case VS_EV_HYPERCALL:
+        case VS_EV_AVIC_INCOMPLETE_IPI:
+                return mark_vcpu(t, ev->tid, UINT32_MAX);
+        case VS_EV_WAKEUP:
+                if (ev->flags & VS_EVF_KVM_WAKEUP)
+                        return mark_vcpu(t, ev->tid, UINT32_MAX);
+                return 0;
+        default:
+                /* fast path: nothing to learn from scheduler events */
+                (void) th;
+                return 0;
+        }
+}
+
+/* ---------------------------------------------------------------- VM assignment */
+
+static int vm_append(struct vs_topology *t, int32_t tgid, bool inferred) {
+        struct vs_vm *vm;
+
+        if (t->n_vms == t->cap_vms) {
+                unsigned cap = t->cap_vms ? t->cap_vms * 2 : 8;
+                struct vs_vm *n = realloc(t->vms, cap * sizeof(*n));
+                if (!n)
+                        return -ENOMEM;
+                t->vms = n;
+                t->cap_vms = cap;
+        }
+        vm = &t->vms[t->n_vms];
+        memset(vm, 0, sizeof(*vm));
+        vm->tgid = tgid;
+        vm->inferred = inferred;
+        for (unsigned i = 0; i < t->n_hints; i++)
+                if (tgid > 0 && t->hints[i].tgid == tgid) {
+                        if (t->hints[i].name[0]) {
+                                snprintf(vm->name, sizeof(vm->name), "%s", t->hints[i].name);
+                                vm->named = true;
+                        }
+                        snprintf(vm->cgroup, sizeof(vm->cgroup), "%s", t->hints[i].cgroup);
+                }
+        if (!vm->named)
+                snprintf(vm->name, sizeof(vm->name), "qemu-%d", (int) tgid);
+        return (int) t->n_vms++;
+}
+
+static int cmp_tid(const void *a, const void *b, void *arg) {
+        const struct vs_topology *t = arg;
+        int32_t x = t->threads[*(const unsigned *) a].tid, y = t->threads[*(const unsigned *) b].tid;
+        return (x > y) - (x < y);
+}
+
+static int rebuild(struct vs_topology *t) {
+        _cleanup_free_ unsigned *orphans = NULL;
+        unsigned n_orphans = 0;
+        int r;
+
+        t->n_vms = 0;
+        t->dirty = false;
+
+        /* 1. VMs with a known TGID, in order of first appearance of their tgid. */
+        for (unsigned i = 0; i < t->n_threads; i++) {
+                struct vs_thread *th = &t->threads[i];
+                th->vm = -1;
+                if (!th->is_vcpu || th->tgid <= 0)
+                        continue;
+                for (unsigned v = 0; v < t->n_vms; v++)
+                        if (t->vms[v].tgid == th->tgid)
+                                th->vm = (int32_t) v;
+                if (th->vm < 0) {
+                        r = vm_append(t, th->tgid, false);
+                        if (r < 0)
+                                return r;
+                        th->vm = r;
+                }
+                t->vms[th->vm].n_vcpus++;
+        }
+
+        /* 2. vCPU threads without TGID: group ascending TIDs with ascending index. */
+        orphans = malloc(sizeof(unsigned) * (t->n_threads + 1));
+        if (!orphans)
+                return -ENOMEM;
+        for (unsigned i = 0; i < t->n_threads; i++)
+                if (t->threads[i].is_vcpu && t->threads[i].tgid <= 0)
+                        orphans[n_orphans++] = i;
+        if (n_orphans == 0)
+                return 0;
+        qsort_r(orphans, n_orphans, sizeof(unsigned), cmp_tid, t);
+
+        int32_t cur = -1, last_idx = INT32_MAX, last_tid = 0;
+        for (unsigned k = 0; k < n_orphans; k++) {
+                struct vs_thread *th = &t->threads[orphans[k]];
+                int32_t idx = th->vcpu_index >= 0 ? th->vcpu_index : th->apic_id;
+
+                if (cur < 0 || idx < 0 || idx <= last_idx) {
+                        /* New VM.  Its QEMU main thread (TID = TGID) is the nearest
+                         * VMM-named thread below the first vCPU, if the trace has one. */
+                        int32_t guess = -1;
+                        for (unsigned i = 0; i < t->n_threads; i++) {
+                                const struct vs_thread *m = &t->threads[i];
+                                if (m->is_vcpu || m->tid >= th->tid || m->tid <= last_tid ||
+                                    !is_vmm_main_comm(m->comm))
+                                        continue;
+                                if (m->tid > guess)
+                                        guess = m->tid;
+                        }
+                        r = vm_append(t, guess, true);
+                        if (r < 0)
+                                return r;
+                        if (guess < 0)
+                                snprintf(t->vms[r].name, sizeof(t->vms[r].name), "vm-tid%d", (int) th->tid);
+                        cur = r;
+                }
+                th->vm = cur;
+                t->vms[cur].n_vcpus++;
+                last_idx = idx < 0 ? INT32_MAX : idx;
+                last_tid = th->tid;
+        }
+        return 0;
+}
+
+static void ensure(struct vs_topology *t) {
+        if (t->dirty)
+                (void) rebuild(t);
+}
+
+const struct vs_thread *vs_topology_thread(struct vs_topology *t, int32_t tid) {
+        ensure(t);
+        return find(t, tid);
+}
+
+const struct vs_vm *vs_topology_vm(struct vs_topology *t, int32_t vm) {
+        ensure(t);
+        if (vm < 0 || (unsigned) vm >= t->n_vms)
+                return NULL;
+        return &t->vms[vm];
+}
+
+unsigned vs_topology_n_vms(struct vs_topology *t) {
+        ensure(t);
+        return t->n_vms;
+}
+
+unsigned vs_topology_n_threads(const struct vs_topology *t) {
+        return t->n_threads;
+}
+
+const struct vs_thread *vs_topology_thread_at(struct vs_topology *t, unsigned i) {
+        ensure(t);
+        return i < t->n_threads ? &t->threads[i] : NULL;
+}
+
+int32_t vs_topology_vcpu_of(struct vs_topology *t, int32_t tid) {
+        const struct vs_thread *th = vs_topology_thread(t, tid);
+
+        if (!th || !th->is_vcpu)
+                return -1;
+        return th->vcpu_index >= 0 ? th->vcpu_index : th->apic_id;
+}
+
+const struct vs_thread *vs_topology_by_apic(struct vs_topology *t, int32_t vm, uint32_t apic) {
+        ensure(t);
+        if (vm < 0)
+                return NULL;
+        for (unsigned i = 0; i < t->n_threads; i++) {
+                const struct vs_thread *th = &t->threads[i];
+                if (th->vm == vm && th->apic_id >= 0 && (uint32_t) th->apic_id == apic)
+                        return th;
+        }
+        return NULL;
+}
+
+int32_t vs_topology_vcpu_of_apic(struct vs_topology *t, int32_t vm, uint32_t apic) {
+        const struct vs_thread *th = vs_topology_by_apic(t, vm, apic);
+
+        if (th)
+                return th->vcpu_index >= 0 ? th->vcpu_index : th->apic_id;
+        if (apic > INT32_MAX)
+                return -1;
+        /* No thread has this APIC ID.  Fall back to KVM's vcpu_id unless
+         * another thread already holds that index under a different APIC ID
+         * (sparse APIC IDs): then we do not know. */
+        for (unsigned i = 0; vm >= 0 && i < t->n_threads; i++) {
+                const struct vs_thread *o = &t->threads[i];
+                if (o->vm == vm && o->vcpu_index == (int32_t) apic && o->apic_id >= 0)
+                        return -1;
+        }
+        return (int32_t) apic;
+}
+
+/* ---------------------------------------------------------------- /proc */
+
+static int read_small(const char *path, char *buf, size_t len) {
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+        ssize_t n;
+
+        if (fd < 0)
+                return negative_errno();
+        n = read(fd, buf, len - 1);
+        if (n < 0)
+                return negative_errno();
+        buf[n] = 0;
+        return (int) n;
+}
+
+static void chomp(char *s) {
+        size_t l = strlen(s);
+        while (l > 0 && (s[l - 1] == '\n' || s[l - 1] == '\r'))
+                s[--l] = 0;
+}
+
+/* "-name guest=NAME,debug-threads=on" or "-name NAME" in a NUL-separated cmdline. */
+static void name_from_cmdline(const char *cmd, size_t len, char *name, size_t nlen) {
+        name[0] = 0;
+        for (size_t i = 0; i < len;) {
+                const char *arg = cmd + i;
+                size_t al = strnlen(arg, len - i);
+                if (strcmp(arg, "-name") == 0 && i + al + 1 < len) {
+                        const char *v = arg + al + 1;
+                        const char *g = strncmp(v, "guest=", 6) == 0 ? v + 6 : v;
+                        size_t n = 0;
+                        /* QEMU option syntax: ",," escapes a comma */
+                        while (*g && n + 1 < nlen) {
+                                if (g[0] == ',' && g[1] == ',') {
+                                        name[n++] = ',';
+                                        g += 2;
+                                        continue;
+                                }
+                                if (g[0] == ',')
+                                        break;
+                                name[n++] = *g++;
+                        }
+                        name[n] = 0;
+                        return;
+                }
+                i += al + 1;
+        }
+}
+
+static void cgroup_of(const char *procdir, char *buf, size_t len) {
+        char path[PATH_MAX], data[4096];
+        const char *line;
+
+        buf[0] = 0;
+        snprintf(path, sizeof(path), "%s/cgroup", procdir);
+        if (read_small(path, data, sizeof(data)) < 0)
+                return;
+        /* prefer the unified hierarchy ("0::/path"), else the cpu controller's line */
+        line = strstr(data, "0::");
+        if (line && (line == data || line[-1] == '\n'))
+                line += 3;
+        else if ((line = strstr(data, ":cpu,")) || (line = strstr(data, ":cpu:")))
+                line = strchr(line + 1, ':') + 1;
+        else
+                return;
+        size_t n = strcspn(line, "\n");
+        if (n >= len)
+                n = len - 1;
+        memcpy(buf, line, n);
+        buf[n] = 0;
+}
+
+int vs_topology_scan_proc(struct vs_topology *t, const char *proc_root) {
+        _cleanup_(closedirp_) DIR *d = NULL;
+        struct dirent *de;
+        int found = 0;
+
+        d = opendir(proc_root ? proc_root : "/proc");
+        if (!d)
+                return negative_errno();
+        while ((de = readdir(d))) {
+                char procdir[1024], path[PATH_MAX], comm[VS_COMM_MAX];
+                char cmdline[8192], name[VS_VM_NAME_MAX], cg[256];
+                _cleanup_(closedirp_) DIR *td = NULL;
+                struct dirent *te;
+                int32_t tgid, nvcpu = 0;
+                int n;
+
+                if (!parse_uint(de->d_name, strlen(de->d_name), &tgid) || tgid <= 0)
+                        continue;
+                snprintf(procdir, sizeof(procdir), "%s/%s", proc_root ? proc_root : "/proc", de->d_name);
+                snprintf(path, sizeof(path), "%s/comm", procdir);
+                if (read_small(path, comm, sizeof(comm)) < 0)
+                        continue;       /* vanished: skip */
+                chomp(comm);
+                if (!is_vmm_main_comm(comm))
+                        continue;
+                snprintf(path, sizeof(path), "%s/task", procdir);
+                td = opendir(path);
+                if (!td)
+                        continue;
+                while ((te = readdir(td))) {
+                        char tcomm[VS_COMM_MAX];
+                        int32_t tid;
+                        if (!parse_uint(te->d_name, strlen(te->d_name), &tid) || tid <= 0)
+                                continue;
+                        snprintf(path, sizeof(path), "%s/task/%s/comm", procdir, te->d_name);
+                        if (read_small(path, tcomm, sizeof(tcomm)) < 0)
+                                continue;
+                        chomp(tcomm);
+                        if (vs_vcpu_index_from_comm(tcomm) < 0)
+                                continue;
+                        struct vs_thread_info ti = { .tid = tid, .tgid = tgid, .comm = tcomm, .apic_id = -1 };
+                        if (vs_topology_learn_thread(t, &ti) < 0)
+                                return -ENOMEM;
+                        nvcpu++;
+                }
+                if (nvcpu == 0)
+                        continue;
+                snprintf(path, sizeof(path), "%s/cmdline", procdir);
+                n = read_small(path, cmdline, sizeof(cmdline));
+                name_from_cmdline(cmdline, n > 0 ? (size_t) n : 0, name, sizeof(name));
+                cgroup_of(procdir, cg, sizeof(cg));
+                if (add_hint(t, tgid, name, cg) < 0)
+                        return -ENOMEM;
+                found++;
+        }
+        return found;
+}

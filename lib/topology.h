@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * topology.h - which host thread is which vCPU of which VM.
+ *
+ * Owns the thread table (TID -> comm, TGID, vCPU index, KVM vcpu_id/APIC ID)
+ * and the VM table.  It learns from three places:
+ *   - thread identities reported by sources (comms from sched_switch and the
+ *     .dat cmdlines, TGIDs from a TGID column, vschedd topology markers);
+ *   - events (kvm_entry/kvm_exit/ple/eoi vcpu_id fired in a TID gives that
+ *     thread's APIC ID; any kvm event marks the TID as a vCPU thread);
+ *   - on a live host, /proc (QEMU processes, "CPU n/KVM" thread names,
+ *     -name guest=NAME, the process's cgroup).
+ *
+ * vCPU index = the n of QEMU's "CPU n/KVM" (also Firecracker "fc_vcpu n",
+ * cloud-hypervisor "vcpuN", crosvm "crosvm_vcpuN", kvmtool "kvm-vcpu-N"),
+ * else KVM's vcpu_id.  APIC IDs may be sparse: dest_id is resolved through
+ * the learned vcpu_id <-> thread map, never assumed to equal the index.
+ *
+ * When a trace carries no TGIDs (a plain trace-cmd .dat), vCPU threads are
+ * grouped into VMs by a documented guess: QEMU creates vCPU threads in order,
+ * so ascending TIDs with ascending vCPU index belong to one VM; such VMs are
+ * flagged inferred.  No I/O except vs_topology_scan_proc(); no logging.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "event.h"
+
+struct vs_topology;
+
+#define VS_VM_NAME_MAX 128
+#define VS_COMM_MAX 64
+
+struct vs_vm {
+        int32_t tgid;                   /* -1 when inferred */
+        char name[VS_VM_NAME_MAX];
+        char cgroup[256];               /* live: the process's cgroup path, "" when unknown */
+        bool inferred;                  /* grouping guessed from TIDs, no TGID in the trace */
+        bool named;                     /* name came from libvirt/-name/marker, not qemu-<tgid> */
+        unsigned n_vcpus;
+};
+
+struct vs_thread {
+        int32_t tid;
+        int32_t tgid;                   /* -1 unknown */
+        char comm[VS_COMM_MAX];
+        int32_t vcpu_index;             /* from the thread name, -1 unknown */
+        int32_t apic_id;                /* KVM vcpu_id (= APIC ID on x86), -1 unknown */
+        int32_t vm;                     /* index into the VM table, -1 none */
+        bool is_vcpu;
+};
+
+int vs_topology_new(struct vs_topology **ret);
+void vs_topology_free(struct vs_topology *t);
+
+/* Learning.  Both return 0 or -ENOMEM. */
+int vs_topology_learn_thread(struct vs_topology *t, const struct vs_thread_info *info);
+int vs_topology_observe(struct vs_topology *t, const struct vs_event *ev);
+
+/* A vs_thread_cb adapter: pass the topology as userdata. */
+void vs_topology_thread_cb(const struct vs_thread_info *info, void *userdata);
+
+/*
+ * Scan a /proc tree (normally "/proc") for VMM processes and their vCPU
+ * threads; names VMs from libvirt's "-name guest=NAME" (or "-name NAME").
+ * Returns the number of VMs found, or -errno when @proc_root is unreadable.
+ */
+int vs_topology_scan_proc(struct vs_topology *t, const char *proc_root);
+
+/* Parse a vCPU index out of a VMM thread name; -1 when it is not a vCPU name. */
+int vs_vcpu_index_from_comm(const char *comm);
+
+/* Queries.  Pointers stay valid until the next learn/observe/scan call. */
+const struct vs_thread *vs_topology_thread(struct vs_topology *t, int32_t tid);
+const struct vs_vm *vs_topology_vm(struct vs_topology *t, int32_t vm);
+unsigned vs_topology_n_vms(struct vs_topology *t);
+unsigned vs_topology_n_threads(const struct vs_topology *t);
+const struct vs_thread *vs_topology_thread_at(struct vs_topology *t, unsigned i);
+
+/* vCPU index of @tid (thread-name index, else vcpu_id), -1 if not a known vCPU. */
+int32_t vs_topology_vcpu_of(struct vs_topology *t, int32_t tid);
+/* The vCPU thread of VM @vm whose APIC ID is @apic, or NULL. */
+const struct vs_thread *vs_topology_by_apic(struct vs_topology *t, int32_t vm, uint32_t apic);
+/* vCPU index for APIC @apic in @vm: the mapped thread's index, else @apic
+ * itself when the VM has no mapping that says otherwise, else -1. */
+int32_t vs_topology_vcpu_of_apic(struct vs_topology *t, int32_t vm, uint32_t apic);

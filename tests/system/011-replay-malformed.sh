@@ -1,0 +1,49 @@
+#!/bin/sh
+# Bad input gets a clear error naming the record, never a crash, and good
+# records around it still count.
+. "$(dirname "$0")/test-lib.sh"
+
+# A text trace with broken lines in between good ones: exit 0, the good events
+# printed, the malformed ones counted and the first one named by line.
+"$VSCHEDD" --replay "$DATA/malformed.txt" --dump-events --json --summary >"$TMP/out" 2>"$TMP/err" ||
+        { cat "$TMP/err"; fail "replay of malformed.txt failed"; }
+expect_grep 'malformed record' "$TMP/err"
+expect_grep 'malformed.txt:9' "$TMP/err" "first malformed line (9)"
+expect_ge "good events" "$(count '"type":' "$TMP/out")" 6
+expect_grep '"lost":42' "$TMP/out" "lost events counted"
+expect_grep '"dst_apic":26' "$TMP/out" "hex APIC ID 1a"
+
+# A corrupt .dat (valid magic, garbage after it): exit 1, a message naming the file.
+printf '\027\010\104tracing6\000garbage' >"$TMP/corrupt.dat"
+rc=0
+"$VSCHEDD" --replay "$TMP/corrupt.dat" >"$TMP/out" 2>"$TMP/err" || rc=$?
+expect_eq "exit code for a corrupt .dat" "$rc" 1
+expect_grep "corrupt.dat" "$TMP/err"
+[ ! -s "$TMP/out" ] || fail "a corrupt .dat printed events"
+
+# A .dat cut short anywhere: exit 1 with the section or CPU that is cut, no crash.
+for n in 16 40 1000 12000 300000 524000; do
+        head -c $n "$DATA/bundled.dat" >"$TMP/cut.dat"
+        rc=0
+        "$VSCHEDD" --replay "$TMP/cut.dat" --dump-events --json >"$TMP/out" 2>"$TMP/err" || rc=$?
+        expect_eq "exit code for a .dat cut at $n bytes" "$rc" 1
+        expect_grep "cut.dat: .*\(cut short\|past the end\|too short\)" "$TMP/err"
+done
+
+# Binary garbage that is not a .dat is read as text: every line malformed or unknown.
+head -c 20000 /dev/urandom >"$TMP/noise.txt"
+rc=0
+"$VSCHEDD" --replay "$TMP/noise.txt" --json --summary >"$TMP/out" 2>"$TMP/err" || rc=$?
+expect_eq "exit code for noise" "$rc" 0
+expect_grep '"events":0' "$TMP/out"
+
+# An empty file is an empty trace.
+: >"$TMP/empty.txt"
+"$VSCHEDD" --replay "$TMP/empty.txt" --json --summary >"$TMP/out" || fail "empty trace failed"
+expect_grep '"events":0' "$TMP/out"
+
+# A directory is not a trace.
+rc=0
+"$VSCHEDD" --replay "$TMP" >"$TMP/out" 2>"$TMP/err" || rc=$?
+expect_eq "exit code for a directory" "$rc" 1
+say "ok"
