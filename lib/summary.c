@@ -140,6 +140,8 @@ static int cmp_edge(const void *x, const void *y) {
 }
 
 static void sorted_edges(const struct vm_acc *a, struct edge *out) {
+        if (a->n_edges == 0)
+                return;
         memcpy(out, a->edges, a->n_edges * sizeof(*out));
         qsort(out, a->n_edges, sizeof(*out), cmp_edge);
 }

@@ -277,7 +277,7 @@ static int spawn_vmms(int go_fd_read, uint64_t duration_ns, uint64_t seed) {
                                 .tid = r.tid, .tgid = pid, .vm = v, .idx = (unsigned) r.idx,
                                 .apic = vms[v].apic[r.idx],
                         };
-                        snprintf(t->comm, sizeof(t->comm), "CPU %d/KVM", r.idx);
+                        snprintf(t->comm, sizeof(t->comm), "CPU %u/KVM", (unsigned) r.idx % 1000u);
                 }
                 (void) close(rep[0]);
         }

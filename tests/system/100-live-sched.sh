@@ -20,6 +20,13 @@ kill "$fake" 2>/dev/null || true
 wait "$fake" 2>/dev/null || true
 
 [ ! -e "$TRACEFS/instances/$INST" ] || fail "tracefs instance $INST left behind"
+if ! grep -q '"prev_vm":"livetest"' "$TMP/ev.json"; then
+        # diagnostics for a failure under load
+        say "fake VMM pid $vm_pid; its events:" >&2
+        grep -c "\"tid\":$vm_pid\|\"prev_tid\":$(( vm_pid + 1 ))," "$TMP/ev.json" >&2 || true
+        grep "\"prev_tid\":$(( vm_pid + 1 ))," "$TMP/ev.json" | head -n 3 >&2 || true
+        cat "$TMP/err" >&2
+fi
 expect_ge "live sched_switch events" "$(count '"type":"switch"' "$TMP/ev.json")" 10
 # the fake VM's vCPU threads are recognised from /proc: name from -name guest=
 expect_ge "switches of VM livetest" "$(grep '"type":"switch"' "$TMP/ev.json" | grep -c '"prev_vm":"livetest"' || true)" 3
