@@ -46,8 +46,11 @@ static struct {
         const char *tracefs;
         const char *instance;
         unsigned buffer_kb;
+        const char *record;
+        unsigned record_max_mb;
         bool quiet;
 } arg = {
+        .record_max_mb = 512,
         .summary = -1,
 };
 
@@ -90,6 +93,9 @@ static void help(FILE *f) {
                 "      --tracefs=DIR        tracefs mount point (default: found or mounted)\n"
                 "      --instance=NAME      tracefs instance name (default: vschedd)\n"
                 "      --buffer-kb=KB       per-CPU ring buffer size\n"
+                "      --record=FILE        also write everything read to FILE as a trace-cmd .dat\n"
+                "                           (readable by trace-cmd report and vschedd --replay)\n"
+                "      --record-max-mb=MB   stop recording after MB MiB of pages (default 512)\n"
                 "\n"
                 "  -h, --help               show this help\n"
                 "  -V, --version            show the version\n");
@@ -115,6 +121,8 @@ static int parse_args(int argc, char **argv) {
                 ARG_TRACEFS,
                 ARG_INSTANCE,
                 ARG_BUFFER_KB,
+                ARG_RECORD,
+                ARG_RECORD_MAX_MB,
         };
         static const struct option options[] = {
                 { "replay", required_argument, NULL, 'r' },
@@ -130,6 +138,8 @@ static int parse_args(int argc, char **argv) {
                 { "tracefs", required_argument, NULL, ARG_TRACEFS },
                 { "instance", required_argument, NULL, ARG_INSTANCE },
                 { "buffer-kb", required_argument, NULL, ARG_BUFFER_KB },
+                { "record", required_argument, NULL, ARG_RECORD },
+                { "record-max-mb", required_argument, NULL, ARG_RECORD_MAX_MB },
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, 'V' },
                 {}
@@ -194,6 +204,19 @@ static int parse_args(int argc, char **argv) {
                                 return usage_error("invalid --buffer-kb '%s'", optarg);
                         arg.buffer_kb = (unsigned) kb;
                         break;
+                case ARG_RECORD:
+                        if (!*optarg)
+                                return usage_error("--record needs a file name");
+                        arg.record = optarg;
+                        break;
+                case ARG_RECORD_MAX_MB: {
+                        errno = 0;
+                        unsigned long mb = strtoul(optarg, &end, 10);
+                        if (errno || *end || mb == 0 || mb > 1024 * 1024 || optarg[0] == '-')
+                                return usage_error("invalid --record-max-mb '%s'", optarg);
+                        arg.record_max_mb = (unsigned) mb;
+                        break;
+                }
                 case 'h':
                         help(stdout);
                         return 0;
@@ -212,6 +235,8 @@ static int parse_args(int argc, char **argv) {
                 return usage_error("nothing to do: give --replay FILE, --live or --auto");
         if (arg.duration > 0 && arg.mode == MODE_REPLAY)
                 return usage_error("--duration applies to --live");
+        if (arg.record && arg.mode != MODE_LIVE)
+                return usage_error("--record applies to --live");
         if (arg.summary < 0)
                 arg.summary = !arg.dump;
         return 1;
@@ -225,6 +250,8 @@ struct run {
         struct vs_source *src;
         struct vs_progress progress;
         uint64_t printed;
+        int32_t *marked;        /* --record: TIDs already described by a marker */
+        size_t n_marked, cap_marked;
         int r;
 };
 
@@ -374,6 +401,69 @@ static int run_replay(struct run *run, const char *path) {
 
 /* ---------------------------------------------------------------- live */
 
+/* --record: tell the recording which thread is which vCPU of which VM, through
+ * the instance's trace_marker, so a replay of the file names VMs as we do. */
+static void mark_topology(struct run *run) {
+        unsigned n = vs_topology_n_threads(run->topo);
+
+        if (!arg.record)
+                return;
+        for (unsigned i = 0; i < n; i++) {
+                const struct vs_thread *th = vs_topology_thread_at(run->topo, i);
+                const struct vs_vm *vm = th ? vs_topology_vm(run->topo, th->vm) : NULL;
+                char msg[512];
+                bool seen = false;
+
+                if (!th || !th->is_vcpu || th->tgid <= 0 || !vm)
+                        continue;
+                for (size_t k = 0; k < run->n_marked; k++)
+                        if (run->marked[k] == th->tid)
+                                seen = true;
+                if (seen)
+                        continue;
+                if (run->n_marked == run->cap_marked) {
+                        size_t cap = run->cap_marked ? run->cap_marked * 2 : 64;
+                        int32_t *m = realloc(run->marked, cap * sizeof(*m));
+                        if (!m)
+                                return;
+                        run->marked = m;
+                        run->cap_marked = cap;
+                }
+                run->marked[run->n_marked++] = th->tid;
+                if (vs_format_topology_marker(msg, sizeof(msg), th->tid, th->tgid, th->apic_id,
+                                              vm->named ? vm->name : NULL, th->comm) < 0)
+                        continue;
+                (void) vs_source_live_mark(run->src, msg);
+        }
+}
+
+static int write_recording(struct run *run) {
+        _cleanup_free_ char *extra = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&extra, &len);
+        bool truncated = false;
+        int r;
+
+        if (!f)
+                return -ENOMEM;
+        /* thread names from /proc: the kernel's saved_cmdlines may have evicted them */
+        for (unsigned i = 0; i < vs_topology_n_threads(run->topo); i++) {
+                const struct vs_thread *th = vs_topology_thread_at(run->topo, i);
+                if (th && th->comm[0] && !strchr(th->comm, '\n'))
+                        fprintf(f, "%d %s\n", th->tid, th->comm);
+        }
+        fclose(f);
+        r = vs_source_live_write_dat(run->src, arg.record, extra, &truncated);
+        if (r < 0)
+                return log_err("cannot write %s: %s", arg.record, strerror(-r)), r;
+        if (truncated)
+                log_err("%s: recording stopped at --record-max-mb=%u MiB; later events are not in the file",
+                        arg.record, arg.record_max_mb);
+        if (!arg.quiet)
+                fprintf(stderr, "vschedd: recorded to %s\n", arg.record);
+        return 0;
+}
+
 static int drain(struct run *run) {
         struct vs_event ev;
         int r;
@@ -417,6 +507,7 @@ static int on_rescan(sd_event_source *s, uint64_t usec, void *userdata) {
         struct run *run = userdata;
 
         (void) vs_topology_scan_proc(run->topo, "/proc");
+        mark_topology(run);
         return sd_event_source_set_time_relative(s, 2 * 1000 * 1000);
 }
 
@@ -435,6 +526,7 @@ static int run_live(struct run *run) {
                 .instance = arg.instance,
                 .tracefs = arg.tracefs,
                 .buffer_kb = arg.buffer_kb,
+                .record_max_mb = arg.record ? arg.record_max_mb : 0,
         };
         sd_event *e = NULL;
         sd_event_source *io = NULL, *tick = NULL, *rescan = NULL, *deadline = NULL, *sigs[3] = {};
@@ -459,6 +551,7 @@ static int run_live(struct run *run) {
                 return r;
         }
         vs_source_set_thread_cb(run->src, vs_topology_thread_cb, run->topo);
+        mark_topology(run);
         if (!arg.quiet) {
                 const char *const *evs = vs_source_live_events(run->src);
                 fprintf(stderr, "vschedd: live on tracefs instance '%s', %d VM(s) found in /proc; events:",
@@ -519,6 +612,11 @@ out:
         if (run->src) {
                 (void) vs_source_live_update_lost(run->src);
                 report_source_problems(run->src, "live");
+                if (arg.record) {
+                        int k = write_recording(run);
+                        if (k < 0 && r >= 0)
+                                r = k;
+                }
         }
         if (r >= 0)
                 print_summary(run);
@@ -603,6 +701,7 @@ int main(int argc, char **argv) {
                 r = -EINVAL;
         }
         vs_source_free(run.src);
+        free(run.marked);
         vs_summary_free(run.sum);
         vs_topology_free(run.topo);
         return r < 0 ? 1 : 0;

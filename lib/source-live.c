@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -32,6 +33,7 @@
 
 #include "macro.h"
 #include "source.h"
+#include "dat-writer.h"
 #include "tep-decode.h"
 
 struct live_cpu {
@@ -44,6 +46,9 @@ struct live_cpu {
         void *rec;              /* current record data, or NULL */
         unsigned long long ts;
         uint64_t pages;
+        /* --record: copies of every page read, whole pages */
+        uint8_t *rec_buf;
+        size_t rec_size, rec_cap;
 };
 
 struct live_source {
@@ -62,6 +67,10 @@ struct live_source {
         bool entry_on;
         uint64_t entry_off_at;  /* CLOCK_MONOTONIC ns when the learning window closes */
         uint64_t learn_ns;
+        size_t record_max;      /* bytes of pages kept for --record, 0 = not recording */
+        size_t recorded;
+        bool record_full;
+        char *events_dir;
 };
 
 /* Events we subscribe to; kvm ones are optional (no KVM on this kernel). */
@@ -108,6 +117,7 @@ static void live_free(struct vs_source *src) {
                 if (l->cpus[i].kbuf)
                         kbuffer_free(l->cpus[i].kbuf);
                 free(l->cpus[i].page);
+                free(l->cpus[i].rec_buf);
         }
         free(l->cpus);
         if (l->epfd >= 0)
@@ -121,7 +131,28 @@ static void live_free(struct vs_source *src) {
                 tracefs_instance_free(l->inst);
         }
         free(l->name);
+        free(l->events_dir);
         free(l);
+}
+
+static void keep_page(struct live_source *l, struct live_cpu *c) {
+        if (l->recorded + l->page_size > l->record_max) {
+                l->record_full = true;
+                return;
+        }
+        if (c->rec_size + l->page_size > c->rec_cap) {
+                size_t cap = c->rec_cap ? c->rec_cap * 2 : (size_t) l->page_size * 64;
+                uint8_t *n = realloc(c->rec_buf, cap);
+                if (!n) {
+                        l->record_full = true;
+                        return;
+                }
+                c->rec_buf = n;
+                c->rec_cap = cap;
+        }
+        memcpy(c->rec_buf + c->rec_size, c->page, l->page_size);
+        c->rec_size += l->page_size;
+        l->recorded += l->page_size;
 }
 
 /* Load the next page of @c into its kbuffer; false when the CPU has nothing now. */
@@ -131,6 +162,10 @@ static bool load_page(struct live_source *l, struct live_cpu *c) {
         n = tracefs_cpu_read(c->tcpu, c->page, true);
         if (n <= 0)
                 return false;
+        if (n < l->page_size)
+                memset((uint8_t *) c->page + n, 0, l->page_size - n);
+        if (l->record_max && !l->record_full)
+                keep_page(l, c);
         if (kbuffer_load_subbuffer(c->kbuf, c->page) < 0) {
                 l->s.stats.malformed++;
                 return false;
@@ -269,6 +304,14 @@ static int load_formats(struct live_source *l) {
                         (void) tep_parse_event(tep, fmt, n, wanted[i].system);
                 }
         }
+        /* topology markers written into our own trace_marker (--record) */
+        {
+                _cleanup_free_ char *fmt = NULL;
+                int n = 0;
+                fmt = tracefs_event_file_read(NULL, "ftrace", "print", "format", &n);
+                if (fmt && n > 0)
+                        (void) tep_parse_event(tep, fmt, n, "ftrace");
+        }
         l->tep = tep;
         return 0;
 }
@@ -378,6 +421,7 @@ int vs_source_live_open(const struct vs_live_options *opts, struct vs_source **r
         l->epfd = -1;
         l->keep_instance = o.keep_instance;
         l->learn_ns = 5000ull * 1000000ull;
+        l->record_max = o.record_max_mb ? (size_t) o.record_max_mb << 20 : 0;
         l->name = strdup(o.instance);
         if (!l->name) {
                 r = -ENOMEM;
@@ -432,6 +476,11 @@ int vs_source_live_open(const struct vs_live_options *opts, struct vs_source **r
         r = open_cpus(l);
         if (r < 0)
                 goto fail;
+        if (asprintf(&l->events_dir, "%s/events", tracefs_tracing_dir()) < 0) {
+                l->events_dir = NULL;
+                r = -ENOMEM;
+                goto fail;
+        }
         if (tracefs_trace_on(l->inst) < 0) {
                 r = negative_errno();
                 set_err(&l->s, r, "tracing_on");
@@ -446,4 +495,74 @@ fail:
                 snprintf(err, errlen, "%s", l->s.error);
         live_free(&l->s);
         return r;
+}
+
+int vs_source_live_mark(struct vs_source *src, const char *text) {
+        struct live_source *l = (struct live_source *) src;
+
+        if (src->kind != VS_SOURCE_LIVE || !text)
+                return -EINVAL;
+        if (tracefs_instance_file_write(l->inst, "trace_marker", text) < 0)
+                return negative_errno();
+        return 0;
+}
+
+/* A whole small file from the top-level tracefs dir, or NULL. */
+static char *read_top(const char *file) {
+        int size = 0;
+        return tracefs_instance_file_read(NULL, file, &size);
+}
+
+int vs_source_live_write_dat(struct vs_source *src, const char *path, const char *extra_cmdlines,
+                             bool *ret_truncated) {
+        struct live_source *l = (struct live_source *) src;
+        _cleanup_free_ struct vs_dat_cpu *cpus = NULL;
+        _cleanup_free_ char *saved = NULL, *cmdlines = NULL, *clock = NULL;
+        const char *events[ELEMENTSOF(l->enabled) + 2];
+        char names[ELEMENTSOF(l->enabled)][96];
+        unsigned n = 0, max_cpu = 0;
+        struct utsname u;
+        char uts[4 * 65 + 4] = "";
+
+        if (src->kind != VS_SOURCE_LIVE || !l->record_max)
+                return -EINVAL;
+        for (unsigned i = 0; i < l->n_enabled; i++) {
+                const char *sys = strncmp(l->enabled[i], "sched_", 6) == 0 ? "sched" : "kvm";
+                snprintf(names[n], sizeof(names[n]), "%s:%s", sys, l->enabled[i]);
+                events[n] = names[n];
+                n++;
+        }
+        events[n++] = "ftrace:print";
+        events[n] = NULL;
+
+        /* CPUs are numbered as in the kernel: a .dat has one slot per CPU up to the highest. */
+        for (int i = 0; i < l->ncpus; i++)
+                if ((unsigned) l->cpus[i].cpu + 1 > max_cpu)
+                        max_cpu = l->cpus[i].cpu + 1;
+        cpus = calloc(max_cpu ? max_cpu : 1, sizeof(*cpus));
+        if (!cpus)
+                return -ENOMEM;
+        for (int i = 0; i < l->ncpus; i++)
+                cpus[l->cpus[i].cpu] = (struct vs_dat_cpu) { l->cpus[i].rec_buf, l->cpus[i].rec_size };
+
+        saved = read_top("saved_cmdlines");
+        if (asprintf(&cmdlines, "%s%s", saved ? saved : "", extra_cmdlines ? extra_cmdlines : "") < 0)
+                return -ENOMEM;
+        clock = tracefs_instance_file_read(l->inst, "trace_clock", NULL);
+        if (uname(&u) == 0)
+                snprintf(uts, sizeof(uts), "%s %s %s %s", u.sysname, u.release, u.version, u.machine);
+
+        struct vs_dat_info info = {
+                .events_dir = l->events_dir,
+                .events = events,
+                .page_size = l->page_size,
+                .n_cpus = max_cpu,
+                .cpus = cpus,
+                .cmdlines = cmdlines,
+                .trace_clock = clock,
+                .uname = uts[0] ? uts : NULL,
+        };
+        if (ret_truncated)
+                *ret_truncated = l->record_full;
+        return vs_dat_write(path, &info);
 }

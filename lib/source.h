@@ -84,9 +84,17 @@ struct vs_live_options {
         const char *tracefs;    /* tracefs mount, default: found or mounted at /sys/kernel/tracing */
         unsigned buffer_kb;     /* per-CPU buffer size, 0 = leave the kernel default */
         bool keep_instance;     /* debug: do not remove the instance on free */
+        unsigned record_max_mb; /* keep a copy of every page read, up to this many MiB (0 = off) */
 };
 /* On failure, a one-line reason is written to @err (may be NULL). */
 int vs_source_live_open(const struct vs_live_options *opts, struct vs_source **ret, char *err, size_t errlen);
+/* Live only: write @text into the instance's trace_marker (it comes back as ftrace:print). */
+int vs_source_live_mark(struct vs_source *s, const char *text);
+/* Live only, with record_max_mb: write every page read so far as a trace-cmd
+ * .dat (v6) at @path; @extra_cmdlines ("pid comm\n"...) adds thread names the
+ * kernel's saved_cmdlines may lack.  *ret_truncated tells whether the cap was hit. */
+int vs_source_live_write_dat(struct vs_source *s, const char *path, const char *extra_cmdlines,
+                             bool *ret_truncated);
 /* Live only: re-enable kvm_entry for @ms to learn vcpu_id <-> TID of new vCPU threads. */
 int vs_source_live_relearn(struct vs_source *s, unsigned ms);
 /* Live only: names of the events actually enabled (NULL-terminated, owned by s). */
@@ -137,3 +145,9 @@ static inline void vs_source_emit_thread(struct vs_source *s, const struct vs_th
 int vs_parse_topology_marker(const char *msg, struct vs_thread_info *ret,
                              char *vm_buf, size_t vm_len, char *comm_buf, size_t comm_len);
 #define VS_TOPOLOGY_MARKER "vschedd-topology:"
+/* The inverse: "vschedd-topology: tid=T tgid=G [apic=A] [vm=NAME] comm=COMM\n".
+ * In vm, '%', spaces and control characters are %XX-escaped; comm (the last
+ * key) keeps its spaces, control characters become '?'.  @apic < 0 and NULL
+ * @vm are left out.  Returns the length, or -ENOBUFS. */
+int vs_format_topology_marker(char *buf, size_t len, int32_t tid, int32_t tgid, int32_t apic, const char *vm,
+                              const char *comm);

@@ -27,6 +27,8 @@ usage --replay "$DATA/bundled.dat" --duration 2
 usage --limit x --replay "$DATA/bundled.dat"
 usage --replay "$DATA/bundled.dat" stray-argument
 usage --instance ../etc --live
+usage --replay "$DATA/bundled.dat" --record "$TMP/x.dat"
+usage --live --record-max-mb 0
 
 rc=0
 "$VSCHEDD" --replay "$TMP/does-not-exist.dat" 2>"$TMP/err" || rc=$?

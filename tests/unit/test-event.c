@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Unit tests for event.c, event-json.c and the topology marker parser. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -121,6 +122,32 @@ static void test_marker(void **state) {
         assert_int_equal(vs_parse_topology_marker("vschedd-topology: xtid=3", &ti, vm, sizeof(vm), comm, sizeof(comm)), 0);
 }
 
+static void test_marker_roundtrip(void **state) {
+        struct vs_thread_info ti;
+        char buf[256], vm[64], comm[64];
+
+        /* a VM name with spaces, '%', '=' and a newline survives the marker */
+        assert_true(vs_format_topology_marker(buf, sizeof(buf), 4243, 4242, 2, "db prod%1=x\ny", "CPU 1/KVM") > 0);
+        assert_non_null(strchr(buf, '\n'));
+        assert_int_equal(vs_parse_topology_marker(buf, &ti, vm, sizeof(vm), comm, sizeof(comm)), 1);
+        assert_int_equal(ti.tid, 4243);
+        assert_int_equal(ti.tgid, 4242);
+        assert_int_equal(ti.apic_id, 2);
+        assert_string_equal(ti.vm_name, "db prod%1=x\ny");
+        assert_string_equal(ti.comm, "CPU 1/KVM");
+
+        /* no apic, no vm */
+        assert_true(vs_format_topology_marker(buf, sizeof(buf), 7, 6, -1, NULL, "vcpu0") > 0);
+        assert_int_equal(vs_parse_topology_marker(buf, &ti, vm, sizeof(vm), comm, sizeof(comm)), 1);
+        assert_int_equal(ti.apic_id, -1);
+        assert_null(ti.vm_name);
+        assert_string_equal(ti.comm, "vcpu0");
+
+        /* too small a buffer is an error, never an overflow */
+        assert_int_equal(vs_format_topology_marker(buf, 20, 7, 6, -1, "x", "y"), -ENOBUFS);
+        assert_int_equal(vs_format_topology_marker(buf, 40, 7, 6, 1, "a-long-vm-name", "CPU 0/KVM"), -ENOBUFS);
+}
+
 static struct vs_topology *sparse_vm(void) {
         struct vs_topology *t;
         struct vs_thread_info a = { .tid = 101, .tgid = 100, .comm = "CPU 0/KVM", .apic_id = 0, .vm_name = "db" };
@@ -217,6 +244,7 @@ int main(void) {
                 cmocka_unit_test(test_prev_state),
                 cmocka_unit_test(test_type_names),
                 cmocka_unit_test(test_marker),
+                cmocka_unit_test(test_marker_roundtrip),
                 cmocka_unit_test(test_json_ipi_sparse),
                 cmocka_unit_test(test_json_send_ipi_bitmap),
                 cmocka_unit_test(test_format_line),
