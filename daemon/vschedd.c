@@ -19,6 +19,7 @@
 #include <json-c/json.h>
 #include <systemd/sd-event.h>
 
+#include "analysis.h"
 #include "event-json.h"
 #include "macro.h"
 #include "progress.h"
@@ -40,6 +41,7 @@ static struct {
         const char *replay;
         bool dump;
         bool json;
+        bool report;
         int summary;            /* -1 = default (on unless dumping) */
         double duration;        /* live: seconds, 0 = until signalled */
         uint64_t limit;         /* max events to print, 0 = all */
@@ -82,8 +84,11 @@ static void help(FILE *f) {
                 "Output:\n"
                 "  -d, --dump-events        print every normalised event\n"
                 "  -j, --json               JSON, one object per line\n"
+                "      --report             print the analysis report at the end: per VM, IPI\n"
+                "                           edges with preempted share and EOI latency, spinners,\n"
+                "                           yields, oscillating pairs, preempted time, signal mode\n"
                 "      --summary            print the per-VM summary at the end (default unless\n"
-                "                           --dump-events)\n"
+                "                           --dump-events or --report)\n"
                 "      --no-summary         do not print the summary\n"
                 "  -n, --limit=N            print at most N events\n"
                 "  -q, --quiet              no progress meter, fewer messages\n"
@@ -123,6 +128,7 @@ static int parse_args(int argc, char **argv) {
                 ARG_BUFFER_KB,
                 ARG_RECORD,
                 ARG_RECORD_MAX_MB,
+                ARG_REPORT,
         };
         static const struct option options[] = {
                 { "replay", required_argument, NULL, 'r' },
@@ -131,6 +137,7 @@ static int parse_args(int argc, char **argv) {
                 { "dump-events", no_argument, NULL, 'd' },
                 { "json", no_argument, NULL, 'j' },
                 { "summary", no_argument, NULL, ARG_SUMMARY },
+                { "report", no_argument, NULL, ARG_REPORT },
                 { "no-summary", no_argument, NULL, ARG_NO_SUMMARY },
                 { "limit", required_argument, NULL, 'n' },
                 { "quiet", no_argument, NULL, 'q' },
@@ -170,6 +177,9 @@ static int parse_args(int argc, char **argv) {
                         break;
                 case ARG_SUMMARY:
                         arg.summary = 1;
+                        break;
+                case ARG_REPORT:
+                        arg.report = true;
                         break;
                 case ARG_NO_SUMMARY:
                         arg.summary = 0;
@@ -238,7 +248,7 @@ static int parse_args(int argc, char **argv) {
         if (arg.record && arg.mode != MODE_LIVE)
                 return usage_error("--record applies to --live");
         if (arg.summary < 0)
-                arg.summary = !arg.dump;
+                arg.summary = !arg.dump && !arg.report;
         return 1;
 }
 
@@ -247,6 +257,7 @@ static int parse_args(int argc, char **argv) {
 struct run {
         struct vs_topology *topo;
         struct vs_summary *sum;
+        struct vs_analysis *an;         /* --report only */
         struct vs_source *src;
         struct vs_progress progress;
         uint64_t printed;
@@ -264,6 +275,11 @@ static int emit(struct run *run, const struct vs_event *ev) {
         r = vs_summary_add(run->sum, ev, run->topo);
         if (r < 0)
                 return r;
+        if (run->an) {
+                r = vs_analysis_event(run->an, ev);
+                if (r < 0)
+                        return r;
+        }
         if (!arg.dump || (arg.limit && run->printed >= arg.limit))
                 return 0;
         run->printed++;
@@ -282,9 +298,25 @@ static int emit(struct run *run, const struct vs_event *ev) {
         return r == EOF ? -EPIPE : 0;
 }
 
+static void print_report(struct run *run) {
+        if (!run->an)
+                return;
+        vs_analysis_finish(run->an, vs_analysis_last_ts(run->an));
+        if (arg.json) {
+                struct json_object *o = vs_analysis_report_json(run->an);
+                if (o) {
+                        puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+                        json_object_put(o);
+                }
+        } else
+                vs_analysis_report_print(run->an, stdout);
+        fflush(stdout);
+}
+
 static void print_summary(struct run *run) {
         const struct vs_source_stats *st = run->src ? vs_source_get_stats(run->src) : NULL;
 
+        print_report(run);
         fflush(stdout);
         if (!arg.summary)
                 return;
@@ -668,6 +700,12 @@ static int run_auto(struct run *run) {
         run->topo = NULL;
         if (vs_topology_new(&run->topo) < 0)
                 return -ENOMEM;
+        if (run->an) {
+                vs_analysis_free(run->an);
+                run->an = NULL;
+                if (vs_analysis_new(NULL, run->topo, &run->an) < 0)
+                        return -ENOMEM;
+        }
         return run_replay(run, path);
 }
 
@@ -683,7 +721,8 @@ int main(int argc, char **argv) {
          * (which removes the tracefs instance), not kill us. */
         signal(SIGPIPE, SIG_IGN);
 
-        if (vs_topology_new(&run.topo) < 0 || vs_summary_new(&run.sum) < 0) {
+        if (vs_topology_new(&run.topo) < 0 || vs_summary_new(&run.sum) < 0 ||
+            (arg.report && vs_analysis_new(NULL, run.topo, &run.an) < 0)) {
                 log_err("out of memory");
                 return 1;
         }
@@ -703,6 +742,7 @@ int main(int argc, char **argv) {
         vs_source_free(run.src);
         free(run.marked);
         vs_summary_free(run.sum);
+        vs_analysis_free(run.an);
         vs_topology_free(run.topo);
         return r < 0 ? 1 : 0;
 }

@@ -20,6 +20,14 @@ struct vs_topology {
         struct vs_vm *vms;
         unsigned n_vms, cap_vms;
         bool dirty;                     /* VM assignment must be recomputed */
+        uint64_t generation;            /* bumped by every rebuild */
+        /* (vm, APIC ID) -> thread and (vm, vCPU index) -> thread, rebuilt with the VMs */
+        struct key_slot {
+                int32_t vm;             /* -1 = empty */
+                uint32_t key;
+                int32_t thread;
+        } *by_apic, *by_index;
+        unsigned cap_keys;
         /* names from markers / proc, by tgid (applied when VMs are rebuilt) */
         struct name_hint {
                 int32_t tgid;
@@ -45,6 +53,8 @@ void vs_topology_free(struct vs_topology *t) {
         free(t->slots);
         free(t->vms);
         free(t->hints);
+        free(t->by_apic);
+        free(t->by_index);
         free(t);
 }
 
@@ -196,11 +206,16 @@ int vs_topology_learn_thread(struct vs_topology *t, const struct vs_thread_info 
                         th->vcpu_index = idx;
                         th->is_vcpu = true;
                 }
-                t->dirty = true;
+                /* Only vCPU threads and VMM main threads (the TGID guess of
+                 * inferred VMs) shape the VMs: a host's other threads must not
+                 * cost a rebuild each. */
+                if (th->is_vcpu || is_vmm_main_comm(th->comm))
+                        t->dirty = true;
         }
         if (info->tgid > 0 && th->tgid != info->tgid) {
                 th->tgid = info->tgid;
-                t->dirty = true;
+                if (th->is_vcpu)
+                        t->dirty = true;
         }
         if (info->apic_id >= 0 && th->apic_id != info->apic_id) {
                 th->apic_id = info->apic_id;
@@ -365,9 +380,86 @@ static int rebuild(struct vs_topology *t) {
         return 0;
 }
 
+static inline unsigned key_hash(int32_t vm, uint32_t key, unsigned cap) {
+        return (((uint32_t) vm * 2654435761u) ^ (key * 40503u + 0x9e3779b9u)) & (cap - 1);
+}
+
+static void key_put(struct key_slot *tab, unsigned cap, int32_t vm, uint32_t key, int32_t thread) {
+        unsigned h = key_hash(vm, key, cap);
+
+        while (tab[h].vm >= 0) {
+                if (tab[h].vm == vm && tab[h].key == key)
+                        return;         /* first thread wins */
+                h = (h + 1) & (cap - 1);
+        }
+        tab[h] = (struct key_slot) { vm, key, thread };
+}
+
+static const struct key_slot *key_get(const struct key_slot *tab, unsigned cap, int32_t vm, uint32_t key) {
+        if (!tab || cap == 0)
+                return NULL;
+        for (unsigned h = key_hash(vm, key, cap);; h = (h + 1) & (cap - 1)) {
+                if (tab[h].vm < 0)
+                        return NULL;
+                if (tab[h].vm == vm && tab[h].key == key)
+                        return &tab[h];
+        }
+}
+
+/* Per-VM lookup tables so IPI destinations resolve in O(1). */
+static int build_keys(struct vs_topology *t) {
+        unsigned cap = 64;
+
+        while (cap < t->n_threads * 2 + 2)
+                cap *= 2;
+        if (cap != t->cap_keys) {
+                struct key_slot *a = malloc(cap * sizeof(*a)), *b = malloc(cap * sizeof(*b));
+                if (!a || !b) {
+                        free(a);
+                        free(b);
+                        return -ENOMEM;
+                }
+                free(t->by_apic);
+                free(t->by_index);
+                t->by_apic = a;
+                t->by_index = b;
+                t->cap_keys = cap;
+        }
+        for (unsigned i = 0; i < cap; i++)
+                t->by_apic[i].vm = t->by_index[i].vm = -1;
+        for (unsigned v = 0; v < t->n_vms; v++)
+                t->vms[v].apics_known = t->vms[v].n_vcpus > 0;
+        for (unsigned i = 0; i < t->n_threads; i++) {
+                const struct vs_thread *th = &t->threads[i];
+                if (th->vm < 0 || !th->is_vcpu)
+                        continue;
+                if (th->apic_id < 0)
+                        t->vms[th->vm].apics_known = false;
+                if (th->apic_id >= 0)
+                        key_put(t->by_apic, cap, th->vm, (uint32_t) th->apic_id, (int32_t) i);
+                if (th->vcpu_index >= 0 && th->apic_id >= 0)
+                        key_put(t->by_index, cap, th->vm, (uint32_t) th->vcpu_index, (int32_t) i);
+        }
+        return 0;
+}
+
 static void ensure(struct vs_topology *t) {
-        if (t->dirty)
-                (void) rebuild(t);
+        if (!t->dirty)
+                return;
+        if (rebuild(t) < 0 || build_keys(t) < 0) {
+                /* out of memory: lookups fall back to "unknown" until the next try */
+                free(t->by_apic);
+                free(t->by_index);
+                t->by_apic = t->by_index = NULL;
+                t->cap_keys = 0;
+                t->dirty = true;
+        }
+        t->generation++;
+}
+
+uint64_t vs_topology_generation(struct vs_topology *t) {
+        ensure(t);
+        return t->generation;
 }
 
 const struct vs_thread *vs_topology_thread(struct vs_topology *t, int32_t tid) {
@@ -405,15 +497,13 @@ int32_t vs_topology_vcpu_of(struct vs_topology *t, int32_t tid) {
 }
 
 const struct vs_thread *vs_topology_by_apic(struct vs_topology *t, int32_t vm, uint32_t apic) {
+        const struct key_slot *k;
+
         ensure(t);
         if (vm < 0)
                 return NULL;
-        for (unsigned i = 0; i < t->n_threads; i++) {
-                const struct vs_thread *th = &t->threads[i];
-                if (th->vm == vm && th->apic_id >= 0 && (uint32_t) th->apic_id == apic)
-                        return th;
-        }
-        return NULL;
+        k = key_get(t->by_apic, t->cap_keys, vm, apic);
+        return k ? &t->threads[k->thread] : NULL;
 }
 
 int32_t vs_topology_vcpu_of_apic(struct vs_topology *t, int32_t vm, uint32_t apic) {
@@ -421,16 +511,16 @@ int32_t vs_topology_vcpu_of_apic(struct vs_topology *t, int32_t vm, uint32_t api
 
         if (th)
                 return th->vcpu_index >= 0 ? th->vcpu_index : th->apic_id;
-        if (apic > INT32_MAX)
+        if (apic > INT32_MAX || vm < 0)
                 return -1;
-        /* No thread has this APIC ID.  Fall back to KVM's vcpu_id unless
-         * another thread already holds that index under a different APIC ID
-         * (sparse APIC IDs): then we do not know. */
-        for (unsigned i = 0; vm >= 0 && i < t->n_threads; i++) {
-                const struct vs_thread *o = &t->threads[i];
-                if (o->vm == vm && o->vcpu_index == (int32_t) apic && o->apic_id >= 0)
-                        return -1;
-        }
+        /* No thread has this APIC ID.  When every vCPU thread of the VM has a
+         * known APIC ID, there is no such vCPU.  Otherwise fall back to KVM's
+         * vcpu_id, unless another thread already holds that index under a
+         * different APIC ID (sparse APIC IDs): then we do not know. */
+        if ((unsigned) vm < t->n_vms && t->vms[vm].apics_known)
+                return -1;
+        if (key_get(t->by_index, t->cap_keys, vm, apic))
+                return -1;
         return (int32_t) apic;
 }
 

@@ -39,6 +39,7 @@ struct vs_vm {
         char cgroup[256];               /* live: the process's cgroup path, "" when unknown */
         bool inferred;                  /* grouping guessed from TIDs, no TGID in the trace */
         bool named;                     /* name came from libvirt/-name/marker, not qemu-<tgid> */
+        bool apics_known;               /* every vCPU thread's APIC ID is known */
         unsigned n_vcpus;
 };
 
@@ -79,10 +80,15 @@ unsigned vs_topology_n_vms(struct vs_topology *t);
 unsigned vs_topology_n_threads(const struct vs_topology *t);
 const struct vs_thread *vs_topology_thread_at(struct vs_topology *t, unsigned i);
 
+/* Changes whenever the VM grouping or any thread's identity was recomputed:
+ * caches of (tid -> VM, vCPU) must be refreshed when it moves. */
+uint64_t vs_topology_generation(struct vs_topology *t);
+
 /* vCPU index of @tid (thread-name index, else vcpu_id), -1 if not a known vCPU. */
 int32_t vs_topology_vcpu_of(struct vs_topology *t, int32_t tid);
 /* The vCPU thread of VM @vm whose APIC ID is @apic, or NULL. */
 const struct vs_thread *vs_topology_by_apic(struct vs_topology *t, int32_t vm, uint32_t apic);
-/* vCPU index for APIC @apic in @vm: the mapped thread's index, else @apic
- * itself when the VM has no mapping that says otherwise, else -1. */
+/* vCPU index for APIC @apic in @vm: the mapped thread's index; -1 when every
+ * vCPU's APIC ID is known and none is @apic, or when another vCPU holds index
+ * @apic under a different APIC ID; else @apic itself (KVM's vcpu_id). */
 int32_t vs_topology_vcpu_of_apic(struct vs_topology *t, int32_t vm, uint32_t apic);

@@ -60,11 +60,17 @@ static void test_sparse_apic(void **state) {
         assert_int_equal(vs_topology_vcpu_of_apic(t, th->vm, 0), 0);
         /* APIC 1 exists nowhere, and index 1 belongs to APIC 2: unknown, not 1 */
         assert_int_equal(vs_topology_vcpu_of_apic(t, th->vm, 1), -1);
-        /* APIC 7: no mapping says otherwise, so KVM's vcpu_id is the best answer */
-        assert_int_equal(vs_topology_vcpu_of_apic(t, th->vm, 7), 7);
+        /* APIC 7: every vCPU's APIC ID is known and none is 7: no such vCPU */
+        assert_int_equal(vs_topology_vcpu_of_apic(t, th->vm, 7), -1);
+        /* a third vCPU whose APIC ID is not known yet: now KVM's vcpu_id is the best answer */
+        learn(t, 203, 200, "CPU 2/KVM", -1, NULL);
+        assert_false(vs_topology_vm(t, th->vm)->apics_known);
+        assert_int_equal(vs_topology_vcpu_of_apic(t, vs_topology_thread(t, 203)->vm, 7), 7);
+        assert_int_equal(vs_topology_vcpu_of_apic(t, vs_topology_thread(t, 203)->vm, 1), -1);
+        th = vs_topology_thread(t, 202);
         assert_string_equal(vs_topology_vm(t, th->vm)->name, "db");
         assert_true(vs_topology_vm(t, th->vm)->named);
-        assert_int_equal(vs_topology_vm(t, th->vm)->n_vcpus, 2);
+        assert_int_equal(vs_topology_vm(t, th->vm)->n_vcpus, 3);
         vs_topology_free(t);
 }
 

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * histogram.h - a 64-byte latency histogram with half-octave buckets.
+ *
+ * Owns nothing but its 32 counters.  Bucket 0 holds values below 1 us;
+ * bucket b >= 1 holds [lo(b), lo(b+1)) with lo(1) = 1 us and each bucket
+ * sqrt(2) times wider than the last (lo(b) = 1000 ns * 2^((b-1)/2), rounded
+ * down), so bucket 31 starts at ~32.8 ms and takes everything above: enough
+ * for IPI->EOI latencies, which expire at 50 ms.  Percentiles are reported as
+ * the upper edge of the bucket holding them (bucket 31: its lower edge), i.e.
+ * a conservative estimate within 41 %.
+ *
+ * Counters are 16 bits: when one would overflow, every counter is halved,
+ * which keeps the shape (and the percentiles) of a long-running histogram.
+ * Fixed size, no allocation: cheap enough to keep one per IPI edge.
+ */
+#pragma once
+
+#include <stdint.h>
+
+#define VS_HIST_BUCKETS 32
+
+struct vs_hist {
+        uint16_t b[VS_HIST_BUCKETS];
+};
+
+/* Bucket index of a value in ns. */
+unsigned vs_hist_bucket(uint64_t ns);
+/* Lower edge of bucket @b in ns. */
+uint64_t vs_hist_bucket_lo(unsigned b);
+void vs_hist_add(struct vs_hist *h, uint64_t ns);
+/* Total count (after any halving). */
+uint64_t vs_hist_count(const struct vs_hist *h);
+/* The @pct percentile (0 < pct <= 100) in ns, as described above; 0 when empty. */
+uint64_t vs_hist_percentile(const struct vs_hist *h, double pct);

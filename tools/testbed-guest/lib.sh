@@ -1,0 +1,226 @@
+# Helpers for the testbed scenarios (busybox sh, sourced by init before
+# /testbed/scenarios/NAME.sh).  Results go to /share (the host's --out dir).
+#
+# Pitfalls handled here (see shared/research/spike-userspace-levers.md):
+# flipping a kernel static key while the other L1 CPU runs the patched code
+# can crash L1 under MTTCG.  tb_setup therefore keeps one idle VM alive for
+# the whole session (first VM created / last destroyed flip KVM's keys) and
+# keeps every tracepoint we use enabled in a parked tracefs instance (enabling
+# a tracepoint's first probe flips its static key); recordings then only add
+# probes.  No cpu.max writes.
+set -u
+TRACEFS=/sys/kernel/tracing
+CG=/sys/fs/cgroup
+SHARE=/share
+TB_EVENTS="kvm:kvm_apic_ipi kvm:kvm_eoi kvm:kvm_pv_eoi kvm:kvm_entry kvm:kvm_exit kvm:kvm_hypercall kvm:kvm_vcpu_wakeup sched:sched_switch sched:sched_wakeup"
+# kvm_exit is kept only for PAUSE and HLT (SVM exit codes 0x77, 0x78; VMX 40, 12)
+TB_EXIT_FILTER='exit_reason==0x77 || exit_reason==0x78 || exit_reason==40 || exit_reason==12'
+TB_VMS=""
+tb_nvm=0
+
+log() { echo "[$(cut -d' ' -f1 /proc/uptime)] $*"; }
+fatal() { log "FATAL: $*"; exit 1; }
+
+tb_setup() {
+        log "keepalive: idle VM + parked tracepoints"
+        tb-vmm -name keepalive -smp 1 -workload idle -warmup 0 -duration 0 >/tmp/keepalive.log 2>&1 &
+        TB_KEEPALIVE=$!
+        sleep 1
+        kill -0 $TB_KEEPALIVE 2>/dev/null || { cat /tmp/keepalive.log; fatal "keepalive VM died"; }
+        local inst=$TRACEFS/instances/tb-keepalive ev
+        mkdir -p $inst
+        echo 0 >$inst/tracing_on
+        echo 4 >$inst/buffer_size_kb
+        for ev in $TB_EVENTS; do
+                echo 1 >$inst/events/${ev%%:*}/${ev#*:}/enable || fatal "cannot enable $ev"
+        done
+        # cgroup v2: cpu and cpuset down to machine.slice, as systemd + libvirt
+        echo "+cpu +cpuset" >$CG/cgroup.subtree_control || fatal "cannot enable cpu,cpuset at the cgroup root"
+        mkdir -p $CG/machine.slice
+        echo "+cpu +cpuset" >$CG/machine.slice/cgroup.subtree_control || fatal "machine.slice subtree_control"
+        log "cgroup controllers: $(cat $CG/machine.slice/cgroup.subtree_control)"
+}
+
+# tb_start_vm NAME SMP WORKLOAD [APIC_IDS] [DURATION]: start a VM in the
+# background, in its libvirt-style cgroups; sets TB_PID_<NAME>.
+tb_start_vm() {
+        local name=$1 smp=$2 wl=$3 apic=${4:-} dur=${5:-0} args pid i
+        args="-name $name -smp $smp -workload $wl -warmup 0.5 -duration $dur -topology /tmp/topo-$name.json"
+        [ -n "$apic" ] && args="$args -apic-ids $apic"
+        rm -f /tmp/topo-$name.json
+        # shellcheck disable=SC2086
+        tb-vmm $args >/tmp/vm-$name.log 2>&1 &
+        pid=$!
+        eval "TB_PID_$name=$pid"
+        TB_VMS="$TB_VMS $name"
+        i=0
+        while [ ! -s /tmp/topo-$name.json ]; do
+                kill -0 $pid 2>/dev/null || { cat /tmp/vm-$name.log; fatal "VM $name died at start"; }
+                i=$((i + 1))
+                [ $i -lt 500 ] || fatal "VM $name: no topology after 5 s"
+                sleep 0.01
+        done
+        tb_nvm=$((tb_nvm + 1))
+        tb_cgroup_vm $tb_nvm $name $pid
+}
+
+# tb_cgroup_vm N NAME PID: machine.slice/machine-qemu\x2dN\x2dNAME.scope/libvirt/{emulator,vcpuK}
+# vCPU threads of one process in different cgroups need a threaded subtree:
+# libvirt/ is the threaded domain, emulator and vcpuK are "threaded".
+tb_cgroup_vm() {
+        local n=$1 name=$2 pid=$3 scope lv t comm k
+        scope=$CG/machine.slice/'machine-qemu\x2d'$n'\x2d'$name.scope
+        lv=$scope/libvirt
+        mkdir -p "$lv"
+        echo "+cpu +cpuset" >"$scope/cgroup.subtree_control" || fatal "$scope: subtree_control"
+        mkdir -p "$lv/emulator"
+        for t in /proc/$pid/task/*; do
+                comm=$(cat $t/comm)
+                case $comm in "CPU "*/KVM) k=${comm#CPU }; k=${k%/KVM}; mkdir -p "$lv/vcpu$k" ;; esac
+        done
+        for t in "$lv"/emulator "$lv"/vcpu*; do
+                echo threaded >"$t/cgroup.type" || fatal "$t: cannot make threaded"
+        done
+        echo "+cpu +cpuset" >"$lv/cgroup.subtree_control" || fatal "$lv: subtree_control (threaded domain)"
+        # the whole process into the threaded domain, then each thread where it belongs
+        echo $pid >"$lv/cgroup.procs" || fatal "$lv: cannot move process $pid"
+        for t in /proc/$pid/task/*; do
+                comm=$(cat $t/comm)
+                case $comm in
+                "CPU "*/KVM) k=${comm#CPU }; k=${k%/KVM}; echo ${t##*/} >"$lv/vcpu$k/cgroup.threads" ||
+                        fatal "cannot move thread ${t##*/} to vcpu$k" ;;
+                *) echo ${t##*/} >"$lv/emulator/cgroup.threads" || fatal "cannot move thread ${t##*/} to emulator" ;;
+                esac
+        done
+        log "VM $name (pid $pid): $(for t in /proc/$pid/task/*; do printf '%s=%s ' "$(cat $t/comm | tr ' ' _)" "$(cut -d: -f3 $t/cgroup)"; done)"
+}
+
+# tb_stop_vms: SIGTERM every started VM, collect their ops/s lines
+tb_stop_vms() {
+        local name pid
+        for name in $TB_VMS; do
+                eval "pid=\$TB_PID_$name"
+                kill -TERM $pid 2>/dev/null
+        done
+        for name in $TB_VMS; do
+                eval "pid=\$TB_PID_$name"
+                wait $pid 2>/dev/null
+                grep -h 'tb-vmm' /tmp/vm-$name.log | sed 's/^/  /'
+                cat /tmp/vm-$name.log >>$SHARE/vmm.log
+        done
+        TB_VMS=""
+}
+
+# tb_wait_vms: wait for VMs started with a finite duration
+tb_wait_vms() {
+        local name pid
+        for name in $TB_VMS; do
+                eval "pid=\$TB_PID_$name"
+                wait $pid || { cat /tmp/vm-$name.log; fatal "VM $name failed"; }
+                grep -h 'tb-vmm' /tmp/vm-$name.log | sed 's/^/  /'
+                cat /tmp/vm-$name.log >>$SHARE/vmm.log
+        done
+        TB_VMS=""
+}
+
+# tb_topology FILE RECORDING: sidecar JSON for the running VMs
+tb_topology() {
+        local out=$1 rec=$2 name sep="" n=0 scope
+        {
+                printf '{"recording":"%s","scenario":"%s","l1_kernel":"%s","l1_cpus":%s,"vms":[' \
+                        "$rec" "$SCENARIO" "$(uname -r)" "$(grep -c ^processor /proc/cpuinfo)"
+                for name in $TB_VMS; do
+                        n=$((n + 1))
+                        scope='machine.slice/machine-qemu\\x2d'$n'\\x2d'$name.scope
+                        printf '%s{"cgroup":"/%s/libvirt",%s' "$sep" "$scope" "$(sed 's/^{//' /tmp/topo-$name.json)"
+                        sep=","
+                done
+                printf ']}\n'
+        } >"$out"
+}
+
+# tb_markers FILE: vschedd-topology markers of the running VMs into a trace_marker
+tb_markers() {
+        local marker=$1 name f
+        for name in $TB_VMS; do
+                f=/tmp/topo-$name.json
+                # {"index":0,"tid":123,"apic_id":0,"comm":"CPU 0/KVM"}
+                tgid=$(sed 's/.*"tgid":\([0-9]*\).*/\1/' $f)
+                sed 's/},{/}\n{/g' $f | sed -n 's/.*"tid":\([0-9]*\),"apic_id":\([0-9]*\),"comm":"\([^"]*\)".*/\1 \2 \3/p' |
+                        while read -r tid apic comm; do
+                                echo "vschedd-topology: tid=$tid tgid=$tgid apic=$apic vm=$name comm=$comm" >$marker
+                        done
+        done
+}
+
+tb_size() { wc -c <"$1" | tr -d ' '; }
+
+# tb_rec_tracecmd BASE SECS: trace-cmd record, with topology markers
+tb_rec_tracecmd() {
+        local base=$1 secs=$2 args="" ev
+        for ev in $TB_EVENTS; do
+                args="$args -e $ev"
+                [ "$ev" = kvm:kvm_exit ] && args="$args -f \"$TB_EXIT_FILTER\""
+        done
+        log "trace-cmd record ($secs s)"
+        # the recorded command writes the markers once tracing is on, then waits
+        printf '. /testbed/lib.sh\nTB_VMS="%s"\ntb_markers %s/trace_marker\nsleep %s\n' \
+                "$TB_VMS" $TRACEFS "$secs" >/tmp/$base.cmd.sh
+        # shellcheck disable=SC2086
+        if eval trace-cmd record -q -b 2048 -o /tmp/$base.dat $args sh /tmp/$base.cmd.sh >/tmp/$base.log 2>&1; then
+                cp /tmp/$base.dat $SHARE/$base.dat
+                tb_topology $SHARE/$base.topology.json $base.dat
+                log "trace-cmd: $base.dat $(tb_size /tmp/$base.dat) bytes"
+        else
+                log "trace-cmd record FAILED:"
+                tail -n 20 /tmp/$base.log
+                cp /tmp/$base.log $SHARE/$base.failed.log
+        fi
+        rm -f /tmp/$base.dat
+}
+
+# tb_rec_ftrace BASE SECS: ftrace text of a private instance, TGID column on
+tb_rec_ftrace() {
+        local base=$1 secs=$2 inst=$TRACEFS/instances/tb-text ev f
+        log "ftrace text ($secs s)"
+        mkdir -p $inst
+        echo 0 >$inst/tracing_on
+        echo 4096 >$inst/buffer_size_kb
+        echo 1 >$inst/options/record-tgid 2>/dev/null || echo 1 >$TRACEFS/options/record-tgid ||
+                log "cannot set record-tgid"
+        for ev in $TB_EVENTS; do
+                f=$inst/events/${ev%%:*}/${ev#*:}
+                [ "$ev" = kvm:kvm_exit ] && echo "$TB_EXIT_FILTER" >$f/filter
+                echo 1 >$f/enable
+        done
+        echo >$inst/trace
+        echo 1 >$inst/tracing_on
+        sleep $secs
+        echo 0 >$inst/tracing_on
+        cat $inst/trace >/tmp/$base.txt
+        # instance removed only after the parked instance holds the probes
+        for ev in $TB_EVENTS; do echo 0 >$inst/events/${ev%%:*}/${ev#*:}/enable; done
+        rmdir $inst 2>/dev/null
+        cp /tmp/$base.txt $SHARE/$base.txt
+        tb_topology $SHARE/$base.topology.json $base.txt
+        log "ftrace: $base.txt $(tb_size /tmp/$base.txt) bytes, $(grep -c kvm_apic_ipi /tmp/$base.txt) kvm_apic_ipi"
+        rm -f /tmp/$base.txt
+}
+
+# tb_rec_vschedd BASE SECS: our own live recorder (topology markers from /proc)
+tb_rec_vschedd() {
+        local base=$1 secs=$2
+        log "vschedd --live --record ($secs s)"
+        if vschedd --live --quiet --record /tmp/$base.dat --duration $secs --dump-events --json --no-summary \
+                >/tmp/$base.live.json 2>/tmp/$base.err; then
+                cp /tmp/$base.dat $SHARE/$base.dat
+                cp /tmp/$base.live.json $SHARE/$base.live.json
+                tb_topology $SHARE/$base.topology.json $base.dat
+                log "vschedd: $base.dat $(tb_size /tmp/$base.dat) bytes, $(grep -c '"type":"ipi"' /tmp/$base.live.json) ipi events live"
+        else
+                log "vschedd --live FAILED:"
+                cat /tmp/$base.err
+                cp /tmp/$base.err $SHARE/$base.failed.log
+        fi
+        rm -f /tmp/$base.dat /tmp/$base.live.json
+}

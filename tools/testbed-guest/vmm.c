@@ -1,0 +1,523 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * tb-vmm - a tiny KVM VMM for the nested testbed (tools/testbed).  It runs
+ * guest code that does IPI-synchronised work through the in-kernel xAPIC, so
+ * the host's kvm:kvm_apic_ipi / kvm:kvm_eoi tracepoints really fire, and it
+ * looks like libvirt's QEMU in /proc: comm "qemu-system-x86", argv
+ * "qemu-system-x86_64 -name guest=NAME,debug-threads=on ...", one thread per
+ * vCPU named "CPU n/KVM".
+ *
+ * usage: tb-vmm -name NAME [-smp N] [-apic-ids A,B,..] [-workload W]
+ *               [-warmup SEC] [-duration SEC] [-topology FILE]
+ *   W = pingpong  vCPU i sends a fixed IPI (vector 0x40) to vCPU i+1 (mod N)
+ *                 when the turn is its own, spins with PAUSE until the
+ *                 receiver's handler has acknowledged, then passes the turn:
+ *                 exactly one IPI in flight per VM, strict alternation.
+ *       holder    vCPU0 is always busy (a lock holder / server); every other
+ *                 vCPU sends it an IPI and spins with PAUSE until vCPU0's
+ *                 handler acknowledged, then repeats.
+ *       idle      every vCPU halts (HLT with interrupts off) until killed.
+ *   -apic-ids     APIC ID of each vCPU (= the KVM vcpu_id); default 0..N-1.
+ *                 Sparse IDs (e.g. 0,2) are allowed.
+ *   -duration 0   run until SIGINT/SIGTERM.
+ *
+ * Acknowledgement protocol: the IPI handler of a vCPU increments its own
+ * "ack" counter, then writes EOI.  A sender snapshots the receiver's ack
+ * counter BEFORE writing the ICR and waits until it differs.  The handler can
+ * only run after the ICR write set the IRR bit, so each sender is released by
+ * a handler run that started after its send; two IPIs that coalesce in the
+ * IRR (several holder senders) release every sender waiting on them, so no
+ * sender can hang on a lost IPI.
+ *
+ * Output (stdout, one line at the end):
+ *   tb-vmm: vm=NAME workload=W vcpus=N seconds=S round_trips=R ops_per_s=X rt_us=Y per_vcpu=a,b,.. busy=B
+ * round_trips = IPIs sent and acknowledged in the measurement window (after
+ * -warmup), rt_us = mean time per round trip of one sender.
+ * With -topology FILE, a JSON object describing the VM is written once all
+ * vCPU threads exist: {"vm":..,"tgid":..,"vcpus":[{"index":..,"tid":..,"apic_id":..}]}.
+ *
+ * Exit status: 0 ok, 1 KVM error or guest fault, 2 usage.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_VCPU        16
+#define MEM_SIZE        0x200000UL
+#define GDT_ADDR        0x0500
+#define IDT_ADDR        0x1000
+#define SHARED_ADDR     0x3000          /* stop flag, turn */
+#define BLOCK_ADDR      0x3100          /* per-vCPU block: ack, ops, busy */
+#define BLOCK_SIZE      64
+#define CODE_ADDR       0x10000
+#define STACK_TOP       0x80000
+#define IPI_VECTOR      0x40
+#define FAULT_PORT      0x99
+
+/* Guest code, 32-bit flat protected mode, no paging.  Register conventions
+ * set by the VMM: EDI = own block, ESI = target's block (its ack counter at
+ * offset 0), EDX = target APIC ID << 24, EBX = own index, ECX = next index. */
+extern const uint8_t guest_start[], guest_end[], guest_pingpong[], guest_holder[],
+        guest_sender[], guest_idle[], guest_ipi_handler[], guest_spurious[], guest_fault[];
+__asm__(
+        ".pushsection .rodata\n"
+        ".code32\n"
+        ".globl guest_start\n"
+        "guest_start:\n"
+        /* common prologue is inlined per entry: enable the APIC (SVR = 0x1ff), sti */
+        ".globl guest_pingpong\n"
+        "guest_pingpong:\n"
+        "  movl $0x1ff, 0xfee000f0\n"
+        "  sti\n"
+        "1:\n"                                  /* wait for our turn */
+        "  cmpl $0, 0x3000\n"
+        "  jne 9f\n"
+        "  cmpl %ebx, 0x3004\n"
+        "  je 2f\n"
+        "  pause\n"
+        "  jmp 1b\n"
+        "2:\n"
+        "  movl (%esi), %eax\n"                 /* snapshot target's ack */
+        "  movl %edx, 0xfee00310\n"             /* ICR high: destination */
+        "  movl $0x4040, 0xfee00300\n"          /* ICR low: fixed, physical, assert, vector 0x40 */
+        "3:\n"
+        "  pause\n"
+        "  cmpl (%esi), %eax\n"
+        "  je 3b\n"
+        "  incl 4(%edi)\n"                      /* ops++ */
+        "  movl %ecx, 0x3004\n"                 /* pass the turn */
+        "  jmp 1b\n"
+        "9:\n"
+        "  cli\n"
+        "  hlt\n"
+        "  jmp 9b\n"
+
+        ".globl guest_holder\n"
+        "guest_holder:\n"                       /* busy: count loops, never spin-wait */
+        "  movl $0x1ff, 0xfee000f0\n"
+        "  sti\n"
+        "1:\n"
+        "  incl 8(%edi)\n"
+        "  cmpl $0, 0x3000\n"
+        "  je 1b\n"
+        "  jmp 9b\n"
+
+        ".globl guest_sender\n"
+        "guest_sender:\n"
+        "  movl $0x1ff, 0xfee000f0\n"
+        "  sti\n"
+        "1:\n"
+        "  cmpl $0, 0x3000\n"
+        "  jne 9b\n"
+        "  movl (%esi), %eax\n"
+        "  movl %edx, 0xfee00310\n"
+        "  movl $0x4040, 0xfee00300\n"
+        "3:\n"
+        "  pause\n"
+        "  cmpl (%esi), %eax\n"
+        "  je 3b\n"
+        "  incl 4(%edi)\n"
+        "  jmp 1b\n"
+
+        ".globl guest_idle\n"
+        "guest_idle:\n"
+        "  cli\n"
+        "  hlt\n"
+        "  jmp guest_idle\n"
+
+        ".globl guest_ipi_handler\n"
+        "guest_ipi_handler:\n"                  /* flags are restored by iret */
+        "  lock incl (%edi)\n"                  /* ack++ */
+        "  movl $0, 0xfee000b0\n"               /* EOI */
+        "  iret\n"
+
+        ".globl guest_spurious\n"
+        "guest_spurious:\n"                     /* spurious vector: no EOI */
+        "  iret\n"
+
+        ".globl guest_fault\n"
+        "guest_fault:\n"                        /* any exception: report and stop */
+        "  movw $0x99, %dx\n"
+        "  outb %al, %dx\n"
+        "  cli\n"
+        "  hlt\n"
+        "  jmp guest_fault\n"
+        ".globl guest_end\n"
+        "guest_end:\n"
+        ".code64\n"
+        ".popsection\n");
+
+#define GADDR(sym) (CODE_ADDR + (uint32_t) ((sym) - guest_start))
+
+struct vcpu {
+        int index, apic_id, fd;
+        pid_t tid;
+        struct kvm_run *run;
+        pthread_t thread;
+};
+
+static int kvm_fd, vm_fd, nvcpu = 2, run_size;
+static uint8_t *mem;
+static struct vcpu vcpus[MAX_VCPU];
+static volatile sig_atomic_t stop_requested;
+static volatile int failed, threads_ready;
+static const char *name = "tbvm", *workload = "pingpong", *topo_path;
+static double warmup = 0.5, duration = 3.0;
+
+static void die(const char *what) {
+        fprintf(stderr, "tb-vmm[%s]: %s: %s\n", name, what, strerror(errno));
+        exit(1);
+}
+
+static volatile uint32_t *u32(uint32_t gpa) {
+        return (volatile uint32_t *) (mem + gpa);
+}
+
+static void on_signal(int sig) {
+        (void) sig;
+        stop_requested = 1;
+}
+
+static void setup_memory(void) {
+        uint64_t *gdt;
+        uint32_t *idt;
+
+        mem = mmap(NULL, MEM_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (mem == MAP_FAILED)
+                die("mmap");
+        struct kvm_userspace_memory_region region = {
+                .slot = 0, .guest_phys_addr = 0, .memory_size = MEM_SIZE, .userspace_addr = (uint64_t) mem,
+        };
+        if (ioctl(vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0)
+                die("KVM_SET_USER_MEMORY_REGION");
+        gdt = (uint64_t *) (mem + GDT_ADDR);
+        gdt[0] = 0;
+        gdt[1] = 0x00cf9a000000ffffULL;         /* 0x08: code, flat, 32-bit */
+        gdt[2] = 0x00cf92000000ffffULL;         /* 0x10: data, flat, 32-bit */
+        idt = (uint32_t *) (mem + IDT_ADDR);
+        for (int v = 0; v < 256; v++) {
+                uint32_t off = v < 32 ? GADDR(guest_fault) : v == IPI_VECTOR ? GADDR(guest_ipi_handler) :
+                                                                              GADDR(guest_spurious);
+                idt[2 * v] = (0x08u << 16) | (off & 0xffff);
+                idt[2 * v + 1] = (off & 0xffff0000u) | 0x8e00; /* present, DPL 0, 32-bit interrupt gate */
+        }
+        memcpy(mem + CODE_ADDR, guest_start, (size_t) (guest_end - guest_start));
+}
+
+static void set_seg(struct kvm_segment *s, uint16_t sel, uint8_t type) {
+        *s = (struct kvm_segment){ .base = 0, .limit = 0xffffffff, .selector = sel, .type = type,
+                                   .present = 1, .dpl = 0, .db = 1, .s = 1, .l = 0, .g = 1 };
+}
+
+static void setup_vcpu(struct vcpu *v) {
+        struct kvm_sregs sregs;
+        struct kvm_regs regs = { 0 };
+        struct kvm_mp_state mp = { .mp_state = KVM_MP_STATE_RUNNABLE };
+        int target;
+        const uint8_t *entry;
+
+        v->fd = ioctl(vm_fd, KVM_CREATE_VCPU, (unsigned long) v->apic_id);
+        if (v->fd < 0)
+                die("KVM_CREATE_VCPU");
+        v->run = mmap(NULL, (size_t) run_size, PROT_READ | PROT_WRITE, MAP_SHARED, v->fd, 0);
+        if (v->run == MAP_FAILED)
+                die("mmap kvm_run");
+        if (ioctl(v->fd, KVM_GET_SREGS, &sregs) < 0)
+                die("KVM_GET_SREGS");
+        set_seg(&sregs.cs, 0x08, 11);
+        set_seg(&sregs.ds, 0x10, 3);
+        sregs.es = sregs.fs = sregs.gs = sregs.ss = sregs.ds;
+        sregs.gdt.base = GDT_ADDR;
+        sregs.gdt.limit = 3 * 8 - 1;
+        sregs.idt.base = IDT_ADDR;
+        sregs.idt.limit = 256 * 8 - 1;
+        sregs.cr0 = 0x11;                       /* PE | ET */
+        sregs.cr4 = 0;
+        sregs.efer = 0;
+        if (ioctl(v->fd, KVM_SET_SREGS, &sregs) < 0)
+                die("KVM_SET_SREGS");
+
+        if (strcmp(workload, "idle") == 0) {
+                entry = guest_idle;
+                target = v->index;
+        } else if (strcmp(workload, "holder") == 0) {
+                entry = v->index == 0 ? guest_holder : guest_sender;
+                target = 0;
+        } else {
+                entry = guest_pingpong;
+                target = (v->index + 1) % nvcpu;
+        }
+        regs.rflags = 0x2;
+        regs.rip = GADDR(entry);
+        regs.rsp = STACK_TOP - 0x1000u * (uint32_t) v->index;
+        regs.rdi = BLOCK_ADDR + BLOCK_SIZE * (uint32_t) v->index;
+        regs.rsi = BLOCK_ADDR + BLOCK_SIZE * (uint32_t) target;
+        regs.rdx = (uint64_t) (uint32_t) vcpus[target].apic_id << 24;
+        regs.rbx = (uint64_t) v->index;
+        regs.rcx = (uint64_t) ((v->index + 1) % nvcpu);
+        if (ioctl(v->fd, KVM_SET_REGS, &regs) < 0)
+                die("KVM_SET_REGS");
+        /* with the in-kernel irqchip, non-BSP vCPUs wait for INIT/SIPI: start them */
+        if (ioctl(v->fd, KVM_SET_MP_STATE, &mp) < 0)
+                die("KVM_SET_MP_STATE");
+}
+
+static void *vcpu_thread(void *arg) {
+        struct vcpu *v = arg;
+        char tname[16];
+
+        snprintf(tname, sizeof(tname), "CPU %d/KVM", v->index);
+        prctl(PR_SET_NAME, tname);
+        v->tid = (pid_t) syscall(SYS_gettid);
+        __atomic_add_fetch(&threads_ready, 1, __ATOMIC_SEQ_CST);
+        for (;;) {
+                if (ioctl(v->fd, KVM_RUN, 0) < 0) {
+                        if (errno == EINTR || errno == EAGAIN)
+                                continue;
+                        fprintf(stderr, "tb-vmm[%s]: vCPU %d: KVM_RUN: %s\n", name, v->index, strerror(errno));
+                        failed = 1;
+                        return NULL;
+                }
+                switch (v->run->exit_reason) {
+                case KVM_EXIT_IO:
+                        if (v->run->io.port == FAULT_PORT) {
+                                struct kvm_regs r;
+                                (void) ioctl(v->fd, KVM_GET_REGS, &r);
+                                fprintf(stderr, "tb-vmm[%s]: vCPU %d: guest exception (eip %#llx)\n", name,
+                                        v->index, (unsigned long long) r.rip);
+                                failed = 1;
+                                return NULL;
+                        }
+                        break;
+                case KVM_EXIT_HLT:
+                case KVM_EXIT_INTR:
+                        break;
+                case KVM_EXIT_SHUTDOWN:
+                        fprintf(stderr, "tb-vmm[%s]: vCPU %d: triple fault (shutdown)\n", name, v->index);
+                        failed = 1;
+                        return NULL;
+                case KVM_EXIT_FAIL_ENTRY:
+                        fprintf(stderr, "tb-vmm[%s]: vCPU %d: entry failed, reason %#llx\n", name, v->index,
+                                (unsigned long long) v->run->fail_entry.hardware_entry_failure_reason);
+                        failed = 1;
+                        return NULL;
+                case KVM_EXIT_INTERNAL_ERROR:
+                        fprintf(stderr, "tb-vmm[%s]: vCPU %d: KVM internal error %u\n", name, v->index,
+                                v->run->internal.suberror);
+                        failed = 1;
+                        return NULL;
+                default:
+                        fprintf(stderr, "tb-vmm[%s]: vCPU %d: unexpected exit %u\n", name, v->index,
+                                v->run->exit_reason);
+                        failed = 1;
+                        return NULL;
+                }
+        }
+}
+
+static double now(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+}
+
+/* sleep up to SEC, returning early on a signal or a vCPU failure */
+static void wait_for(double sec) {
+        double end = now() + sec;
+        while (!stop_requested && !failed && (sec <= 0 || now() < end)) {
+                struct timespec ts = { 0, 20 * 1000 * 1000 };
+                nanosleep(&ts, NULL);
+        }
+}
+
+static void write_topology(void) {
+        FILE *f;
+        char tmp[4096];
+
+        if (!topo_path)
+                return;
+        snprintf(tmp, sizeof(tmp), "%s.tmp", topo_path);
+        f = fopen(tmp, "w");
+        if (!f)
+                die(tmp);
+        fprintf(f, "{\"vm\":\"%s\",\"tgid\":%d,\"workload\":\"%s\",\"vcpus\":[", name, (int) getpid(), workload);
+        for (int i = 0; i < nvcpu; i++)
+                fprintf(f, "%s{\"index\":%d,\"tid\":%d,\"apic_id\":%d,\"comm\":\"CPU %d/KVM\"}", i ? "," : "",
+                        i, (int) vcpus[i].tid, vcpus[i].apic_id, i);
+        fprintf(f, "]}\n");
+        if (fclose(f) != 0 || rename(tmp, topo_path) < 0)
+                die(topo_path);
+}
+
+static int parse_apic_ids(const char *s) {
+        int n = 0;
+        char *end;
+        while (*s && n < MAX_VCPU) {
+                long v = strtol(s, &end, 0);
+                if (end == s || v < 0 || v > 254)
+                        return -1;
+                vcpus[n++].apic_id = (int) v;
+                s = *end == ',' ? end + 1 : end;
+                if (*end && *end != ',')
+                        return -1;
+        }
+        return n;
+}
+
+static int usage(void) {
+        fprintf(stderr, "usage: tb-vmm -name NAME [-smp N] [-apic-ids A,B,..] [-workload pingpong|holder|idle]\n"
+                        "              [-warmup SEC] [-duration SEC] [-topology FILE]\n");
+        return 2;
+}
+
+int main(int argc, char **argv) {
+        const char *apic_ids = NULL;
+        uint64_t ops0[MAX_VCPU] = { 0 }, busy0 = 0, total = 0, senders = 0;
+        double t0, t1;
+
+        /* look like libvirt's QEMU in /proc/PID/cmdline: re-exec with argv[0]
+         * "qemu-system-x86_64" and "-name guest=NAME,debug-threads=on" */
+        if (strcmp(argv[0], "qemu-system-x86_64") != 0) {
+                char **nargv = calloc((size_t) argc + 2, sizeof(char *));
+                char guest[300];
+                int j = 0;
+                if (!nargv)
+                        return 1;
+                nargv[j++] = "qemu-system-x86_64";
+                for (int i = 1; i < argc; i++) {
+                        if (strcmp(argv[i], "-name") == 0 && i + 1 < argc && strncmp(argv[i + 1], "guest=", 6) != 0) {
+                                snprintf(guest, sizeof(guest), "guest=%s,debug-threads=on", argv[i + 1]);
+                                nargv[j++] = "-name";
+                                nargv[j++] = guest;
+                                i++;
+                                continue;
+                        }
+                        nargv[j++] = argv[i];
+                }
+                execv("/proc/self/exe", nargv);
+                perror("tb-vmm: execv /proc/self/exe");
+                return 1;
+        }
+        for (int i = 1; i < argc; i++) {
+                const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
+                if (!val)
+                        return usage();
+                if (strcmp(a, "-name") == 0) {
+                        static char nbuf[256];
+                        const char *g = strncmp(val, "guest=", 6) == 0 ? val + 6 : val;
+                        size_t l = strcspn(g, ",");
+                        if (l == 0 || l >= sizeof(nbuf))
+                                return usage();
+                        memcpy(nbuf, g, l);
+                        nbuf[l] = 0;
+                        name = nbuf;
+                } else if (strcmp(a, "-smp") == 0)
+                        nvcpu = atoi(val);
+                else if (strcmp(a, "-apic-ids") == 0)
+                        apic_ids = val;
+                else if (strcmp(a, "-workload") == 0)
+                        workload = val;
+                else if (strcmp(a, "-warmup") == 0)
+                        warmup = atof(val);
+                else if (strcmp(a, "-duration") == 0)
+                        duration = atof(val);
+                else if (strcmp(a, "-topology") == 0)
+                        topo_path = val;
+                else
+                        return usage();
+                i++;
+        }
+        if (nvcpu < 1 || nvcpu > MAX_VCPU)
+                return usage();
+        if (strcmp(workload, "pingpong") && strcmp(workload, "holder") && strcmp(workload, "idle"))
+                return usage();
+        if (strcmp(workload, "idle") && nvcpu < 2)
+                return usage();
+        for (int i = 0; i < nvcpu; i++) {
+                vcpus[i].index = i;
+                vcpus[i].apic_id = i;
+        }
+        if (apic_ids && parse_apic_ids(apic_ids) != nvcpu) {
+                fprintf(stderr, "tb-vmm: -apic-ids needs %d distinct IDs 0..254\n", nvcpu);
+                return 2;
+        }
+        prctl(PR_SET_NAME, "qemu-system-x86");
+        signal(SIGINT, on_signal);
+        signal(SIGTERM, on_signal);
+
+        kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+        if (kvm_fd < 0)
+                die("/dev/kvm");
+        vm_fd = ioctl(kvm_fd, KVM_CREATE_VM, 0);
+        if (vm_fd < 0)
+                die("KVM_CREATE_VM");
+        if (ioctl(vm_fd, KVM_SET_TSS_ADDR, 0xfffbd000UL) < 0)
+                die("KVM_SET_TSS_ADDR");
+        if (ioctl(vm_fd, KVM_CREATE_IRQCHIP, 0) < 0)
+                die("KVM_CREATE_IRQCHIP");
+        run_size = ioctl(kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+        if (run_size <= 0)
+                die("KVM_GET_VCPU_MMAP_SIZE");
+        setup_memory();
+        *u32(SHARED_ADDR + 4) = 0;              /* turn: vCPU 0 starts */
+        for (int i = 0; i < nvcpu; i++)
+                setup_vcpu(&vcpus[i]);
+        for (int i = 0; i < nvcpu; i++) {
+                errno = pthread_create(&vcpus[i].thread, NULL, vcpu_thread, &vcpus[i]);
+                if (errno)
+                        die("pthread_create");
+        }
+        while (__atomic_load_n(&threads_ready, __ATOMIC_SEQ_CST) < nvcpu)
+                usleep(1000);
+        write_topology();
+
+        wait_for(warmup);
+        t0 = now();
+        for (int i = 0; i < nvcpu; i++)
+                ops0[i] = *u32(BLOCK_ADDR + BLOCK_SIZE * (uint32_t) i + 4);
+        busy0 = *u32(BLOCK_ADDR + 8);
+        wait_for(duration);
+        t1 = now();
+        *u32(SHARED_ADDR) = 1;                  /* stop: guests halt */
+        if (failed)
+                return 1;
+        if (strcmp(workload, "idle") == 0)
+                return 0;
+
+        char per[256] = "";
+        size_t pl = 0;
+        for (int i = 0; i < nvcpu; i++) {
+                uint64_t d = (uint32_t) (*u32(BLOCK_ADDR + BLOCK_SIZE * (uint32_t) i + 4) - (uint32_t) ops0[i]);
+                total += d;
+                if (d)
+                        senders++;
+                pl += (size_t) snprintf(per + pl, sizeof(per) - pl, "%s%llu", i ? "," : "", (unsigned long long) d);
+                if (pl >= sizeof(per))
+                        pl = sizeof(per) - 1;
+        }
+        double secs = t1 - t0, rate = secs > 0 ? (double) total / secs : 0;
+        /* time per round trip as one sender sees it: pingpong has one IPI in
+         * flight, holder one per sender */
+        double rt_us = total ? secs * 1e6 / ((double) total / (double) (senders ? senders : 1)) : 0;
+        if (strcmp(workload, "pingpong") == 0)
+                rt_us = total ? secs * 1e6 / (double) total : 0;
+        printf("tb-vmm: vm=%s workload=%s vcpus=%d seconds=%.3f round_trips=%llu ops_per_s=%.1f rt_us=%.1f "
+               "per_vcpu=%s busy=%u\n",
+               name, workload, nvcpu, secs, (unsigned long long) total, rate, rt_us, per,
+               (uint32_t) (*u32(BLOCK_ADDR + 8) - (uint32_t) busy0));
+        fflush(stdout);
+        _exit(0);
+}
