@@ -210,7 +210,7 @@ void vs_analysis_report_print(const struct vs_analysis *a, FILE *f) {
                                 fmt_us(p50, sizeof(p50), vs_hist_percentile(&p->lat, 50));
                                 fmt_us(p90, sizeof(p90), vs_hist_percentile(&p->lat, 90));
                                 fmt_us(p99, sizeof(p99), vs_hist_percentile(&p->lat, 99));
-                                fprintf(f, "  %-10s %8" PRIu64 " %10s %8s %8s %8s %8" PRIu64 "\n", edge, p->ipis, share,
+                                fprintf(f, "  %-10s %8" PRIu64 " %10s %8s %8s %8s %8" PRIu32 "\n", edge, p->ipis, share,
                                         p->eoi_matched ? p50 : "-", p->eoi_matched ? p90 : "-",
                                         p->eoi_matched ? p99 : "-", p->expired);
                         }
@@ -232,7 +232,7 @@ void vs_analysis_report_print(const struct vs_analysis *a, FILE *f) {
                 }
                 for (unsigned k = 0; k < vm->n_pairs; k++)
                         if (vm->pairs[k].oscillations)
-                                fprintf(f, "  oscillating yields %u<->%u: %" PRIu64 "\n", vm->pairs[k].src,
+                                fprintf(f, "  oscillating yields %u<->%u: %" PRIu32 "\n", vm->pairs[k].src,
                                         vm->pairs[k].dst, vm->pairs[k].oscillations);
         }
         if (vs_analysis_n_cpus(a)) {

@@ -7,6 +7,9 @@
 #include "analysis.h"
 #include "macro.h"
 
+/* saturating increment of a 32-bit counter */
+#define INC32(x) do { if ((x) != UINT32_MAX) (x)++; } while (0)
+
 /* tid -> (analysis VM, vCPU index), refreshed when topology's generation moves */
 struct tid_slot {
         int32_t tid;            /* 0 = empty */
@@ -15,7 +18,6 @@ struct tid_slot {
         uint64_t gen;
 };
 
-#define TID_CACHE 4096u         /* power of two; direct mapped */
 
 struct vs_analysis {
         struct vs_analysis_config cfg;
@@ -24,7 +26,8 @@ struct vs_analysis {
         unsigned n_vms, cap_vms;
         struct vs_an_cpu *cpus;
         unsigned n_cpus;
-        struct tid_slot cache[TID_CACHE];
+        struct tid_slot *cache;         /* open addressing, grows with the threads seen */
+        unsigned cache_cap, cache_n;
         uint64_t seen[_VS_EV_MAX];
         bool started;
         uint64_t first_ts, last_ts, epoch_start;
@@ -74,6 +77,7 @@ void vs_analysis_free(struct vs_analysis *a) {
         free(a->vms);
         free(a->cpus);
         free(a->topo_vm_map);
+        free(a->cache);
         free(a);
 }
 
@@ -182,6 +186,63 @@ static int32_t pair_get(struct vs_an_vm *vm, unsigned src, unsigned dst) {
         return *slot;
 }
 
+/* topology VM index -> analysis VM index, rebuilt when the generation moves */
+static int32_t map_vm(struct vs_analysis *a, int32_t tvm, uint64_t gen) {
+        if (tvm < 0)
+                return -1;
+        if (a->topo_vm_map_gen != gen || (unsigned) tvm >= a->topo_vm_map_n) {
+                unsigned n = vs_topology_n_vms(a->topo);
+                int32_t *m = realloc(a->topo_vm_map, (n + 1) * sizeof(*m));
+                if (!m)
+                        return -1;
+                a->topo_vm_map = m;
+                a->topo_vm_map_n = n;
+                for (unsigned i = 0; i < n; i++)
+                        m[i] = -2;      /* not looked up yet */
+                a->topo_vm_map_gen = gen;
+        }
+        if ((unsigned) tvm >= a->topo_vm_map_n)
+                return -1;
+        if (a->topo_vm_map[tvm] == -2) {
+                const struct vs_vm *tv = vs_topology_vm(a->topo, tvm);
+                a->topo_vm_map[tvm] = tv ? vm_get(a, tv) : -1;
+        }
+        return a->topo_vm_map[tvm];
+}
+
+static inline unsigned tid_hash(int32_t tid, unsigned cap) {
+        return ((uint32_t) tid * 2654435761u) & (cap - 1);
+}
+
+static struct tid_slot *cache_slot(struct vs_analysis *a, int32_t tid) {
+        if ((a->cache_n + 1) * 2 > a->cache_cap) {
+                unsigned cap = a->cache_cap ? a->cache_cap * 2 : 1024;
+                struct tid_slot *n = calloc(cap, sizeof(*n));
+                if (!n)
+                        return NULL;
+                for (unsigned i = 0; i < a->cache_cap; i++) {
+                        if (!a->cache[i].tid)
+                                continue;
+                        unsigned h = tid_hash(a->cache[i].tid, cap);
+                        while (n[h].tid)
+                                h = (h + 1) & (cap - 1);
+                        n[h] = a->cache[i];
+                }
+                free(a->cache);
+                a->cache = n;
+                a->cache_cap = cap;
+        }
+        unsigned h = tid_hash(tid, a->cache_cap);
+        while (a->cache[h].tid && a->cache[h].tid != tid)
+                h = (h + 1) & (a->cache_cap - 1);
+        if (!a->cache[h].tid) {
+                a->cache[h].tid = tid;
+                a->cache[h].gen = UINT64_MAX;
+                a->cache_n++;
+        }
+        return &a->cache[h];
+}
+
 /* Resolve a TID to (vm, vcpu) through the cache; false if not a vCPU thread. */
 static bool resolve(struct vs_analysis *a, int32_t tid, int32_t *ret_vm, int32_t *ret_vcpu) {
         uint64_t gen;
@@ -191,18 +252,20 @@ static bool resolve(struct vs_analysis *a, int32_t tid, int32_t *ret_vm, int32_t
         if (tid <= 0)
                 return false;
         gen = vs_topology_generation(a->topo);
-        s = &a->cache[(uint32_t) tid & (TID_CACHE - 1)];
-        if (s->tid == tid && s->gen == gen) {
+        s = cache_slot(a, tid);
+        if (!s)
+                return false;
+        if (s->gen == gen) {
                 *ret_vm = s->vm;
                 *ret_vcpu = s->vcpu;
                 return s->vm >= 0;
         }
-        *s = (struct tid_slot) { .tid = tid, .vm = -1, .vcpu = -1, .gen = gen };
+        s->gen = gen;
+        s->vm = s->vcpu = -1;
         th = vs_topology_thread(a->topo, tid);
         if (th && th->is_vcpu && th->vm >= 0) {
-                const struct vs_vm *tv = vs_topology_vm(a->topo, th->vm);
                 int32_t idx = vs_topology_vcpu_of(a->topo, tid);
-                int vm = tv && idx >= 0 && idx < VS_AN_MAX_VCPUS ? vm_get(a, tv) : -1;
+                int vm = idx >= 0 && idx < VS_AN_MAX_VCPUS ? map_vm(a, th->vm, gen) : -1;
                 if (vm >= 0 && vcpu_get(&a->vms[vm], (unsigned) idx, tid)) {
                         s->vm = vm;
                         s->vcpu = idx;
@@ -300,7 +363,7 @@ static void expire_pending(struct vs_analysis *a, struct vs_an_vm *vm, struct vs
                 if (p->pair < 0)
                         continue;
                 if (all || ts - p->ts > a->cfg.ipi_window_ns) {
-                        vm->pairs[p->pair].expired++;
+                        INC32(vm->pairs[p->pair].expired);
                         p->pair = -1;
                 }
         }
@@ -345,8 +408,8 @@ static void on_wakeup(struct vs_analysis *a, const struct vs_event *ev) {
 
 static void rate_bump(struct vs_analysis *a, struct vs_an_pair *p, uint64_t ts) {
         if (p->rate_ts && ts > p->rate_ts)
-                p->rate_acc *= exp2(-(double) (ts - p->rate_ts) / (double) a->cfg.rate_half_life_ns);
-        p->rate_acc += 1.0;
+                p->rate_acc *= (float) exp2(-(double) (ts - p->rate_ts) / (double) a->cfg.rate_half_life_ns);
+        p->rate_acc += 1.0f;
         if (ts > p->rate_ts)
                 p->rate_ts = ts;
 }
@@ -373,8 +436,8 @@ static void ipi_edge(struct vs_analysis *a, struct vs_an_vm *m, int32_t src, int
         p = &m->pairs[pi];
         p->ipis++;
         if (pv)
-                p->ipis_pv++;
-        p->at_state[d->state]++;
+                INC32(p->ipis_pv);
+        INC32(p->at_state[d->state]);
         rate_bump(a, p, ts);
         s->ipis_out++;
         d->ipis_in++;
@@ -392,7 +455,7 @@ static void ipi_edge(struct vs_analysis *a, struct vs_an_vm *m, int32_t src, int
                 }
         }
         if (d->pending[slot].pair >= 0)
-                m->pairs[d->pending[slot].pair].expired++;     /* overflow: drop the oldest */
+                INC32(m->pairs[d->pending[slot].pair].expired);     /* overflow: drop the oldest */
         d->pending[slot] = (struct vs_an_pending) {
                 .ts = ts, .pair = pi, .vector = vector, .not_running = d->state != VS_AN_RUNNING,
         };
@@ -442,12 +505,12 @@ static void on_eoi(struct vs_analysis *a, const struct vs_event *ev) {
                 pr = &m->pairs[p->pair];
                 lat = ev->ts_ns >= p->ts ? ev->ts_ns - p->ts : 0;
                 if (lat > a->cfg.ipi_window_ns) {
-                        pr->expired++;
+                        INC32(pr->expired);
                 } else {
-                        pr->eoi_matched++;
+                        INC32(pr->eoi_matched);
                         pr->lat_sum_ns += lat;
                         if (lat > pr->lat_max_ns)
-                                pr->lat_max_ns = lat;
+                                pr->lat_max_ns = (uint32_t) lat;      /* <= the window, 50 ms */
                         vs_hist_add(&pr->lat, lat);
                         if (p->not_running) {
                                 v->cause_ns += lat;
@@ -472,8 +535,8 @@ static void yield_edge(struct vs_analysis *a, struct vs_an_vm *m, int32_t src, i
         p = &m->pairs[pi];
         rev = &m->pairs[ri];
         if (kick)
-                p->kicks++;
-        p->yields++;
+                INC32(p->kicks);
+        INC32(p->yields);
         m->vcpus[src].yields_out++;
         m->vcpus[src].waste_ns += a->cfg.yield_cost_ns;
         m->vcpus[src].epoch_waste_ns += a->cfg.yield_cost_ns;
@@ -482,7 +545,7 @@ static void yield_edge(struct vs_analysis *a, struct vs_an_vm *m, int32_t src, i
         m->vcpus[dst].epoch_cause_ns += a->cfg.yield_cost_ns;
         if (src != dst && rev->yield_last_ts && ts >= rev->yield_last_ts &&
             ts - rev->yield_last_ts <= a->cfg.yield_window_ns) {
-                (src < dst ? p : rev)->oscillations++;
+                INC32((src < dst ? p : rev)->oscillations);
                 rev->yield_last_ts = 0;         /* one reversal counts once */
         }
         p->yield_last_ts = ts ? ts : 1;
@@ -550,7 +613,7 @@ static void on_avic(struct vs_analysis *a, const struct vs_event *ev) {
                 return;
         int32_t pi = pair_get(m, (unsigned) src, (unsigned) dst);
         if (pi >= 0)
-                m->pairs[pi].avic_not_running++;
+                INC32(m->pairs[pi].avic_not_running);
 }
 
 static void epoch_roll(struct vs_analysis *a, uint64_t ts) {

@@ -85,20 +85,23 @@ struct vs_an_pending {
         uint8_t not_running;            /* receiver was not on a CPU at send */
 };
 
+/* 160 bytes: counters that cannot reach 2^32 in any realistic run are 32-bit
+ * and saturate; the pair total and the latency sum are 64-bit. */
 struct vs_an_pair {
         uint16_t src, dst;
+        uint32_t ipis_pv;               /* of the ipis, from KVM_HC_SEND_IPI */
         uint64_t ipis;                  /* unicast IPIs src -> dst (incl. PV) */
-        uint64_t ipis_pv;               /* of which from KVM_HC_SEND_IPI */
-        uint64_t at_state[VS_AN_EXITED + 1];    /* receiver state at send */
-        uint64_t eoi_matched, expired;
-        uint64_t lat_sum_ns, lat_max_ns;
-        struct vs_hist lat;
-        double rate_acc;                /* decayed count, see vs_analysis_pair_rate() */
+        uint32_t at_state[VS_AN_EXITED + 1];    /* receiver state at send */
+        uint32_t eoi_matched, expired;
+        uint64_t lat_sum_ns;
+        uint32_t lat_max_ns;
+        float rate_acc;                 /* decayed count, see vs_analysis_pair_rate() */
         uint64_t rate_ts;
-        uint64_t avic_not_running;      /* kvm_avic_incomplete_ipi, target not running */
-        uint64_t kicks, yields;         /* hypercall 5 / 11 src -> dst (kicks count as yields too) */
+        struct vs_hist lat;
+        uint32_t avic_not_running;      /* kvm_avic_incomplete_ipi, target not running */
+        uint32_t kicks, yields;         /* hypercall 5 / 11 src -> dst (kicks count as yields too) */
+        uint32_t oscillations;          /* kept on the pair with src < dst */
         uint64_t yield_last_ts;
-        uint64_t oscillations;          /* kept on the pair with src < dst */
 };
 
 struct vs_an_vcpu {

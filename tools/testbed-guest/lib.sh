@@ -125,10 +125,10 @@ tb_wait_vms() {
 
 # tb_topology FILE RECORDING: sidecar JSON for the running VMs
 tb_topology() {
-        local out=$1 rec=$2 name sep="" n=0 scope
+        local out=$1 rec=$2 how=$3 name sep="" n=0 scope
         {
-                printf '{"recording":"%s","scenario":"%s","l1_kernel":"%s","l1_cpus":%s,"vms":[' \
-                        "$rec" "$SCENARIO" "$(uname -r)" "$(grep -c ^processor /proc/cpuinfo)"
+                printf '{"recording":"%s","made_by":"%s","scenario":"%s","l1_kernel":"%s","l1_cpus":%s,"vms":[' \
+                        "$rec" "$how" "$SCENARIO" "$(uname -r)" "$(grep -c ^processor /proc/cpuinfo)"
                 for name in $TB_VMS; do
                         n=$((n + 1))
                         scope='machine.slice/machine-qemu\\x2d'$n'\\x2d'$name.scope
@@ -155,9 +155,12 @@ tb_markers() {
 
 tb_size() { wc -c <"$1" | tr -d ' '; }
 
-# tb_rec_tracecmd BASE SECS: trace-cmd record, with topology markers
+# tb_rec_tracecmd BASE SECS: trace-cmd record, with topology markers.  If the
+# recording holds no kvm_apic_ipi (trace-cmd 3.1.6 in L1 left the data in the
+# ring buffer, see below), fall back to trace-cmd start / extract, which reads
+# the buffers after the fact; the sidecar says which one made the file.
 tb_rec_tracecmd() {
-        local base=$1 secs=$2 args="" ev
+        local base=$1 secs=$2 args="" ev n how="trace-cmd record"
         for ev in $TB_EVENTS; do
                 args="$args -e $ev"
                 [ "$ev" = kvm:kvm_exit ] && args="$args -f \"$TB_EXIT_FILTER\""
@@ -166,15 +169,38 @@ tb_rec_tracecmd() {
         # the recorded command writes the markers once tracing is on, then waits
         printf '. /testbed/lib.sh\nTB_VMS="%s"\ntb_markers %s/trace_marker\nsleep %s\n' \
                 "$TB_VMS" $TRACEFS "$secs" >/tmp/$base.cmd.sh
+        # Kernel 6.x wakes ring-buffer readers only at buffer_percent (50 %):
+        # wake them on any data.  trace-cmd saves all of /proc/kallsyms
+        # (7.8 MB here): show it only the symbol the markers need
+        # (tracing_mark_write), so recordings stay small.
+        echo 0 >$TRACEFS/buffer_percent 2>/dev/null
+        grep -E ' tracing_mark_write$' /proc/kallsyms >/tmp/kallsyms.min
+        mount --bind /tmp/kallsyms.min /proc/kallsyms || log "cannot shrink kallsyms"
         # shellcheck disable=SC2086
-        if eval trace-cmd record -q -b 2048 -o /tmp/$base.dat $args sh /tmp/$base.cmd.sh >/tmp/$base.log 2>&1; then
+        eval trace-cmd record -b 2048 -o /tmp/$base.dat $args sh /tmp/$base.cmd.sh >/tmp/$base.log 2>&1 ||
+                { log "trace-cmd record FAILED:"; tail -n 20 /tmp/$base.log; }
+        n=$(trace-cmd report -N /tmp/$base.dat 2>/dev/null | grep -c kvm_apic_ipi)
+        log "trace-cmd record: $(tb_size /tmp/$base.dat 2>/dev/null) bytes, $n kvm_apic_ipi"
+        if [ "${n:-0}" = 0 ]; then
+                grep -E 'entries|CPU' /tmp/$base.log | tr '\n' ' ' | sed 's/^/  record left in the ring buffer: /'
+                echo
+                cp /tmp/$base.log $SHARE/$base.record-failed.log
+                how="trace-cmd start/extract"
+                log "trace-cmd start/extract ($secs s)"
+                # shellcheck disable=SC2086
+                eval trace-cmd start -b 2048 $args >/tmp/$base.log 2>&1 || { tail -n 20 /tmp/$base.log; }
+                sh /tmp/$base.cmd.sh
+                trace-cmd stop
+                rm -f /tmp/$base.dat
+                trace-cmd extract -o /tmp/$base.dat >>/tmp/$base.log 2>&1 || { tail -n 20 /tmp/$base.log; }
+                trace-cmd reset >/dev/null 2>&1
+                n=$(trace-cmd report -N /tmp/$base.dat 2>/dev/null | grep -c kvm_apic_ipi)
+                log "trace-cmd extract: $(tb_size /tmp/$base.dat 2>/dev/null) bytes, $n kvm_apic_ipi"
+        fi
+        umount /proc/kallsyms 2>/dev/null
+        if [ -s /tmp/$base.dat ]; then
                 cp /tmp/$base.dat $SHARE/$base.dat
-                tb_topology $SHARE/$base.topology.json $base.dat
-                log "trace-cmd: $base.dat $(tb_size /tmp/$base.dat) bytes"
-        else
-                log "trace-cmd record FAILED:"
-                tail -n 20 /tmp/$base.log
-                cp /tmp/$base.log $SHARE/$base.failed.log
+                tb_topology $SHARE/$base.topology.json $base.dat "$how"
         fi
         rm -f /tmp/$base.dat
 }
@@ -202,7 +228,7 @@ tb_rec_ftrace() {
         for ev in $TB_EVENTS; do echo 0 >$inst/events/${ev%%:*}/${ev#*:}/enable; done
         rmdir $inst 2>/dev/null
         cp /tmp/$base.txt $SHARE/$base.txt
-        tb_topology $SHARE/$base.topology.json $base.txt
+        tb_topology $SHARE/$base.topology.json $base.txt "ftrace instance tb-text, options/record-tgid, cat trace"
         log "ftrace: $base.txt $(tb_size /tmp/$base.txt) bytes, $(grep -c kvm_apic_ipi /tmp/$base.txt) kvm_apic_ipi"
         rm -f /tmp/$base.txt
 }
@@ -215,7 +241,7 @@ tb_rec_vschedd() {
                 >/tmp/$base.live.json 2>/tmp/$base.err; then
                 cp /tmp/$base.dat $SHARE/$base.dat
                 cp /tmp/$base.live.json $SHARE/$base.live.json
-                tb_topology $SHARE/$base.topology.json $base.dat
+                tb_topology $SHARE/$base.topology.json $base.dat "vschedd --live --record"
                 log "vschedd: $base.dat $(tb_size /tmp/$base.dat) bytes, $(grep -c '"type":"ipi"' /tmp/$base.live.json) ipi events live"
         else
                 log "vschedd --live FAILED:"

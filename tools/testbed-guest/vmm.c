@@ -59,7 +59,7 @@
 #define MEM_SIZE        0x200000UL
 #define GDT_ADDR        0x0500
 #define IDT_ADDR        0x1000
-#define SHARED_ADDR     0x3000          /* stop flag, turn */
+#define SHARED_ADDR     0x3000          /* stop flag, turn, ready count, vCPU count */
 #define BLOCK_ADDR      0x3100          /* per-vCPU block: ack, ops, busy */
 #define BLOCK_SIZE      64
 #define CODE_ADDR       0x10000
@@ -77,11 +77,23 @@ __asm__(
         ".code32\n"
         ".globl guest_start\n"
         "guest_start:\n"
-        /* common prologue is inlined per entry: enable the APIC (SVR = 0x1ff), sti */
-        ".globl guest_pingpong\n"
-        "guest_pingpong:\n"
+        /* Start barrier: software-enable the APIC (SVR = 0x1ff), sti, then wait
+         * until every vCPU did.  A fixed IPI to a vCPU whose APIC is still
+         * software-disabled is dropped by KVM: without the barrier a sender
+         * that starts first loses its first IPI and waits forever. */
+        "guest_prologue:\n"
         "  movl $0x1ff, 0xfee000f0\n"
         "  sti\n"
+        "  lock incl 0x3008\n"
+        "1:\n"
+        "  pause\n"
+        "  movl 0x3008, %eax\n"
+        "  cmpl 0x300c, %eax\n"
+        "  jb 1b\n"
+        "  ret\n"
+        ".globl guest_pingpong\n"
+        "guest_pingpong:\n"
+        "  call guest_prologue\n"
         "1:\n"                                  /* wait for our turn */
         "  cmpl $0, 0x3000\n"
         "  jne 9f\n"
@@ -107,8 +119,7 @@ __asm__(
 
         ".globl guest_holder\n"
         "guest_holder:\n"                       /* busy: count loops, never spin-wait */
-        "  movl $0x1ff, 0xfee000f0\n"
-        "  sti\n"
+        "  call guest_prologue\n"
         "1:\n"
         "  incl 8(%edi)\n"
         "  cmpl $0, 0x3000\n"
@@ -117,8 +128,7 @@ __asm__(
 
         ".globl guest_sender\n"
         "guest_sender:\n"
-        "  movl $0x1ff, 0xfee000f0\n"
-        "  sti\n"
+        "  call guest_prologue\n"
         "1:\n"
         "  cmpl $0, 0x3000\n"
         "  jne 9b\n"
@@ -473,6 +483,8 @@ int main(int argc, char **argv) {
                 die("KVM_GET_VCPU_MMAP_SIZE");
         setup_memory();
         *u32(SHARED_ADDR + 4) = 0;              /* turn: vCPU 0 starts */
+        *u32(SHARED_ADDR + 8) = 0;              /* vCPUs past the start barrier */
+        *u32(SHARED_ADDR + 12) = (uint32_t) nvcpu;
         for (int i = 0; i < nvcpu; i++)
                 setup_vcpu(&vcpus[i]);
         for (int i = 0; i < nvcpu; i++) {
