@@ -766,3 +766,7 @@ uint64_t vs_analysis_seen(const struct vs_analysis *a, enum vs_event_type t) {
 uint64_t vs_analysis_last_ts(const struct vs_analysis *a) {
         return a->last_ts;
 }
+
+const struct vs_an_cpu *vs_analysis_cpu(const struct vs_analysis *a, unsigned cpu) {
+        return cpu < a->n_cpus ? &a->cpus[cpu] : NULL;
+}

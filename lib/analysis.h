@@ -163,6 +163,8 @@ const struct vs_an_pair *vs_analysis_pair(const struct vs_an_vm *vm, unsigned sr
 /* Decayed IPI rate of a pair in IPIs/s at @ts_ns. */
 double vs_analysis_pair_rate(const struct vs_analysis *a, const struct vs_an_pair *p, uint64_t ts_ns);
 unsigned vs_analysis_n_cpus(const struct vs_analysis *a);
+/* Host CPU @cpu's run-queue bookkeeping (depth_ns integral, current depth), or NULL. */
+const struct vs_an_cpu *vs_analysis_cpu(const struct vs_analysis *a, unsigned cpu);
 /* Time-averaged run-queue depth of host CPU @cpu over the whole input. */
 double vs_analysis_cpu_depth(const struct vs_analysis *a, unsigned cpu);
 /* Timestamp of the newest event accounted. */

@@ -27,4 +27,20 @@ expect_eq "hypercall" "$(count '"type":"hypercall"' "$TMP/ev.json")" "$hc"
         fail "plugin-printed text failed"
 expect_grep '"malformed":0' "$TMP/sum"
 expect_grep '"unknown":0' "$TMP/sum"
-say "ok"
+
+
+# Real recordings from the nested testbed (L1 Linux 6.12 with KVM): the .dat
+# and trace-cmd's own text of it replay to the same events.
+for f in "$DATA"/testbed/*.dat; do
+        [ -e "$f" ] || continue
+        trace-cmd report -N -t "$f" >"$TMP/real.txt" 2>/dev/null || fail "trace-cmd cannot read $f"
+        "$VSCHEDD" --replay "$f" --dump-events --json >"$TMP/real-dat.json" || fail "replay of $f failed"
+        "$VSCHEDD" --replay "$TMP/real.txt" --dump-events --json >"$TMP/real-txt.json" || fail "replay of its text failed"
+        cmp -s "$TMP/real-dat.json" "$TMP/real-txt.json" ||
+                { diff "$TMP/real-dat.json" "$TMP/real-txt.json" | head >&2; fail "$f: .dat and text differ"; }
+        expect_ge "$(basename "$f"): IPIs mapped to a destination vCPU" \
+                "$(grep '"type":"ipi"' "$TMP/real-dat.json" | grep -vc '"dst_vcpu":null' || true)" 100
+        expect_eq "$(basename "$f"): IPIs without a VM" \
+                "$(grep '"type":"ipi"' "$TMP/real-dat.json" | grep -c '"vm":null' || true)" 0
+done
+say "ok (real recordings too)"

@@ -1,3 +1,4 @@
+# shellcheck shell=dash
 # Helpers for the testbed scenarios (busybox sh, sourced by init before
 # /testbed/scenarios/NAME.sh).  Results go to /share (the host's --out dir).
 #

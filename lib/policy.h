@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * policy.h - what each enforced VM's cgroups should hold, decided per epoch
+ * from the analysis model, the configuration and the previous decisions.
+ *
+ * Owns only its decisions: the desired value of every (VM, vCPU, knob) it
+ * manages, the baselines it returns to, and per-VM epoch bookkeeping.  It
+ * performs no I/O: every change is handed to a callback as a vs_decision
+ * (the daemon writes it through the actuator; replay prints it).  Given the
+ * same model, configuration and history it makes the same decisions.
+ *
+ * Levers (each switchable in [policy] and per VM), escalated only while a
+ * VM keeps waiting, i.e. while its IPIs reach receivers that are not running
+ * (share >= trigger_preempted_share at >= trigger_ipi_rate IPIs/s):
+ *  - placement (cpuset): the VM's vCPUs are spread over disjoint groups of
+ *    the CPUs it may use, so vCPUs that exchange IPIs never share a CPU when
+ *    there is room; when there is not, a greedy colouring keeps the heaviest
+ *    edges apart.  Never on a vCPU whose baseline cpuset is narrower than the
+ *    VM's CPUs (the operator pinned it) unless pin_override.
+ *  - co-scheduling (cgroup.freeze): enforced, coschedule-enabled VMs that
+ *    wait and fit their CPUs take turns (turn_ms, one VM thawed at a time);
+ *    no VM stays frozen longer than max_frozen_ms (turns shrink to
+ *    max_frozen_ms / (VMs - 1)); all thawed when fewer than two contend.
+ *  - weights (cpu.weight of vcpuK), the debooster's intent without its
+ *    unfairness.  INVARIANT: the sum of one VM's vCPU weights always equals
+ *    the sum of their baselines, so no other VM or host task gains or loses
+ *    share (bounds permitting; weights stay within [weight_min, weight_max]).
+ *    A vCPU whose IPIs others wait on (cause) is raised, by at most the cap of
+ *    the host's run-queue depth (2: 6x, 3: 4x, 4-6: 2.5x, 7-8: 2x, 9-12:
+ *    1.5x, >12: 1x); the strength is halved while the VM's yields oscillate;
+ *    a preempted receiver never ends below the vCPUs waiting for it; changes
+ *    smaller than hysteresis_pct are skipped; without signal weights decay
+ *    to baseline with decay_half_life_ms.
+ *  - starvation guard: a vCPU runnable but not running for longer than
+ *    starvation_ms gets at least its baseline weight at once, and a frozen
+ *    VM is thawed at once.
+ *  - idle (cpu.idle) only as configured per VM, never automatically.
+ * Rate limit: a knob of a cgroup changes at most once per write_interval_ms.
+ */
+#pragma once
+
+#include <stdint.h>
+
+#include "analysis.h"
+#include "cgroup.h"
+#include "config.h"
+
+#define VS_VALUE_MAX 64
+
+struct vs_decision {
+        uint64_t ts_ns;
+        const char *vm;
+        int32_t vcpu;                   /* -1: the VM's own cgroup */
+        enum vs_knob knob;
+        char old[VS_VALUE_MAX];
+        char new[VS_VALUE_MAX];
+        const char *reason;             /* static string */
+};
+
+typedef void (*vs_decision_cb)(const struct vs_decision *d, void *userdata);
+
+struct vs_policy;
+
+/* @cpus: the host CPUs VMs may use (e.g. {0, 1}); copied. */
+int vs_policy_new(const struct vs_config *cfg, const unsigned *cpus, unsigned n_cpus, struct vs_policy **ret);
+void vs_policy_free(struct vs_policy *p);
+
+/* The value a knob holds when vschedd does not act (read from the cgroup when
+ * live; default: weight 100, idle 0, freeze 0, cpuset = all CPUs).  Also how
+ * an operator's change is adopted.  Returns 0 or -ENOMEM. */
+int vs_policy_set_baseline(struct vs_policy *p, const char *vm, int32_t vcpu, enum vs_knob k, const char *value);
+
+/* One epoch at @now: compare the model with the previous epoch, decide, and
+ * report each change through @cb.  Returns the number of decisions or -ENOMEM. */
+int vs_policy_epoch(struct vs_policy *p, const struct vs_analysis *a, uint64_t now, vs_decision_cb cb, void *userdata);
+
+/* Return everything to baseline (stop, reload, mode change): decisions for
+ * every value that differs.  Returns the number of decisions. */
+int vs_policy_release(struct vs_policy *p, uint64_t now, vs_decision_cb cb, void *userdata);
+
+/* The value the policy currently wants (NULL when it manages nothing there). */
+const char *vs_policy_value(const struct vs_policy *p, const char *vm, int32_t vcpu, enum vs_knob k);
