@@ -34,19 +34,29 @@ struct vs_cg_host {
          * "" when the host has none (the knob is unavailable) */
         char mount[_VS_KNOB_MAX][PATH_MAX];
         bool v2[_VS_KNOB_MAX];          /* that hierarchy is cgroup2 */
+        /* the hierarchy path the mount shows (mountinfo "root" field, "/" unless
+         * a sub-tree is bind-mounted); stripped from /proc/PID/cgroup paths */
+        char root[_VS_KNOB_MAX][PATH_MAX];
 };
 
-/* Detect from a mountinfo file (normally "/proc/self/mountinfo"); for v2,
- * a knob counts as available only when its controller is listed in the root's
- * cgroup.controllers.  Returns 0 (even when nothing is available) or -errno. */
+/* Detect from a mountinfo file (normally "/proc/self/mountinfo"; NULL means
+ * that); for v2, a knob counts as available only when its controller is listed
+ * in the root's cgroup.controllers.  Freeze: v1 freezer.state whenever a v1
+ * freezer hierarchy is mounted (on hybrid hosts libvirt builds its tree only in
+ * the v1 hierarchies), else v2 cgroup.freeze when the mount or one of its
+ * children has it (kernel >= 5.2).  Returns 0 (even when nothing is available)
+ * or -errno. */
 int vs_cg_host_detect(const char *mountinfo, struct vs_cg_host *ret);
 
 const char *vs_knob_name(enum vs_knob k);                       /* "weight", "idle", "cpuset", "freeze" */
 /* The file a knob lives in on this host ("cpu.weight" or "cpu.shares", ...), NULL if unavailable. */
 const char *vs_cg_knob_file(const struct vs_cg_host *h, enum vs_knob k);
-/* Logical value (weight 1..10000, idle/freeze 0/1, cpuset list "0-3,8") -> file text. */
+/* Logical value (weight 1..10000, idle/freeze 0/1, cpuset list "0-3,8") -> file text.
+ * Returns 0, -EINVAL/-ERANGE for a bad value, -EOPNOTSUPP when the knob is
+ * unavailable on this host, -ENOBUFS when @len is too small. */
 int vs_cg_format(const struct vs_cg_host *h, enum vs_knob k, const char *logical, char *buf, size_t len);
-/* File text -> logical value (inverse of vs_cg_format; v1 shares round to the nearest weight). */
+/* File text -> logical value (inverse of vs_cg_format; v1 shares round to the nearest weight;
+ * v1 "FREEZING" reads as 1).  Same returns as vs_cg_format. */
 int vs_cg_parse(const struct vs_cg_host *h, enum vs_knob k, const char *text, char *buf, size_t len);
 
 /*
@@ -57,9 +67,26 @@ int vs_cg_parse(const struct vs_cg_host *h, enum vs_knob k, const char *text, ch
  * (@vcpu < 0: the libvirt sub-tree root ".../libvirt", never the systemd scope
  * or slice).  Returns 0, -ENOENT when the directory does not exist (no libvirt
  * sub-tree, VM gone), -EINVAL for a path that would leave the mount.
+ * A process path that ends at the scope (no "libvirt" component, as on hybrid
+ * hosts) uses the scope's "libvirt" child when it exists.  Also -EOPNOTSUPP
+ * when the knob is unavailable, -ENAMETOOLONG, -ENOBUFS (@len too small).
  */
 int vs_cg_dir(const struct vs_cg_host *h, enum vs_knob k, const char *proc_cgroup, int vcpu, char *buf, size_t len);
 
-/* Read/write one cgroup file (whole value, trailing newline stripped on read). */
+/* From a /proc/PID/cgroup file, the process's path in the hierarchy that
+ * carries knob @k ("0::" line for v2, the line listing the v1 controller
+ * otherwise): what vs_cg_dir() takes.  Returns 0, -ENOENT (no such line),
+ * -EOPNOTSUPP (knob unavailable), -errno from reading. */
+int vs_cg_proc_cgroup(const struct vs_cg_host *h, enum vs_knob k, const char *proc_cgroup_file, char *buf, size_t len);
+
+/* A value as read from (or meant for) cgroup file @file, in the form to
+ * compare and to write back: whitespace trimmed, cpu lists canonical
+ * ("2,0-1" -> "0-2", as the kernel prints them), v1 "FREEZING" -> "FROZEN"
+ * (the state that was asked for).  Returns 0, -ENOBUFS, -ENOMEM. */
+int vs_cg_normalize(const char *file, const char *text, char *buf, size_t len);
+
+/* Read/write one cgroup file (whole value, trailing newline stripped on read;
+ * written as one write(2) of "value\n").  A removed cgroup (ENOENT, or ENODEV
+ * from the kernel) is -ENOENT; -ENOBUFS when the value does not fit @len. */
 int vs_cg_read(const char *dir, const char *file, char *buf, size_t len);
 int vs_cg_write(const char *dir, const char *file, const char *value);
