@@ -20,8 +20,11 @@
 #include <systemd/sd-event.h>
 
 #include "analysis.h"
+#include "cgroup.h"
+#include "config.h"
 #include "event-json.h"
 #include "macro.h"
+#include "policy.h"
 #include "progress.h"
 #include "source.h"
 #include "summary.h"
@@ -42,6 +45,10 @@ static struct {
         bool dump;
         bool json;
         bool report;
+        bool dry_run;
+        const char *config;             /* NULL = the default file, optional */
+        bool test_config;
+        bool print_config;
         int summary;            /* -1 = default (on unless dumping) */
         double duration;        /* live: seconds, 0 = until signalled */
         uint64_t limit;         /* max events to print, 0 = all */
@@ -102,6 +109,13 @@ static void help(FILE *f) {
                 "                           (readable by trace-cmd report and vschedd --replay)\n"
                 "      --record-max-mb=MB   stop recording after MB MiB of pages (default 512)\n"
                 "\n"
+                "Policy:\n"
+                "  -c, --config=FILE        configuration (default " SYSCONFDIR "/vschedd.conf)\n"
+                "      --dry-run            run the policy and print its decisions, write nothing\n"
+                "                           (replay: as enforce would for every VM not 'off')\n"
+                "      --test-config        check the configuration and exit\n"
+                "      --print-config       print the effective configuration and exit\n"
+                "\n"
                 "  -h, --help               show this help\n"
                 "  -V, --version            show the version\n");
 }
@@ -129,6 +143,9 @@ static int parse_args(int argc, char **argv) {
                 ARG_RECORD,
                 ARG_RECORD_MAX_MB,
                 ARG_REPORT,
+                ARG_DRY_RUN,
+                ARG_TEST_CONFIG,
+                ARG_PRINT_CONFIG,
         };
         static const struct option options[] = {
                 { "replay", required_argument, NULL, 'r' },
@@ -138,6 +155,10 @@ static int parse_args(int argc, char **argv) {
                 { "json", no_argument, NULL, 'j' },
                 { "summary", no_argument, NULL, ARG_SUMMARY },
                 { "report", no_argument, NULL, ARG_REPORT },
+                { "config", required_argument, NULL, 'c' },
+                { "dry-run", no_argument, NULL, ARG_DRY_RUN },
+                { "test-config", no_argument, NULL, ARG_TEST_CONFIG },
+                { "print-config", no_argument, NULL, ARG_PRINT_CONFIG },
                 { "no-summary", no_argument, NULL, ARG_NO_SUMMARY },
                 { "limit", required_argument, NULL, 'n' },
                 { "quiet", no_argument, NULL, 'q' },
@@ -154,7 +175,7 @@ static int parse_args(int argc, char **argv) {
         int c;
 
         opterr = 0;
-        while ((c = getopt_long(argc, argv, ":r:ldjn:qt:hV", options, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, ":r:ldjn:qt:c:hV", options, NULL)) >= 0) {
                 char *end;
 
                 switch (c) {
@@ -180,6 +201,18 @@ static int parse_args(int argc, char **argv) {
                         break;
                 case ARG_REPORT:
                         arg.report = true;
+                        break;
+                case 'c':
+                        arg.config = optarg;
+                        break;
+                case ARG_DRY_RUN:
+                        arg.dry_run = true;
+                        break;
+                case ARG_TEST_CONFIG:
+                        arg.test_config = true;
+                        break;
+                case ARG_PRINT_CONFIG:
+                        arg.print_config = true;
                         break;
                 case ARG_NO_SUMMARY:
                         arg.summary = 0;
@@ -241,14 +274,14 @@ static int parse_args(int argc, char **argv) {
         }
         if (optind < argc)
                 return usage_error("unexpected argument '%s'", argv[optind]);
-        if (arg.mode == MODE_NONE)
+        if (arg.mode == MODE_NONE && !arg.test_config && !arg.print_config)
                 return usage_error("nothing to do: give --replay FILE, --live or --auto");
         if (arg.duration > 0 && arg.mode == MODE_REPLAY)
                 return usage_error("--duration applies to --live");
         if (arg.record && arg.mode != MODE_LIVE)
                 return usage_error("--record applies to --live");
         if (arg.summary < 0)
-                arg.summary = !arg.dump && !arg.report;
+                arg.summary = !arg.dump && !arg.report && !arg.dry_run;
         return 1;
 }
 
@@ -257,7 +290,12 @@ static int parse_args(int argc, char **argv) {
 struct run {
         struct vs_topology *topo;
         struct vs_summary *sum;
-        struct vs_analysis *an;         /* --report only */
+        struct vs_analysis *an;         /* --report, --dry-run */
+        struct vs_config cfg;
+        struct vs_policy *pol;          /* --dry-run */
+        uint64_t next_epoch;            /* trace time of the next policy epoch */
+        unsigned n_cpus;                /* CPUs VMs may use (replay: seen in the trace) */
+        uint64_t decisions;
         struct vs_source *src;
         struct vs_progress progress;
         uint64_t printed;
@@ -265,6 +303,94 @@ struct run {
         size_t n_marked, cap_marked;
         int r;
 };
+
+static const char *const knob_file[_VS_KNOB_MAX] = {
+        [VS_KNOB_WEIGHT] = "cpu.weight",
+        [VS_KNOB_IDLE] = "cpu.idle",
+        [VS_KNOB_CPUSET] = "cpuset.cpus",
+        [VS_KNOB_FREEZE] = "cgroup.freeze",
+};
+
+/* The libvirt cgroup of a VM (or its vCPU) when topology knows it, else "<vm>[/vcpuK]". */
+static void decision_cgroup(struct run *run, const struct vs_decision *d, char *buf, size_t len) {
+        const char *cg = NULL;
+
+        for (unsigned i = 0; i < vs_topology_n_vms(run->topo); i++) {
+                const struct vs_vm *vm = vs_topology_vm(run->topo, (int32_t) i);
+                if (vm && strcmp(vm->name, d->vm) == 0 && vm->cgroup[0])
+                        cg = vm->cgroup;
+        }
+        if (cg) {
+                /* ".../libvirt/emulator" -> ".../libvirt" */
+                size_t n = strlen(cg);
+                const char *lv = strstr(cg, "/libvirt/");
+                if (lv)
+                        n = (size_t) (lv - cg) + strlen("/libvirt");
+                if (d->vcpu >= 0)
+                        snprintf(buf, len, "%.*s/vcpu%d", (int) n, cg, d->vcpu);
+                else
+                        snprintf(buf, len, "%.*s", (int) n, cg);
+        } else if (d->vcpu >= 0)
+                snprintf(buf, len, "%s/vcpu%d", d->vm, d->vcpu);
+        else
+                snprintf(buf, len, "%s", d->vm);
+}
+
+static void on_decision(const struct vs_decision *d, void *userdata) {
+        struct run *run = userdata;
+        char cg[512];
+
+        run->decisions++;
+        decision_cgroup(run, d, cg, sizeof(cg));
+        if (arg.json) {
+                struct json_object *o = json_object_new_object();
+                json_object_object_add(o, "ts_ns", json_object_new_uint64(d->ts_ns));
+                json_object_object_add(o, "type", json_object_new_string("decision"));
+                json_object_object_add(o, "vm", json_object_new_string(d->vm));
+                json_object_object_add(o, "vcpu", d->vcpu >= 0 ? json_object_new_int(d->vcpu) : NULL);
+                json_object_object_add(o, "cgroup", json_object_new_string(cg));
+                json_object_object_add(o, "file", json_object_new_string(knob_file[d->knob]));
+                json_object_object_add(o, "old", json_object_new_string(d->old));
+                json_object_object_add(o, "new", json_object_new_string(d->new));
+                json_object_object_add(o, "reason", json_object_new_string(d->reason));
+                puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+                json_object_put(o);
+        } else
+                printf("%6" PRIu64 ".%09" PRIu64 " %-28s %-13s %6s -> %-6s %s\n", (uint64_t) (d->ts_ns / 1000000000u),
+                       (uint64_t) (d->ts_ns % 1000000000u), cg, knob_file[d->knob], d->old, d->new, d->reason);
+}
+
+/* Run the policy at every epoch boundary the trace time crossed. */
+static int policy_tick(struct run *run, uint64_t ts) {
+        uint64_t epoch = (uint64_t) run->cfg.epoch_ms * 1000000ull;
+
+        if (!run->pol) {
+                unsigned cpus[1024], n = run->n_cpus ? run->n_cpus : 1;
+                int r;
+                if (n > 1024)
+                        n = 1024;
+                for (unsigned i = 0; i < n; i++)
+                        cpus[i] = i;
+                r = vs_policy_new(&run->cfg, cpus, n, &run->pol);
+                if (r < 0)
+                        return r;
+                vs_policy_enforce_observed(run->pol, arg.mode == MODE_REPLAY);
+                run->next_epoch = ts + epoch;
+                return 0;
+        }
+        if (ts < run->next_epoch)
+                return 0;
+        /* a long gap in the trace: one epoch at its end, not thousands */
+        if (ts - run->next_epoch > 100 * epoch)
+                run->next_epoch = ts;
+        while (run->next_epoch <= ts) {
+                int r = vs_policy_epoch(run->pol, run->an, run->next_epoch, on_decision, run);
+                if (r < 0)
+                        return r;
+                run->next_epoch += epoch;
+        }
+        return 0;
+}
 
 static int emit(struct run *run, const struct vs_event *ev) {
         int r;
@@ -277,6 +403,11 @@ static int emit(struct run *run, const struct vs_event *ev) {
                 return r;
         if (run->an) {
                 r = vs_analysis_event(run->an, ev);
+                if (r < 0)
+                        return r;
+        }
+        if (arg.dry_run) {
+                r = policy_tick(run, ev->ts_ns);
                 if (r < 0)
                         return r;
         }
@@ -299,7 +430,7 @@ static int emit(struct run *run, const struct vs_event *ev) {
 }
 
 static void print_report(struct run *run) {
-        if (!run->an)
+        if (!run->an || !arg.report)
                 return;
         vs_analysis_finish(run->an, vs_analysis_last_ts(run->an));
         if (arg.json) {
@@ -316,6 +447,8 @@ static void print_report(struct run *run) {
 static void print_summary(struct run *run) {
         const struct vs_source_stats *st = run->src ? vs_source_get_stats(run->src) : NULL;
 
+        if (arg.dry_run && !arg.json && !arg.quiet)
+                fprintf(stderr, "vschedd: dry run: %" PRIu64 " decision(s), nothing written\n", run->decisions);
         print_report(run);
         fflush(stdout);
         if (!arg.summary)
@@ -358,7 +491,7 @@ static int open_replay(const char *path, struct vs_source **ret) {
 /* Pass 1 learns the whole topology (thread names, TGIDs, vcpu_id <-> TID), so
  * that pass 2 prints every event with its final VM/vCPU and the same output
  * comes out whatever the order in which the trace reveals things. */
-static int learn_topology(const char *path, struct vs_topology *topo) {
+static int learn_topology(const char *path, struct vs_topology *topo, unsigned *ret_cpus) {
         _cleanup_source_ struct vs_source *src = NULL;
         struct vs_progress p;
         struct vs_event ev;
@@ -372,6 +505,8 @@ static int learn_topology(const char *path, struct vs_topology *topo) {
         vs_progress_init(&p, "learning topology");
         p.enabled = p.enabled && !arg.quiet;
         while ((r = vs_source_next(src, &ev)) > 0) {
+                if ((unsigned) ev.cpu + 1 > *ret_cpus)
+                        *ret_cpus = ev.cpu + 1u;
                 r = vs_topology_observe(topo, &ev);
                 if (r < 0)
                         return r;
@@ -396,7 +531,7 @@ static int run_replay(struct run *run, const char *path) {
                         return -errno;
                 }
                 if (S_ISREG(st.st_mode)) {
-                        r = learn_topology(path, run->topo);
+                        r = learn_topology(path, run->topo, &run->n_cpus);
                         if (r < 0) {
                                 if (r != -EBADMSG && r != -ENOENT)
                                         log_err("%s: %s", path, strerror(-r));
@@ -703,14 +838,42 @@ static int run_auto(struct run *run) {
         if (run->an) {
                 vs_analysis_free(run->an);
                 run->an = NULL;
-                if (vs_analysis_new(NULL, run->topo, &run->an) < 0)
+                struct vs_analysis_config acfg;
+                vs_analysis_config_default(&acfg);
+                acfg.ipi_window_ns = (uint64_t) run->cfg.ipi_window_us * 1000ull;
+                acfg.yield_window_ns = (uint64_t) run->cfg.yield_window_us * 1000ull;
+                acfg.epoch_ns = (uint64_t) run->cfg.epoch_ms * 1000000ull;
+                if (vs_analysis_new(&acfg, run->topo, &run->an) < 0)
                         return -ENOMEM;
         }
         return run_replay(run, path);
 }
 
+/* Load the configuration: an explicit --config must exist; the default file may not. */
+static int load_config(struct vs_config *c) {
+        const char *path = arg.config ? arg.config : SYSCONFDIR "/vschedd.conf";
+        _cleanup_free_ char *errors = NULL;
+        int r;
+
+        r = vs_config_init(c);
+        if (r < 0)
+                return r;
+        r = vs_config_load(c, path, &errors);
+        if (r == -ENOENT && !arg.config)
+                return 0;
+        if (r < 0) {
+                if (errors && *errors)
+                        fprintf(stderr, "%s\n", errors);
+                else
+                        log_err("%s: %s", path, strerror(-r));
+                return r;
+        }
+        return 1;
+}
+
 int main(int argc, char **argv) {
         struct run run = {};
+        struct vs_analysis_config acfg;
         int r;
 
         r = parse_args(argc, argv);
@@ -721,8 +884,27 @@ int main(int argc, char **argv) {
          * (which removes the tracefs instance), not kill us. */
         signal(SIGPIPE, SIG_IGN);
 
+        r = load_config(&run.cfg);
+        if (r < 0) {
+                vs_config_done(&run.cfg);
+                return 1;
+        }
+        if (arg.test_config || arg.print_config) {
+                if (arg.print_config)
+                        (void) vs_config_print(&run.cfg, stdout);
+                else
+                        printf("configuration OK%s\n", r == 0 ? " (no file: defaults)" : "");
+                vs_config_done(&run.cfg);
+                return 0;
+        }
+
+        vs_analysis_config_default(&acfg);
+        acfg.ipi_window_ns = (uint64_t) run.cfg.ipi_window_us * 1000ull;
+        acfg.yield_window_ns = (uint64_t) run.cfg.yield_window_us * 1000ull;
+        acfg.rate_half_life_ns = (uint64_t) run.cfg.rate_half_life_ms * 1000000ull;
+        acfg.epoch_ns = (uint64_t) run.cfg.epoch_ms * 1000000ull;
         if (vs_topology_new(&run.topo) < 0 || vs_summary_new(&run.sum) < 0 ||
-            (arg.report && vs_analysis_new(NULL, run.topo, &run.an) < 0)) {
+            ((arg.report || arg.dry_run) && vs_analysis_new(&acfg, run.topo, &run.an) < 0)) {
                 log_err("out of memory");
                 return 1;
         }
@@ -742,7 +924,9 @@ int main(int argc, char **argv) {
         vs_source_free(run.src);
         free(run.marked);
         vs_summary_free(run.sum);
+        vs_policy_free(run.pol);
         vs_analysis_free(run.an);
         vs_topology_free(run.topo);
+        vs_config_done(&run.cfg);
         return r < 0 ? 1 : 0;
 }

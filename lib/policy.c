@@ -31,10 +31,10 @@ struct pvm {
         struct pvcpu *v;
         struct knob_state vmk[_VS_KNOB_MAX];
         uint64_t snap_ipis, snap_notrun, snap_osc;
-        bool seen_snap;
         bool active;                    /* waiting persists (or held after it) */
         unsigned quiet;                 /* epochs without the trigger */
         bool placed, weighted;
+        unsigned placed_n;              /* vCPUs present when placed */
         bool frozen;
         uint64_t frozen_since;
         bool cos_candidate;
@@ -49,6 +49,7 @@ struct vs_policy {
         uint64_t last_epoch;
         double *snap_depth;             /* per host CPU: depth_ns integral at the last epoch */
         unsigned n_snap_depth;
+        bool enforce_observed;
         /* co-scheduling rotation */
         char cos_current[VS_VM_NAME_MAX];
         uint64_t cos_turn_start;
@@ -261,6 +262,10 @@ static void place(struct vs_policy *p, struct pvm *m, const struct vs_an_vm *vm,
                 }
         if (n_present < 2)
                 return;
+        /* sticky: an assignment stands while the VM keeps its vCPUs; moving
+         * vCPUs every epoch would cost more than it gains */
+        if (m->placed && m->placed_n == n_present)
+                return;
         groups = n_present < p->n_cpus ? n_present : p->n_cpus;
         load = calloc(groups, sizeof(*load));
         order = calloc(vm->n_vcpus, sizeof(*order));
@@ -309,6 +314,44 @@ static void place(struct vs_policy *p, struct pvm *m, const struct vs_an_vm *vm,
         }
         free(count);
 
+        /* improve the greedy result: swap vCPUs between groups while that lowers
+         * the IPI traffic inside groups (group sizes stay as they are) */
+        for (unsigned pass = 0; pass < 8 * no; pass++) {
+                bool better = false;
+                for (unsigned a = 0; a < no; a++)
+                        for (unsigned b = a + 1; b < no; b++) {
+                                unsigned i = order[a], j = order[b], gi = m->v[i].group, gj = m->v[j].group;
+                                int64_t before = 0, after = 0;
+                                if (gi == gj)
+                                        continue;
+                                for (unsigned c = 0; c < no; c++) {
+                                        unsigned k = order[c];
+                                        if (k == i || k == j)
+                                                continue;
+                                        const struct vs_an_pair *x;
+                                        uint64_t wi = 0, wj = 0;
+                                        if ((x = vs_analysis_pair(vm, i, k)))
+                                                wi += x->ipis;
+                                        if ((x = vs_analysis_pair(vm, k, i)))
+                                                wi += x->ipis;
+                                        if ((x = vs_analysis_pair(vm, j, k)))
+                                                wj += x->ipis;
+                                        if ((x = vs_analysis_pair(vm, k, j)))
+                                                wj += x->ipis;
+                                        unsigned gk = m->v[k].group;
+                                        before += (gk == gi ? (int64_t) wi : 0) + (gk == gj ? (int64_t) wj : 0);
+                                        after += (gk == gj ? (int64_t) wi : 0) + (gk == gi ? (int64_t) wj : 0);
+                                }
+                                if (after < before) {
+                                        m->v[i].group = gj;
+                                        m->v[j].group = gi;
+                                        better = true;
+                                }
+                        }
+                if (!better)
+                        break;
+        }
+
         /* group g gets CPUs g, g + groups, g + 2 * groups, ... of the allowed list */
         for (unsigned a = 0; a < no; a++) {
                 unsigned i = order[a], sel[p->n_cpus], ns = 0;
@@ -319,6 +362,7 @@ static void place(struct vs_policy *p, struct pvm *m, const struct vs_an_vm *vm,
                 set_knob(p, m, (int32_t) i, VS_KNOB_CPUSET, list, now, false, "placement: IPI partners apart", e);
         }
         m->placed = true;
+        m->placed_n = n_present;
 }
 
 static void unplace(struct vs_policy *p, struct pvm *m, uint64_t now, const char *reason, struct emit *e) {
@@ -352,11 +396,13 @@ static double cap_for_depth(const struct vs_config *c, double entities) {
         return c->caps[5];
 }
 
-/* Scale @w (n values) to sum @total, then clamp into [lo, hi] by water-filling,
- * then round to integers keeping the sum (largest remainder). */
-static void conserve(double *w, long *out, unsigned n, double total, double lo, double hi) {
+/* Scale @w (n values) to sum @total, then clamp into [floor_i, hi] (floor_i =
+ * max(lo, floors[i])) by water-filling, then round to integers keeping the sum
+ * (largest remainder). */
+static void conserve(double *w, long *out, unsigned n, double total, double lo_all, double hi, const double *floors) {
         bool fixed[n];
         memset(fixed, 0, sizeof(fixed));
+#define LO(i) (floors && floors[i] > lo_all ? floors[i] : lo_all)
 
         for (int iter = 0; iter < 64; iter++) {
                 double free_sum = 0, rest = total;
@@ -375,8 +421,8 @@ static void conserve(double *w, long *out, unsigned n, double total, double lo, 
                 for (unsigned i = 0; i < n; i++) {
                         if (fixed[i])
                                 continue;
-                        if (w[i] < lo) {
-                                w[i] = lo;
+                        if (w[i] < LO(i)) {
+                                w[i] = LO(i);
                                 fixed[i] = changed = true;
                         } else if (w[i] > hi) {
                                 w[i] = hi;
@@ -390,8 +436,8 @@ static void conserve(double *w, long *out, unsigned n, double total, double lo, 
         long sum = 0, want = lround(total);
         for (unsigned i = 0; i < n; i++) {
                 out[i] = (long) floor(w[i]);
-                if (out[i] < (long) lo)
-                        out[i] = (long) ceil(lo);
+                if (out[i] < (long) ceil(LO(i)))
+                        out[i] = (long) ceil(LO(i));
                 if (out[i] > (long) hi)
                         out[i] = (long) hi;
                 sum += out[i];
@@ -404,7 +450,7 @@ static void conserve(double *w, long *out, unsigned n, double total, double lo, 
                         if (sum < want && out[i] < (long) hi && f > bf) {
                                 bf = f;
                                 best = (int) i;
-                        } else if (sum > want && out[i] > (long) ceil(lo) && f < bf) {
+                        } else if (sum > want && out[i] > (long) ceil(LO(i)) && f < bf) {
                                 bf = f;
                                 best = (int) i;
                         }
@@ -414,6 +460,7 @@ static void conserve(double *w, long *out, unsigned n, double total, double lo, 
                 out[best] += sum < want ? 1 : -1;
                 sum += sum < want ? 1 : -1;
         }
+#undef LO
 }
 
 static void weigh(struct vs_policy *p, struct pvm *m, const struct vs_an_vm *vm, const struct vs_vm_policy *vp,
@@ -472,21 +519,33 @@ static void weigh(struct vs_policy *p, struct pvm *m, const struct vs_an_vm *vm,
                 }
         }
         /* starvation guard: at least the baseline, at once */
-        for (unsigned k = 0; k < n; k++)
+        double floors[VS_AN_MAX_VCPUS];
+        for (unsigned k = 0; k < n; k++) {
+                floors[k] = starve[k] ? base[k] : 0;
                 if (starve[k] && w[k] < base[k])
                         w[k] = base[k];
-        conserve(w, out, n, total, vp->weight_min, vp->weight_max);
+        }
+        conserve(w, out, n, total, vp->weight_min, vp->weight_max, floors);
 
-        /* a preempted receiver never ends below the vCPUs waiting for it */
-        for (unsigned a = 0; a < n; a++)
-                for (unsigned b = 0; b < n; b++) {
-                        const struct vs_an_pair *pr = vs_analysis_pair(vm, idx[a], idx[b]);
-                        if (!pr || !pr->at_state[VS_AN_PREEMPTED] || out[b] >= out[a])
-                                continue;
-                        long s = out[a] + out[b];
-                        out[b] = s - s / 2;
-                        out[a] = s / 2;
-                }
+        /* a preempted receiver never ends below the vCPUs waiting for it (within
+         * 1 for rounding): average each violating pair, which keeps the sum and
+         * the bounds; repeat until stable (mutual pairs end equal) */
+        for (unsigned pass = 0; pass < 64 * n; pass++) {
+                bool fixed = false;
+                for (unsigned a = 0; a < n; a++)
+                        for (unsigned b = 0; b < n; b++) {
+                                const struct vs_an_pair *pr = vs_analysis_pair(vm, idx[a], idx[b]);
+                                if (a == b || !pr || !pr->at_state[VS_AN_PREEMPTED] || out[b] + 1 >= out[a] ||
+                                    starve[a])
+                                        continue;
+                                long s = out[a] + out[b];
+                                out[b] = s - s / 2;
+                                out[a] = s / 2;
+                                fixed = true;
+                        }
+                if (!fixed)
+                        break;
+        }
 
         /* hysteresis and rate limit apply to the VM's weights as a whole, so the
          * sum stays conserved: all of them change, or none */
@@ -499,6 +558,17 @@ static void weigh(struct vs_policy *p, struct pvm *m, const struct vs_an_vm *vm,
                 if (!starving && deferred(p, m, (int32_t) idx[k], VS_KNOB_WEIGHT, now))
                         return;
         }
+        /* the values in place break the receiver rule: not a small change */
+        for (unsigned a = 0; a < n && !big; a++)
+                for (unsigned b = 0; b < n; b++) {
+                        const struct vs_an_pair *pr = vs_analysis_pair(vm, idx[a], idx[b]);
+                        const char *ca = m->v[idx[a]].k[VS_KNOB_WEIGHT].cur, *cb = m->v[idx[b]].k[VS_KNOB_WEIGHT].cur;
+                        if (a != b && pr && pr->at_state[VS_AN_PREEMPTED] &&
+                            strtol(cb[0] ? cb : "100", NULL, 10) + 1 < strtol(ca[0] ? ca : "100", NULL, 10)) {
+                                big = true;
+                                break;
+                        }
+                }
         bool back_to_base = true;
         for (unsigned k = 0; k < n; k++)
                 if (out[k] != lround(base[k]))
@@ -626,6 +696,8 @@ int vs_policy_epoch(struct vs_policy *p, const struct vs_analysis *a, uint64_t n
                         return -ENOMEM;
                 m->cos_candidate = false;
                 vs_config_vm(p->cfg, vm->name, &vp);
+                if (p->enforce_observed && vp.mode == VS_MODE_OBSERVE)
+                        vp.mode = VS_MODE_ENFORCE;
                 for (unsigned k = 0; k < vm->n_pairs; k++) {
                         const struct vs_an_pair *pr = &vm->pairs[k];
                         ipis += pr->ipis;
@@ -635,12 +707,12 @@ int vs_policy_epoch(struct vs_policy *p, const struct vs_analysis *a, uint64_t n
                 }
                 for (unsigned k = 0; k < vm->n_vcpus; k++)
                         present += vm->vcpus[k].present;
-                uint64_t d_ipis = m->seen_snap ? ipis - m->snap_ipis : 0, d_notrun = m->seen_snap ? notrun - m->snap_notrun : 0;
-                bool oscillating = m->seen_snap && osc > m->snap_osc;
+                /* counters since the previous epoch (since the start for a new VM) */
+                uint64_t d_ipis = ipis - m->snap_ipis, d_notrun = notrun - m->snap_notrun;
+                bool oscillating = osc > m->snap_osc;
                 m->snap_ipis = ipis;
                 m->snap_notrun = notrun;
                 m->snap_osc = osc;
-                m->seen_snap = true;
 
                 if (vp.mode != VS_MODE_ENFORCE) {
                         release_vm(p, m, now, "mode is not enforce", &e);
@@ -680,4 +752,8 @@ int vs_policy_release(struct vs_policy *p, uint64_t now, vs_decision_cb cb, void
                 release_vm(p, &p->vms[i], now, "release: back to baseline", &e);
         p->cos_current[0] = 0;
         return e.n;
+}
+
+void vs_policy_enforce_observed(struct vs_policy *p, bool on) {
+        p->enforce_observed = on;
 }

@@ -28,7 +28,8 @@
  *    A vCPU whose IPIs others wait on (cause) is raised, by at most the cap of
  *    the host's run-queue depth (2: 6x, 3: 4x, 4-6: 2.5x, 7-8: 2x, 9-12:
  *    1.5x, >12: 1x); the strength is halved while the VM's yields oscillate;
- *    a preempted receiver never ends below the vCPUs waiting for it; changes
+ *    a preempted receiver never ends below the vCPUs waiting for it (unless
+ *    the starvation guard holds such a waiter at its baseline: the guard wins); changes
  *    smaller than hysteresis_pct are skipped; without signal weights decay
  *    to baseline with decay_half_life_ms.
  *  - starvation guard: a vCPU runnable but not running for longer than
@@ -69,6 +70,9 @@ void vs_policy_free(struct vs_policy *p);
  * live; default: weight 100, idle 0, freeze 0, cpuset = all CPUs).  Also how
  * an operator's change is adopted.  Returns 0 or -ENOMEM. */
 int vs_policy_set_baseline(struct vs_policy *p, const char *vm, int32_t vcpu, enum vs_knob k, const char *value);
+
+/* Replay what-if: treat every VM whose mode is observe as enforce (off stays off). */
+void vs_policy_enforce_observed(struct vs_policy *p, bool on);
 
 /* One epoch at @now: compare the model with the previous epoch, decide, and
  * report each change through @cb.  Returns the number of decisions or -ENOMEM. */
