@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Unit tests for config.c: defaults, every key, exact error lines, bounds, caps,
  * per-VM overrides, permissions, print round trip, hostile input. */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <locale.h>
@@ -843,6 +844,85 @@ static void test_mode_name(void **state) {
         assert_int_equal(vs_mode_from_name(NULL), -EINVAL);
 }
 
+#ifdef TEST_DATADIR
+static char *slurp(const char *path) {
+        char *text = NULL;
+        size_t n = 0;
+        FILE *f = fopen(path, "r");
+
+        if (!f)
+                fail_msg("cannot open %s", path);
+        assert_true(getdelim(&text, &n, '\0', f) > 0);
+        fclose(f);
+        return text;
+}
+
+/* conf/vschedd.conf and man/vschedd.conf.5 list every key, and the sample's defaults are the code's. */
+static void test_docs(void **state) {
+        _cleanup_free_ char *conf = slurp(TEST_DATADIR "/../../conf/vschedd.conf");
+        _cleanup_free_ char *man = slurp(TEST_DATADIR "/../../man/vschedd.conf.5");
+        _cleanup_free_ char *printed = NULL, *uncommented = NULL, *want = NULL;
+        size_t n = 0;
+        struct vs_config c;
+        FILE *f;
+
+        assert_int_equal(vs_config_init(&c), 0);
+        f = open_memstream(&printed, &n);
+        assert_non_null(f);
+        assert_int_equal(vs_config_print(&c, f), 0);
+        fclose(f);
+        vs_config_done(&c);
+
+        for (char *line = strtok(printed, "\n"); line; line = strtok(NULL, "\n")) {
+                char key[64];
+
+                if (line[0] == '#' || line[0] == '[')
+                        continue;
+                /* "#key = default" in the sample */
+                want = realloc(want, strlen(line) + 4);
+                sprintf(want, "\n#%s\n", line);
+                if (!strstr(conf, want))
+                        fail_msg("conf/vschedd.conf lacks '#%s'", line);
+                /* ".B key" in the man page */
+                assert_int_equal(sscanf(line, "%63[a-z_]", key), 1);
+                want = realloc(want, strlen(key) + 8);
+                sprintf(want, "\n.B %s\n", key);
+                if (!strstr(man, want))
+                        fail_msg("man/vschedd.conf.5 lacks '.B %s'", key);
+        }
+        static const char *const vm_keys[] = { "idle", "weight_min", "weight_max", "placement", "coschedule",
+                                               "weights", "pin_override", "mode" };
+        const char *vm = strstr(man, ".SH SECTION [vm");
+        assert_non_null(vm);
+        for (size_t i = 0; i < ELEMENTSOF(vm_keys); i++)
+                if (!strstr(vm, vm_keys[i]))
+                        fail_msg("man/vschedd.conf.5 [vm] section lacks '%s'", vm_keys[i]);
+
+        /* uncommenting every "#key" and "#[section]" line gives a valid file */
+        uncommented = malloc(strlen(conf) + 1);
+        assert_non_null(uncommented);
+        char *o = uncommented;
+        for (const char *p = conf; *p; p++) {
+                if (p[0] == '#' && (p == conf || p[-1] == '\n') && (islower((unsigned char) p[1]) || p[1] == '['))
+                        continue;
+                *o++ = *p;
+        }
+        *o = '\0';
+        load_ok(&c, uncommented);
+        assert_int_equal(c.n_vms, 3);
+        assert_string_equal(c.vms[0].pattern, "db-prod");
+        vs_config_done(&c);
+
+        /* and the sample as installed (all commented) gives the defaults */
+        struct vs_config d;
+        load_ok(&c, conf);
+        assert_int_equal(vs_config_init(&d), 0);
+        assert_true(vs_config_equal(&c, &d));
+        vs_config_done(&c);
+        vs_config_done(&d);
+}
+#endif
+
 static int setup(void **state) {
         return mkdtemp(tmpdir) ? 0 : -1;
 }
@@ -870,6 +950,9 @@ int main(void) {
                 cmocka_unit_test(test_hostile),
                 cmocka_unit_test(test_locale),
                 cmocka_unit_test(test_mode_name),
+#ifdef TEST_DATADIR
+                cmocka_unit_test(test_docs),
+#endif
         };
 
         return cmocka_run_group_tests(tests, setup, teardown);
