@@ -21,7 +21,7 @@
 
 #include "analysis.h"
 #include "cgroup.h"
-#include "config.h"
+#include "vs-config.h"
 #include "event-json.h"
 #include "macro.h"
 #include "policy.h"

@@ -135,7 +135,18 @@ static int add(struct vs_actuator *a, char *dir, char *file, char *original, cha
         return 0;
 }
 
-/* Drop the newest entry (the one add() just appended). */
+static int add_copy(struct vs_actuator *a, const char *dir, const char *file, const char *value) {
+        char *d = strdup(dir), *f = strdup(file), *o = strdup(value), *l = strdup(value);
+        int r = -ENOMEM;
+
+        if (d && f && o && l)
+                r = add(a, d, f, o, l);
+        if (r < 0)
+                free(d), free(f), free(o), free(l);
+        return r;
+}
+
+/* Drop the newest entry (one add() just appended). */
 static void drop_last(struct vs_actuator *a) {
         entry_done(&a->e[--a->n]);
         reindex(a);
@@ -315,17 +326,9 @@ static int journal_load(struct vs_actuator *a) {
                 if (find(a, field[0], field[1]))
                         continue;               /* keep the oldest original */
 
-                char *d = strdup(field[0]), *fl = strdup(field[1]), *o = strdup(field[2]),
-                     *l = strdup(field[2]);
-                if (!d || !fl || !o || !l) {
-                        free(d), free(fl), free(o), free(l);
-                        return -ENOMEM;
-                }
-                r = add(a, d, fl, o, l);
-                if (r < 0) {
-                        free(d), free(fl), free(o), free(l);
+                r = add_copy(a, field[0], field[1], field[2]);
+                if (r < 0)
                         return r;
-                }
         }
         if (ferror(f))
                 return -EIO;
@@ -413,6 +416,39 @@ static int replace_str(char **p, const char *s) {
         return 0;
 }
 
+/*
+ * Journal (dir, file) with its current value @cur before our first write to
+ * it.  Files the kernel changes as a side effect of that write (cpu.idle
+ * resets the weight) are journalled too, and before it, so that a
+ * newest-first restore puts them back after it.  All or nothing: on failure
+ * nothing new is in memory or in the journal.
+ */
+static int journal_first_write(struct vs_actuator *a, const char *dir, const char *file, const char *cur) {
+        size_t added = 0;
+        int r = 0;
+
+        for (const char *const *aff = vs_cg_affected_files(file); aff && *aff && r == 0; aff++) {
+                char v[VALUE_MAX];
+                if (find(a, dir, *aff) || vs_cg_weight_blocked(dir, *aff) != 0 ||
+                    read_norm(dir, *aff, v, sizeof(v)) < 0)
+                        continue;
+                r = add_copy(a, dir, *aff, v);
+                if (r == 0)
+                        added++;
+        }
+        if (r == 0) {
+                r = add_copy(a, dir, file, cur);
+                if (r == 0)
+                        added++;
+        }
+        if (r == 0)
+                r = journal_save(a);
+        if (r < 0)
+                while (added--)
+                        drop_last(a);
+        return r;
+}
+
 int vs_actuator_set(struct vs_actuator *a, const char *dir, const char *file, const char *value) {
         char cur[VALUE_MAX], want[VALUE_MAX];
         struct entry *e;
@@ -423,6 +459,13 @@ int vs_actuator_set(struct vs_actuator *a, const char *dir, const char *file, co
         r = vs_cg_normalize(file, value, want, sizeof(want));
         if (r < 0)
                 return r;
+        /* an idle group has no weight of its own: neither adopt the 3 it reads
+         * as an operator's baseline nor try a write the kernel refuses */
+        r = vs_cg_weight_blocked(dir, file);
+        if (r < 0)
+                return r;
+        if (r > 0)
+                return -EBUSY;
         r = read_norm(dir, file, cur, sizeof(cur));
         if (r < 0)
                 return r;
@@ -454,21 +497,9 @@ int vs_actuator_set(struct vs_actuator *a, const char *dir, const char *file, co
                 return 0;
 
         if (!e) {
-                char *d = strdup(dir), *f = strdup(file), *o = strdup(cur), *l = strdup(cur);
-                if (!d || !f || !o || !l) {
-                        free(d), free(f), free(o), free(l);
-                        return -ENOMEM;
-                }
-                r = add(a, d, f, o, l);
-                if (r < 0) {
-                        free(d), free(f), free(o), free(l);
-                        return r;
-                }
-                r = journal_save(a);
-                if (r < 0) {
-                        drop_last(a);
-                        return r;               /* fail safe: the cgroup is not touched */
-                }
+                r = journal_first_write(a, dir, file, cur);
+                if (r < 0)
+                        return r;       /* fail safe: the cgroup is not touched */
                 e = &a->e[a->n - 1];
         }
 
@@ -479,7 +510,22 @@ int vs_actuator_set(struct vs_actuator *a, const char *dir, const char *file, co
         /* remember what the kernel made of it ("0,1,2" reads back as "0-2") */
         if (read_norm(dir, file, cur, sizeof(cur)) < 0)
                 (void) snprintf(cur, sizeof(cur), "%s", want);
-        return replace_str(&e->last, cur);
+        r = replace_str(&e->last, cur);
+        if (r < 0)
+                return r;
+
+        /* and of the files this write changed as a side effect (cpu.idle ->
+         * the weight): that change is ours, not someone else's */
+        const char *const *aff = vs_cg_affected_files(file);
+        for (; aff && *aff; aff++) {
+                struct entry *o = find(a, dir, *aff);
+                if (o && read_norm(dir, *aff, cur, sizeof(cur)) == 0) {
+                        r = replace_str(&o->last, cur);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        return 0;
 }
 
 const char *vs_actuator_original(struct vs_actuator *a, const char *dir, const char *file) {
@@ -495,11 +541,17 @@ size_t vs_actuator_n_changed(const struct vs_actuator *a) {
         return a ? a->n : 0;
 }
 
-/* 0 restored (or already equal), -ENOENT vanished, else -errno */
+#define RESTORE_UNTRIED 1
+#define RESTORE_BLOCKED 2       /* a weight while cpu.idle is 1 */
+
+/* 0 restored (or already equal), -ENOENT vanished, RESTORE_BLOCKED, else -errno */
 static int restore_one(const struct entry *e) {
         char cur[VALUE_MAX];
         int r;
 
+        r = vs_cg_weight_blocked(e->dir, e->file);
+        if (r > 0)
+                return RESTORE_BLOCKED;
         r = read_norm(e->dir, e->file, cur, sizeof(cur));
         if (r == -ENOENT)
                 return r;
@@ -521,11 +573,12 @@ int vs_actuator_restore(struct vs_actuator *a, size_t *ret_restored, size_t *ret
         if (!res)
                 return -ENOMEM;
         for (size_t i = 0; i < a->n; i++)
-                res[i] = 1;             /* 1 = not tried yet */
+                res[i] = RESTORE_UNTRIED;
 
         /* newest first; entries the kernel refused are retried while others
          * make progress (v1 cpuset: a child's wider original only fits once
-         * the parent, written earlier, is restored) */
+         * the parent, written earlier, is restored; a weight once our
+         * cpu.idle is cleared) */
         left = a->n;
         for (bool progress = true; left && progress;) {
                 progress = false;
@@ -544,9 +597,15 @@ int vs_actuator_restore(struct vs_actuator *a, size_t *ret_restored, size_t *ret
                 }
         }
 
-        /* keep only what could not be restored, in order */
+        /* keep only what could not be restored, in order; a weight still
+         * blocked by an idle we did not set has nothing to restore: the
+         * kernel resets it to the default when that idle is cleared */
         size_t w = 0;
         for (size_t i = 0; i < a->n; i++) {
+                if (res[i] == RESTORE_BLOCKED) {
+                        res[i] = 0;
+                        restored++;
+                }
                 if (res[i] == 0 || res[i] == -ENOENT) {
                         entry_done(&a->e[i]);
                         continue;

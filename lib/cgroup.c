@@ -494,6 +494,41 @@ int vs_cg_normalize(const char *file, const char *text, char *buf, size_t len) {
         return copy_out(t, buf, len);
 }
 
+static bool is_weight_file(const char *file) {
+        return strcmp(file, "cpu.shares") == 0 || strcmp(file, "cpu.weight") == 0 ||
+               strcmp(file, "cpu.weight.nice") == 0;
+}
+
+/*
+ * cpu.idle = 1 (v1 and v2, kernel sched_group_set_idle()) gives the group the
+ * minimum weight (cpu.shares then reads 3, cpu.weight 1), makes writes to its
+ * weight fail with EINVAL, and clearing it resets the weight to the default
+ * (1024 / 100), not to what it was.
+ */
+const char *const *vs_cg_affected_files(const char *written) {
+        static const char *const by_idle[] = { "cpu.shares", "cpu.weight", "cpu.weight.nice", NULL };
+
+        if (written && strcmp(written, "cpu.idle") == 0)
+                return by_idle;
+        return NULL;
+}
+
+int vs_cg_weight_blocked(const char *dir, const char *file) {
+        char v[16];
+        int r;
+
+        if (!dir || !file)
+                return -EINVAL;
+        if (!is_weight_file(file))
+                return 0;
+        r = vs_cg_read(dir, "cpu.idle", v, sizeof(v));
+        if (r == -ENOENT)
+                return 0;       /* kernel < 5.15, or the cgroup is gone: the weight read says */
+        if (r < 0)
+                return r;
+        return strcmp(v, "1") == 0;
+}
+
 /* ------------------------------------------------------------ paths */
 
 /* A kernel cgroup path: absolute, no "//", no "." or ".." component, no

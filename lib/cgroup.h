@@ -85,6 +85,17 @@ int vs_cg_proc_cgroup(const struct vs_cg_host *h, enum vs_knob k, const char *pr
  * (the state that was asked for).  Returns 0, -ENOBUFS, -ENOMEM. */
 int vs_cg_normalize(const char *file, const char *text, char *buf, size_t len);
 
+/* Files whose value the kernel changes when @written is written in the same
+ * cgroup (cpu.idle -> cpu.shares, cpu.weight, cpu.weight.nice: setting idle
+ * makes the weight the minimum, clearing it resets the weight to the
+ * default); a NULL-terminated static list, or NULL. */
+const char *const *vs_cg_affected_files(const char *written);
+/* 1 when @file is a weight file (cpu.shares, cpu.weight, cpu.weight.nice) and
+ * @dir's cpu.idle is 1: the kernel refuses weight writes then (EINVAL) and the
+ * value read is not the group's own.  0 otherwise (also without cpu.idle), or
+ * -errno from reading cpu.idle. */
+int vs_cg_weight_blocked(const char *dir, const char *file);
+
 /* Read/write one cgroup file (whole value, trailing newline stripped on read;
  * written as one write(2) of "value\n").  A removed cgroup (ENOENT, or ENODEV
  * from the kernel) is -ENOENT; -ENOBUFS when the value does not fit @len. */

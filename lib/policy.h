@@ -44,7 +44,7 @@
 
 #include "analysis.h"
 #include "cgroup.h"
-#include "config.h"
+#include "vs-config.h"
 
 #define VS_VALUE_MAX 64
 

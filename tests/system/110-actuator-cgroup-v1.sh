@@ -84,19 +84,31 @@ expect_eq "dir with .." "$("$DRIVER" dir /proc/self/mountinfo weight "/vschedd-t
 expect_eq "no such vCPU" "$("$DRIVER" dir /proc/self/mountinfo weight "/vschedd-test-$$/libvirt/emulator" 7 || true)" \
         "error No such file or directory"
 
-# --- 1. writes happen (journal first), restore puts the originals back
-"$DRIVER" set "$STATE" "$V0" cpu.shares 512 "$V0" cpu.idle 1 "$V1" cpu.shares 10 >"$TMP/set.out" ||
-        { cat "$TMP/set.out" >&2; fail "set failed"; }
+# --- 1. writes happen (journal first), restore puts the originals back.
+# vcpu1 gets a non-default weight first: cpu.idle=1 makes the kernel show
+# shares 3 and refuse shares writes (EINVAL), and clearing it resets shares to
+# 1024, so only a correctly ordered restore brings 2000 back.
+echo 2000 >"$V1/cpu.shares"
+s1=2000
+rc=0
+"$DRIVER" set "$STATE" "$V0" cpu.shares 512 "$V1" cpu.shares 10 "$V1" cpu.idle 1 "$V1" cpu.shares 20 \
+        >"$TMP/set.out" || rc=$?
+expect_eq "set exit status (last write refused)" "$rc" 1
+expect_grep "^set $V0/cpu.shares 512: ok" "$TMP/set.out"
+expect_grep "^set $V1/cpu.idle 1: ok" "$TMP/set.out"
+expect_grep "^set $V1/cpu.shares 20: Device or resource busy" "$TMP/set.out"
 expect_eq "vcpu0 cpu.shares" "$(cat "$V0/cpu.shares")" 512
-expect_eq "vcpu0 cpu.idle" "$(cat "$V0/cpu.idle")" 1
-expect_eq "vcpu1 cpu.shares" "$(cat "$V1/cpu.shares")" 10
+expect_eq "vcpu1 cpu.idle" "$(cat "$V1/cpu.idle")" 1
+expect_eq "vcpu1 cpu.shares while idle (kernel)" "$(cat "$V1/cpu.shares")" 3
 [ -f "$STATE/journal" ] || fail "no journal after set"
 expect_eq "journal lines" "$(wc -l <"$STATE/journal")" 4
 expect_grep "^$V0	cpu.shares	$s0\$" "$STATE/journal" "journal entry"
+expect_grep "^$V1	cpu.shares	2000\$" "$STATE/journal" "journal entry"
+expect_grep "^$V1	cpu.idle	0\$" "$STATE/journal" "journal entry"
 "$DRIVER" restore "$STATE" >"$TMP/restore.out"
 expect_eq "restore (1)" "$(cat "$TMP/restore.out")" "restored 3 skipped 0"
 expect_eq "vcpu0 cpu.shares restored" "$(cat "$V0/cpu.shares")" "$s0"
-expect_eq "vcpu0 cpu.idle restored" "$(cat "$V0/cpu.idle")" "$i0"
+expect_eq "vcpu1 cpu.idle restored" "$(cat "$V1/cpu.idle")" "$i1"
 expect_eq "vcpu1 cpu.shares restored" "$(cat "$V1/cpu.shares")" "$s1"
 [ ! -e "$STATE/journal" ] || fail "journal left after restore"
 say "ok: set + restore"
@@ -113,21 +125,23 @@ rc=0; wait "$HOLDER" || rc=$?
 t1=$(now_ms)
 HOLDER=
 expect_eq "holder exit status after SIGTERM" "$rc" 0
-expect_grep '^restored 2 skipped 0' "$TMP/hold2.out"
+# 3: vcpu1's cpu.shares is journalled with its cpu.idle (the kernel resets it)
+expect_grep '^restored 3 skipped 0' "$TMP/hold2.out"
 expect_eq "vcpu0 cpu.shares after SIGTERM" "$(cat "$V0/cpu.shares")" "$s0"
 expect_eq "vcpu1 cpu.idle after SIGTERM" "$(cat "$V1/cpu.idle")" "$i1"
+expect_eq "vcpu1 cpu.shares after SIGTERM" "$(cat "$V1/cpu.shares")" "$s1"
 [ ! -e "$STATE/journal" ] || fail "journal left after SIGTERM"
 say "ok: SIGTERM restored in $((t1 - t0)) ms"
 
 # --- 3. SIGKILL: values and journal stay; the next start refuses; restore
-"$DRIVER" hold "$STATE" "$V0" cpu.shares 4096 "$V0" cpu.idle 1 >"$TMP/hold3.out" 2>&1 &
+"$DRIVER" hold "$STATE" "$V0" cpu.shares 4096 "$V1" cpu.idle 1 >"$TMP/hold3.out" 2>&1 &
 HOLDER=$!
 wait_for "$TMP/hold3.out" '^ready'
 kill -KILL "$HOLDER"
 wait "$HOLDER" 2>/dev/null || true
 HOLDER=
 expect_eq "vcpu0 cpu.shares after SIGKILL" "$(cat "$V0/cpu.shares")" 4096
-expect_eq "vcpu0 cpu.idle after SIGKILL" "$(cat "$V0/cpu.idle")" 1
+expect_eq "vcpu1 cpu.idle after SIGKILL" "$(cat "$V1/cpu.idle")" 1
 [ -f "$STATE/journal" ] || fail "no journal after SIGKILL"
 rc=0; "$DRIVER" set "$STATE" "$V0" cpu.shares 100 >"$TMP/restart.out" || rc=$?
 expect_eq "start over a leftover journal" "$rc" 1
@@ -136,9 +150,10 @@ expect_eq "vcpu0 cpu.shares untouched by the refused start" "$(cat "$V0/cpu.shar
 t0=$(now_ms)
 "$DRIVER" restore "$STATE" >"$TMP/restore3.out"
 t1=$(now_ms)
-expect_eq "restore after SIGKILL" "$(cat "$TMP/restore3.out")" "restored 2 skipped 0"
+expect_eq "restore after SIGKILL" "$(cat "$TMP/restore3.out")" "restored 3 skipped 0"
 expect_eq "vcpu0 cpu.shares after restore" "$(cat "$V0/cpu.shares")" "$s0"
-expect_eq "vcpu0 cpu.idle after restore" "$(cat "$V0/cpu.idle")" "$i0"
+expect_eq "vcpu1 cpu.idle after restore" "$(cat "$V1/cpu.idle")" "$i1"
+expect_eq "vcpu1 cpu.shares after restore" "$(cat "$V1/cpu.shares")" "$s1"
 [ ! -e "$STATE/journal" ] || fail "journal left after restore"
 expect_eq "second restore is a no-op" "$("$DRIVER" restore "$STATE")" "restored 0 skipped 0"
 say "ok: SIGKILL + restore ($((t1 - t0)) ms)"
@@ -161,7 +176,7 @@ say "ok: external change adopted as baseline"
 "$DRIVER" hold "$STATE" "$V0" cpu.shares 512 "$V1" cpu.shares 512 "$V1" cpu.idle 1 >"$TMP/hold5.out" 2>&1 &
 HOLDER=$!
 wait_for "$TMP/hold5.out" '^ready'
-expect_eq "vcpu1 cpu.shares held" "$(cat "$V1/cpu.shares")" 512
+expect_eq "vcpu1 cpu.idle held" "$(cat "$V1/cpu.idle")" 1
 rmdir "$V1"
 wait_for "$TMP/hold5.out" "^gone $V1/cpu.shares"
 kill -TERM "$HOLDER"

@@ -246,11 +246,11 @@ static void test_restore_exact(void **s) {
 
         assert_int_equal(vs_actuator_new(state, &a), 0);
         assert_int_equal(vs_actuator_set(a, d0, "cpu.shares", "2048"), 0);
-        assert_int_equal(vs_actuator_set(a, d0, "cpu.idle", "1"), 0);
         assert_int_equal(vs_actuator_set(a, d1, "cpu.shares", "10"), 0);
         assert_int_equal(vs_actuator_set(a, d2, "cpu.shares", "4096"), 0);
         assert_int_equal(vs_actuator_set(a, d2, "weird", "x"), 0);
         assert_int_equal(vs_actuator_set(a, d0, "cpu.shares", "100"), 0);
+        assert_int_equal(vs_actuator_set(a, d0, "cpu.idle", "1"), 0);
         assert_int_equal(vs_actuator_n_changed(a), 5);
         assert_string_equal(vs_actuator_original(a, d1, "cpu.shares"), "1024");
         assert_string_equal(vs_actuator_original(a, d2, "weird"), "two\nlines\\t");
@@ -285,8 +285,8 @@ static void test_crash_restore(void **s) {
         mkcg(d1, sizeof(d1), "vcpu1");
         assert_int_equal(vs_actuator_new(state, &a), 0);
         assert_int_equal(vs_actuator_set(a, d0, "cpu.shares", "3000"), 0);
-        assert_int_equal(vs_actuator_set(a, d1, "cpu.idle", "1"), 0);
         assert_int_equal(vs_actuator_set(a, d1, "cpu.shares", "20"), 0);
+        assert_int_equal(vs_actuator_set(a, d1, "cpu.idle", "1"), 0);
         vs_actuator_free(a);            /* SIGKILL: no restore */
         assert_true(journal_exists());
         assert_string_equal(slurp(d0, "cpu.shares"), "3000\n");
@@ -421,6 +421,82 @@ static void test_restore_failure_kept(void **s) {
         vs_actuator_free(a);
 }
 
+/* cpu.idle = 1: the kernel shows the minimum weight and refuses weight writes */
+static void test_idle_blocks_weight(void **s) {
+        struct vs_actuator *a;
+        char d[PATH_MAX];
+        size_t restored, skipped;
+
+        mkcg(d, sizeof(d), "vcpu0");
+        assert_int_equal(vs_actuator_new(state, &a), 0);
+        assert_int_equal(vs_actuator_set(a, d, "cpu.shares", "512"), 0);
+
+        /* the operator made the group idle: shares reads 3 (kernel) */
+        put(d, "cpu.idle", "1\n");
+        put(d, "cpu.shares", "3\n");
+        assert_int_equal(vs_actuator_set(a, d, "cpu.shares", "256"), -EBUSY);
+        assert_string_equal(slurp(d, "cpu.shares"), "3\n");             /* untouched */
+        assert_string_equal(vs_actuator_original(a, d, "cpu.shares"), "1024");  /* 3 not adopted */
+        assert_int_equal(vs_actuator_set(a, d, "cpu.weight", "50"), -EBUSY);
+        assert_int_equal(vs_actuator_n_changed(a), 1);
+        /* a weight blocked by someone else's idle has nothing to restore */
+        assert_int_equal(vs_actuator_restore(a, &restored, &skipped), 0);
+        assert_int_equal(restored, 1);
+        assert_string_equal(slurp(d, "cpu.shares"), "3\n");
+        assert_false(journal_exists());
+
+        /* our own idle, older than the weight entry: restored first, then the weight */
+        put(d, "cpu.idle", "0\n");
+        put(d, "cpu.shares", "2000\n");
+        assert_int_equal(vs_actuator_set(a, d, "cpu.idle", "1"), 0);
+        assert_int_equal(vs_actuator_set(a, d, "cpu.shares", "10"), -EBUSY);
+        put(d, "cpu.idle", "0\n");                                      /* as if cleared */
+        assert_int_equal(vs_actuator_set(a, d, "cpu.idle", "1"), 1);     /* someone else did */
+        assert_int_equal(vs_actuator_set(a, d, "cpu.shares", "10"), 0);
+        assert_int_equal(vs_actuator_set(a, d, "cpu.idle", "1"), 0);
+        assert_string_equal(slurp(d, "cpu.idle"), "1\n");
+        assert_int_equal(vs_actuator_restore(a, &restored, &skipped), 0);
+        assert_int_equal(restored, 2);
+        assert_string_equal(slurp(d, "cpu.idle"), "0\n");
+        assert_string_equal(slurp(d, "cpu.shares"), "2000\n");
+        vs_actuator_free(a);
+}
+
+/* Writing cpu.idle = 1 destroys the group's weight in the kernel: the weight
+ * is journalled with it (before it), and restored after it. */
+static void test_idle_journals_weight(void **s) {
+        struct vs_actuator *a;
+        char d[PATH_MAX], want[PATH_MAX];
+        size_t restored, skipped;
+
+        mkcg(d, sizeof(d), "vcpu0");
+        put(d, "cpu.shares", "2000\n");
+        assert_int_equal(vs_actuator_new(state, &a), 0);
+        assert_int_equal(vs_actuator_set(a, d, "cpu.idle", "1"), 0);
+        assert_int_equal(vs_actuator_n_changed(a), 2);
+        assert_string_equal(vs_actuator_original(a, d, "cpu.shares"), "2000");
+        fmt(want, sizeof(want), "vschedd-journal 1\n%s\tcpu.shares\t2000\n%s\tcpu.idle\t0\n", d, d);
+        assert_string_equal(slurp(state, "journal"), want);
+        put(d, "cpu.shares", "3\n");           /* what the kernel shows now */
+        vs_actuator_free(a);                    /* crash */
+
+        /* restore: idle first (the kernel would reset shares to 1024), then shares */
+        assert_int_equal(vs_journal_restore(state, &skipped), 2);
+        assert_string_equal(slurp(d, "cpu.idle"), "0\n");
+        assert_string_equal(slurp(d, "cpu.shares"), "2000\n");
+
+        /* no cpu.idle-less surprise: a dir without the weight file still works */
+        char p[PATH_MAX];
+        fmt(p, sizeof(p), "%s/cpu.shares", d);
+        assert_int_equal(unlink(p), 0);
+        assert_int_equal(vs_actuator_new(state, &a), 0);
+        assert_int_equal(vs_actuator_set(a, d, "cpu.idle", "1"), 0);
+        assert_int_equal(vs_actuator_n_changed(a), 1);
+        assert_int_equal(vs_actuator_restore(a, &restored, &skipped), 0);
+        assert_int_equal(restored, 1);
+        vs_actuator_free(a);
+}
+
 /* Journal cannot be written (no root needed): journal.tmp is a directory. */
 static void test_journal_failure(void **s) {
         struct vs_actuator *a;
@@ -543,6 +619,8 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_bad_journal, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_vanished, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_restore_failure_kept, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_idle_blocks_weight, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_idle_journals_weight, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_journal_failure, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_full_state_dir, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_read_only_state_dir, setup, teardown),

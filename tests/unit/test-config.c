@@ -17,7 +17,8 @@
 
 #include <cmocka.h>
 
-#include "config.h"
+/* by path: "config.h" alone would find autoconf's config.h through -I$(top_builddir) */
+#include "vs-config.h"
 #include "macro.h"
 
 static void *mfree(void *p) {

@@ -17,7 +17,7 @@
 #include <cmocka.h>
 
 #include "analysis.h"
-#include "config.h"
+#include "vs-config.h"
 #include "policy.h"
 #include "topology.h"
 

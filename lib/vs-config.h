@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * config.h - /etc/vschedd.conf: the typed configuration and its parser.
+ * vs-config.h - /etc/vschedd.conf: the typed configuration and its parser.
  *
  * Owns struct vs_config (every knob with its default, bounds in one
  * declarative table in config.c) and the per-VM override list.  Parsing goes
@@ -94,7 +94,8 @@ void vs_config_done(struct vs_config *c);
  * *errors is set on every return (NULL when there is nothing to say).
  * Error lines: "FILE:LINE: key 'KEY': REASON", "FILE:LINE: section [S]: REASON",
  * "FILE:LINE: REASON" (syntax) and "FILE: REASON" (the file as a whole);
- * at most VS_CONFIG_MAX_ERRORS lines, then one "FILE: N more errors" line.
+ * at most VS_CONFIG_MAX_ERRORS lines, then one "FILE: ... and N more errors"
+ * line.  A directory is -EISDIR, another non-regular file -EINVAL.
  */
 #define VS_CONFIG_MAX_ERRORS 100
 int vs_config_load(struct vs_config *c, const char *path, char **errors);

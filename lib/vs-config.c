@@ -32,7 +32,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "config.h"
+#include "vs-config.h"
 #include "macro.h"
 
 enum section {
