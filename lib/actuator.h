@@ -16,6 +16,13 @@
  * schedinfo, systemctl set-property) changed it: the write is skipped, the
  * new value becomes the baseline to restore, and 1 is returned so the caller
  * can log it.  No logging here.
+ *
+ * cpu.idle: the kernel gives an idle group the minimum weight, refuses
+ * weight writes while idle and resets the weight to the default when idle is
+ * cleared.  So a weight file (cpu.shares/cpu.weight) in a group whose cpu.idle
+ * is 1 is answered -EBUSY (nothing read as a baseline, nothing written), and
+ * the first write to a cpu.idle journals the group's weight too (before it).
+ * The state directory is flock()ed by the actuator and by vs_journal_restore().
  */
 #pragma once
 
@@ -25,7 +32,8 @@
 struct vs_actuator;
 
 /* @state_dir is created (0700) if missing.  Fails with -EEXIST when a journal
- * from a previous run is still there: restore it first. */
+ * from a previous run is still there: restore it first; -EBUSY when another
+ * actuator or restore holds @state_dir. */
 int vs_actuator_new(const char *state_dir, struct vs_actuator **ret);
 void vs_actuator_free(struct vs_actuator *a);   /* does NOT restore */
 
@@ -33,6 +41,7 @@ void vs_actuator_free(struct vs_actuator *a);   /* does NOT restore */
  * Make @dir/@file hold @value.  Returns 0 when written (or already equal),
  * 1 when skipped because someone else changed the value since our last write
  * (the new value is now the baseline), -ENOENT when the cgroup is gone,
+ * -EBUSY for a weight while the group's cpu.idle is 1,
  * -EBUSY/-EINVAL/... from the kernel, -EIO/-ENOSPC when the journal cannot be
  * made durable (nothing written).
  */
@@ -50,5 +59,7 @@ size_t vs_actuator_n_changed(const struct vs_actuator *a);
 int vs_actuator_restore(struct vs_actuator *a, size_t *ret_restored, size_t *ret_skipped);
 
 /* Restore a journal left in @state_dir by a previous run (no-op, 0, when there
- * is none).  Returns the number of entries restored, or -errno. */
+ * is none).  Returns the number of entries restored, or -errno: -EBADMSG for a
+ * journal that is not ours (left in place, nothing written), -EBUSY when a
+ * running actuator holds @state_dir. */
 int vs_journal_restore(const char *state_dir, size_t *ret_skipped);
