@@ -17,10 +17,13 @@
 #include <unistd.h>
 
 #include <json-c/json.h>
+#include <systemd/sd-daemon.h>
 #include <systemd/sd-event.h>
 
 #include "analysis.h"
 #include "cgroup.h"
+#include "enforce.h"
+#include "log.h"
 #include "vs-config.h"
 #include "event-json.h"
 #include "macro.h"
@@ -49,6 +52,7 @@ static struct {
         const char *config;             /* NULL = the default file, optional */
         bool test_config;
         bool print_config;
+        bool restore;
         int summary;            /* -1 = default (on unless dumping) */
         double duration;        /* live: seconds, 0 = until signalled */
         uint64_t limit;         /* max events to print, 0 = all */
@@ -115,6 +119,8 @@ static void help(FILE *f) {
                 "                           (replay: as enforce would for every VM not 'off')\n"
                 "      --test-config        check the configuration and exit\n"
                 "      --print-config       print the effective configuration and exit\n"
+                "      --restore            restore the cgroup values a stopped or crashed\n"
+                "                           vschedd left changed (its journal) and exit\n"
                 "\n"
                 "  -h, --help               show this help\n"
                 "  -V, --version            show the version\n");
@@ -146,6 +152,7 @@ static int parse_args(int argc, char **argv) {
                 ARG_DRY_RUN,
                 ARG_TEST_CONFIG,
                 ARG_PRINT_CONFIG,
+                ARG_RESTORE,
         };
         static const struct option options[] = {
                 { "replay", required_argument, NULL, 'r' },
@@ -159,6 +166,7 @@ static int parse_args(int argc, char **argv) {
                 { "dry-run", no_argument, NULL, ARG_DRY_RUN },
                 { "test-config", no_argument, NULL, ARG_TEST_CONFIG },
                 { "print-config", no_argument, NULL, ARG_PRINT_CONFIG },
+                { "restore", no_argument, NULL, ARG_RESTORE },
                 { "no-summary", no_argument, NULL, ARG_NO_SUMMARY },
                 { "limit", required_argument, NULL, 'n' },
                 { "quiet", no_argument, NULL, 'q' },
@@ -213,6 +221,9 @@ static int parse_args(int argc, char **argv) {
                         break;
                 case ARG_PRINT_CONFIG:
                         arg.print_config = true;
+                        break;
+                case ARG_RESTORE:
+                        arg.restore = true;
                         break;
                 case ARG_NO_SUMMARY:
                         arg.summary = 0;
@@ -274,7 +285,7 @@ static int parse_args(int argc, char **argv) {
         }
         if (optind < argc)
                 return usage_error("unexpected argument '%s'", argv[optind]);
-        if (arg.mode == MODE_NONE && !arg.test_config && !arg.print_config)
+        if (arg.mode == MODE_NONE && !arg.test_config && !arg.print_config && !arg.restore)
                 return usage_error("nothing to do: give --replay FILE, --live or --auto");
         if (arg.duration > 0 && arg.mode == MODE_REPLAY)
                 return usage_error("--duration applies to --live");
@@ -296,6 +307,10 @@ struct run {
         uint64_t next_epoch;            /* trace time of the next policy epoch */
         unsigned n_cpus;                /* CPUs VMs may use (replay: seen in the trace) */
         uint64_t decisions;
+        struct enforcer *enf;           /* live */
+        int64_t trace_offset;           /* trace clock - CLOCK_MONOTONIC, live */
+        bool have_offset;
+        sd_event_source *epoch_src;
         struct vs_source *src;
         struct vs_progress progress;
         uint64_t printed;
@@ -406,7 +421,7 @@ static int emit(struct run *run, const struct vs_event *ev) {
                 if (r < 0)
                         return r;
         }
-        if (arg.dry_run) {
+        if (arg.dry_run && !run->enf) {
                 r = policy_tick(run, ev->ts_ns);
                 if (r < 0)
                         return r;
@@ -631,11 +646,39 @@ static int write_recording(struct run *run) {
         return 0;
 }
 
+/* Timer sources fire once; set the next expiry and switch them on again. */
+static int rearm(sd_event_source *s, uint64_t usec) {
+        int r = sd_event_source_set_time_relative(s, usec);
+        if (r < 0)
+                return r;
+        return sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+}
+
+static void notify_status(struct run *run);
+static int reload_config(struct run *run);
+
+static uint64_t mono_usec(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000ull + (uint64_t) ts.tv_nsec / 1000;
+}
+
+/* "now" on the trace clock (the kernel's local clock, close to but not the
+ * same as CLOCK_MONOTONIC): learned from the first event read. */
+static uint64_t trace_now(struct run *run) {
+        int64_t now = (int64_t) mono_usec() * 1000;
+        return run->have_offset ? (uint64_t) (now + run->trace_offset) : (uint64_t) now;
+}
+
 static int drain(struct run *run) {
         struct vs_event ev;
         int r;
 
         while ((r = vs_source_next(run->src, &ev)) > 0) {
+                if (!run->have_offset) {
+                        run->trace_offset = (int64_t) ev.ts_ns - (int64_t) mono_usec() * 1000;
+                        run->have_offset = true;
+                }
                 r = emit(run, &ev);
                 if (r < 0)
                         return r;
@@ -667,7 +710,7 @@ static int on_tick(sd_event_source *s, uint64_t usec, void *userdata) {
                 return sd_event_exit(sd_event_source_get_event(s), r);
         }
         (void) vs_source_live_update_lost(run->src);
-        return sd_event_source_set_time_relative(s, 100 * 1000);
+        return rearm(s, 100 * 1000);
 }
 
 static int on_rescan(sd_event_source *s, uint64_t usec, void *userdata) {
@@ -675,7 +718,8 @@ static int on_rescan(sd_event_source *s, uint64_t usec, void *userdata) {
 
         (void) vs_topology_scan_proc(run->topo, "/proc");
         mark_topology(run);
-        return sd_event_source_set_time_relative(s, 2 * 1000 * 1000);
+        notify_status(run);
+        return rearm(s, 2 * 1000 * 1000);
 }
 
 static int on_deadline(sd_event_source *s, uint64_t usec, void *userdata) {
@@ -683,9 +727,63 @@ static int on_deadline(sd_event_source *s, uint64_t usec, void *userdata) {
 }
 
 static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        if (si->ssi_signo == SIGHUP) {
+                (void) reload_config(userdata);
+                return 0;
+        }
         if (!arg.quiet)
                 fprintf(stderr, "vschedd: %s received, stopping\n", strsignal(si->ssi_signo));
         return sd_event_exit(sd_event_source_get_event(s), 0);
+}
+
+static void notify_status(struct run *run) {
+        unsigned vms = 0, vcpus = 0;
+
+        for (unsigned i = 0; i < vs_topology_n_vms(run->topo); i++) {
+                const struct vs_vm *vm = vs_topology_vm(run->topo, (int32_t) i);
+                if (vm) {
+                        vms++;
+                        vcpus += vm->n_vcpus;
+                }
+        }
+        (void) sd_notifyf(false, "STATUS=watching %u VM%s, %u vCPU%s, %s%s", vms, vms == 1 ? "" : "s", vcpus,
+                          vcpus == 1 ? "" : "s", vs_mode_name(run->cfg.mode), arg.dry_run ? " (dry run)" : "");
+}
+
+static int on_epoch(sd_event_source *s, uint64_t usec, void *userdata) {
+        struct run *run = userdata;
+        int r = drain(run);
+
+        if (r >= 0 && run->enf)
+                r = enforcer_epoch(run->enf, run->an, trace_now(run));
+        if (r < 0) {
+                run->r = r;
+                return sd_event_exit(sd_event_source_get_event(s), r);
+        }
+        return rearm(s, (uint64_t) run->cfg.epoch_ms * 1000);
+}
+
+static int reload_config(struct run *run) {
+        const char *path = arg.config ? arg.config : SYSCONFDIR "/vschedd.conf";
+        _cleanup_free_ char *errors = NULL;
+        enum vs_mode before = run->cfg.mode;
+        int r;
+
+        (void) sd_notify(false, "RELOADING=1");
+        r = vs_config_load(&run->cfg, path, &errors);
+        if (r == -ENOENT && !arg.config)
+                r = 0;          /* the default file went away: keep what we run with */
+        if (r < 0) {
+                log_error_errno(r, "Reload rejected, keeping the running configuration: %s",
+                                errors && *errors ? errors : strerror(-r));
+        } else {
+                log_info("configuration reloaded from %s (mode %s)", path, vs_mode_name(run->cfg.mode));
+                if (before == VS_MODE_ENFORCE && run->cfg.mode != VS_MODE_ENFORCE && run->enf)
+                        (void) enforcer_release(run->enf, trace_now(run));
+        }
+        (void) sd_notify(false, "READY=1");
+        notify_status(run);
+        return r;
 }
 
 static int run_live(struct run *run) {
@@ -728,9 +826,17 @@ static int run_live(struct run *run) {
                 fputc('\n', stderr);
         }
 
+        r = enforcer_new(&run->cfg, run->topo, arg.dry_run, &run->enf);
+        if (r < 0) {
+                log_err("cannot set up enforcement: %s", strerror(-r));
+                goto out;
+        }
+
         r = sd_event_new(&e);
         if (r < 0)
                 goto out;
+        /* WatchdogSec= in the unit: sd-event pings the watchdog for us */
+        (void) sd_event_set_watchdog(e, true);
         r = sd_event_add_io(e, &io, vs_source_fd(run->src), EPOLLIN, on_trace_io, run);
         if (r < 0)
                 goto out;
@@ -753,10 +859,24 @@ static int run_live(struct run *run) {
                 r = sd_event_add_signal(e, &sigs[2], SIGHUP, on_signal, run);
         if (r < 0)
                 goto out;
+        r = sd_event_add_time_relative(e, &run->epoch_src, CLOCK_MONOTONIC, (uint64_t) run->cfg.epoch_ms * 1000, 500,
+                                       on_epoch, run);
+        if (r < 0)
+                goto out;
         (void) sd_event_source_set_enabled(tick, SD_EVENT_ON);
         (void) sd_event_source_set_enabled(rescan, SD_EVENT_ON);
+        (void) sd_event_source_set_enabled(run->epoch_src, SD_EVENT_ON);
+
+        (void) sd_notify(false, "READY=1");
+        notify_status(run);
+        {
+                struct vs_log_fields f = { .vcpu = -1, .message_id = VS_MSGID_STARTED };
+                vs_log(LOG_INFO, 0, &f, "started in %s mode%s, %d VM(s)", vs_mode_name(run->cfg.mode),
+                       arg.dry_run ? " (dry run: nothing is written)" : "", n > 0 ? n : 0);
+        }
 
         r = sd_event_loop(e);
+        (void) sd_notify(false, "STOPPING=1");
         if (r >= 0 && run->r >= 0)
                 r = drain(run);         /* what arrived between the last tick and stop */
         if (r >= 0 && run->r < 0)
@@ -769,6 +889,13 @@ static int run_live(struct run *run) {
 out:
         if (r < 0)
                 log_err("live: %s", strerror(-r));
+        /* every value we changed goes back before anything else is torn down */
+        if (run->enf) {
+                (void) enforcer_release(run->enf, trace_now(run));
+                enforcer_free(run->enf);
+                run->enf = NULL;
+        }
+        run->epoch_src = sd_event_source_unref(run->epoch_src);
         for (size_t i = 0; i < ELEMENTSOF(sigs); i++)
                 sd_event_source_unref(sigs[i]);
         sd_event_source_unref(deadline);
@@ -884,10 +1011,18 @@ int main(int argc, char **argv) {
          * (which removes the tracefs instance), not kill us. */
         signal(SIGPIPE, SIG_IGN);
 
+        vs_log_setup(getenv("VSCHEDD_DEBUG") ? LOG_DEBUG : LOG_INFO, arg.quiet);
         r = load_config(&run.cfg);
         if (r < 0) {
                 vs_config_done(&run.cfg);
                 return 1;
+        }
+        if (arg.restore) {
+                r = enforcer_restore_journal(run.cfg.state_dir);
+                if (r >= 0 && !arg.quiet)
+                        printf("restored %d value(s)\n", r);
+                vs_config_done(&run.cfg);
+                return r < 0 ? 1 : 0;
         }
         if (arg.test_config || arg.print_config) {
                 if (arg.print_config)
@@ -904,7 +1039,7 @@ int main(int argc, char **argv) {
         acfg.rate_half_life_ns = (uint64_t) run.cfg.rate_half_life_ms * 1000000ull;
         acfg.epoch_ns = (uint64_t) run.cfg.epoch_ms * 1000000ull;
         if (vs_topology_new(&run.topo) < 0 || vs_summary_new(&run.sum) < 0 ||
-            ((arg.report || arg.dry_run) && vs_analysis_new(&acfg, run.topo, &run.an) < 0)) {
+            ((arg.report || arg.dry_run || arg.mode != MODE_REPLAY) && vs_analysis_new(&acfg, run.topo, &run.an) < 0)) {
                 log_err("out of memory");
                 return 1;
         }

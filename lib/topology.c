@@ -302,6 +302,15 @@ static int vm_append(struct vs_topology *t, int32_t tgid, bool inferred) {
                 }
         if (!vm->named)
                 snprintf(vm->name, sizeof(vm->name), "qemu-%d", (int) tgid);
+        /* two QEMUs started by hand with the same -name: keep names unique,
+         * everything downstream is keyed by them */
+        for (unsigned i = 0; i < t->n_vms; i++)
+                if (strcmp(t->vms[i].name, vm->name) == 0) {
+                        char tmp[VS_VM_NAME_MAX];
+                        snprintf(tmp, sizeof(tmp), "%.100s-%d", vm->name, (int) tgid);
+                        memcpy(vm->name, tmp, sizeof(tmp));
+                        break;
+                }
         return (int) t->n_vms++;
 }
 

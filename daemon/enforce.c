@@ -1,0 +1,288 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "actuator.h"
+#include "cgroup.h"
+#include "enforce.h"
+#include "log.h"
+#include "policy.h"
+
+struct enforcer {
+        const struct vs_config *cfg;
+        struct vs_topology *topo;
+        bool dry_run;
+        struct vs_cg_host host;
+        struct vs_policy *pol;
+        struct vs_actuator *act;        /* opened at the first write */
+        char **based;                   /* VM names whose baselines were read */
+        size_t n_based;
+        struct enforcer_stats st;
+};
+
+static const char *const v2_file[_VS_KNOB_MAX] = {
+        [VS_KNOB_WEIGHT] = "cpu.weight",
+        [VS_KNOB_IDLE] = "cpu.idle",
+        [VS_KNOB_CPUSET] = "cpuset.cpus",
+        [VS_KNOB_FREEZE] = "cgroup.freeze",
+};
+
+static int online_cpus(unsigned *cpus, unsigned max) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        unsigned k = 0;
+        FILE *f = fopen("/sys/devices/system/cpu/online", "re");
+
+        if (f) {
+                unsigned a, b;
+                char sep;
+                while (k < max && fscanf(f, "%u", &a) == 1) {
+                        b = a;
+                        if (fscanf(f, "%c", &sep) == 1 && sep == '-') {
+                                if (fscanf(f, "%u", &b) != 1)
+                                        break;
+                                (void) !fscanf(f, "%c", &sep);
+                        }
+                        for (unsigned c = a; c <= b && k < max; c++)
+                                cpus[k++] = c;
+                        if (sep != ',')
+                                break;
+                }
+                fclose(f);
+        }
+        if (k == 0)
+                for (long c = 0; c < (n > 0 ? n : 1) && k < max; c++)
+                        cpus[k++] = (unsigned) c;
+        return (int) k;
+}
+
+int enforcer_restore_journal(const char *state_dir) {
+        size_t skipped = 0;
+        int r = vs_journal_restore(state_dir, &skipped);
+
+        if (r < 0)
+                return log_error_errno(r, "Failed to restore the journal in %s: %m", state_dir);
+        if (r > 0 || skipped > 0) {
+                struct vs_log_fields f = { .vcpu = -1, .message_id = VS_MSGID_RESTORED };
+                vs_log(LOG_NOTICE, 0, &f, "restored %d cgroup value(s) left by a previous run (%zu gone)", r,
+                       skipped);
+        }
+        return r;
+}
+
+int enforcer_new(const struct vs_config *cfg, struct vs_topology *topo, bool dry_run, struct enforcer **ret) {
+        struct enforcer *e;
+        unsigned cpus[1024];
+        int r, n;
+
+        e = calloc(1, sizeof(*e));
+        if (!e)
+                return -ENOMEM;
+        e->cfg = cfg;
+        e->topo = topo;
+        e->dry_run = dry_run;
+        r = vs_cg_host_detect("/proc/self/mountinfo", &e->host);
+        if (r < 0)
+                log_warning_errno(r, "Cannot read the cgroup mounts, acting on nothing: %m");
+        for (int k = 0; k < _VS_KNOB_MAX; k++)
+                log_debug("knob %s: %s", vs_knob_name(k),
+                          vs_cg_knob_file(&e->host, k) ? vs_cg_knob_file(&e->host, k) : "unavailable");
+        if (!dry_run) {
+                /* a journal left by a crashed or killed predecessor comes first */
+                r = enforcer_restore_journal(cfg->state_dir);
+                if (r < 0 && r != -ENOENT) {
+                        free(e);
+                        return r;
+                }
+        }
+        n = online_cpus(cpus, 1024);
+        r = vs_policy_new(cfg, cpus, (unsigned) n, &e->pol);
+        if (r < 0) {
+                free(e);
+                return r;
+        }
+        *ret = e;
+        return 0;
+}
+
+/* /proc/TGID/cgroup of the VM's QEMU, for knob @k */
+static int vm_proc_cgroup(struct enforcer *e, const char *vm, enum vs_knob k, int32_t *ret_tgid, char *buf,
+                          size_t len) {
+        for (unsigned i = 0; i < vs_topology_n_vms(e->topo); i++) {
+                const struct vs_vm *v = vs_topology_vm(e->topo, (int32_t) i);
+                char path[64];
+                if (!v || strcmp(v->name, vm) != 0 || v->tgid <= 0 || v->inferred)
+                        continue;
+                snprintf(path, sizeof(path), "/proc/%d/cgroup", v->tgid);
+                if (ret_tgid)
+                        *ret_tgid = v->tgid;
+                return vs_cg_proc_cgroup(&e->host, k, path, buf, len);
+        }
+        return -ENOENT;
+}
+
+static int knob_dir(struct enforcer *e, const char *vm, int vcpu, enum vs_knob k, char *dir, size_t len) {
+        char proc[PATH_MAX];
+        int r = vm_proc_cgroup(e, vm, k, NULL, proc, sizeof(proc));
+
+        if (r < 0)
+                return r;
+        return vs_cg_dir(&e->host, k, proc, vcpu, dir, len);
+}
+
+/* Read the current values of a new VM's vCPU cgroups: they are what the
+ * policy returns to. */
+static void load_baselines(struct enforcer *e) {
+        for (unsigned i = 0; i < vs_topology_n_vms(e->topo); i++) {
+                const struct vs_vm *v = vs_topology_vm(e->topo, (int32_t) i);
+                bool seen = false;
+
+                if (!v || v->tgid <= 0 || v->inferred)
+                        continue;
+                for (size_t b = 0; b < e->n_based; b++)
+                        if (strcmp(e->based[b], v->name) == 0)
+                                seen = true;
+                if (seen)
+                        continue;
+                char **nb = realloc(e->based, (e->n_based + 1) * sizeof(*nb));
+                if (!nb)
+                        return;
+                e->based = nb;
+                e->based[e->n_based] = strdup(v->name);
+                if (!e->based[e->n_based])
+                        return;
+                e->n_based++;
+                for (unsigned t = 0; t < vs_topology_n_threads(e->topo); t++) {
+                        const struct vs_thread *th = vs_topology_thread_at(e->topo, t);
+                        if (!th || th->vm != (int32_t) i || th->vcpu_index < 0)
+                                continue;
+                        for (int k = 0; k < _VS_KNOB_MAX; k++) {
+                                char dir[PATH_MAX], raw[128], val[VS_VALUE_MAX];
+                                const char *file = vs_cg_knob_file(&e->host, k);
+                                if (k == VS_KNOB_FREEZE || !file ||
+                                    knob_dir(e, v->name, th->vcpu_index, k, dir, sizeof(dir)) < 0 ||
+                                    vs_cg_read(dir, file, raw, sizeof(raw)) < 0 ||
+                                    vs_cg_parse(&e->host, k, raw, val, sizeof(val)) < 0)
+                                        continue;
+                                (void) vs_policy_set_baseline(e->pol, v->name, th->vcpu_index, k, val);
+                        }
+                }
+        }
+}
+
+static void apply(const struct vs_decision *d, void *userdata) {
+        struct enforcer *e = userdata;
+        struct vs_log_fields f = { .vm = d->vm, .vcpu = d->vcpu, .reason = d->reason,
+                                   .message_id = VS_MSGID_DECISION };
+        char dir[PATH_MAX], val[VS_VALUE_MAX];
+        const char *file = vs_cg_knob_file(&e->host, d->knob);
+        int r;
+
+        e->st.decisions++;
+        if (e->dry_run) {
+                vs_log(LOG_INFO, 0, &f, "%s %s -> %s (dry run: %s)", v2_file[d->knob], d->old, d->new, d->reason);
+                return;
+        }
+        if (!file) {
+                vs_log(LOG_DEBUG, 0, &f, "%s unavailable on this host, skipping", vs_knob_name(d->knob));
+                return;
+        }
+        r = knob_dir(e, d->vm, d->vcpu, d->knob, dir, sizeof(dir));
+        if (r < 0) {
+                e->st.vanished++;
+                vs_log(LOG_DEBUG, r, &f, "no cgroup for %s (no libvirt sub-tree, or the VM is gone), skipping: %m",
+                       file);
+                return;
+        }
+        f.cgroup = dir;
+        r = vs_cg_format(&e->host, d->knob, d->new, val, sizeof(val));
+        if (r < 0) {
+                vs_log(LOG_WARNING, r, &f, "cannot express %s=%s here, skipping: %m", file, d->new);
+                return;
+        }
+        if (!e->act) {
+                r = vs_actuator_new(e->cfg->state_dir, &e->act);
+                if (r < 0) {
+                        e->st.write_errors++;
+                        vs_log(LOG_ERR, r, &f, "cannot open the journal in %s, writing nothing: %m",
+                               e->cfg->state_dir);
+                        return;
+                }
+        }
+        r = vs_actuator_set(e->act, dir, file, val);
+        if (r == 1) {
+                char raw[128], logical[VS_VALUE_MAX];
+                e->st.external++;
+                f.message_id = VS_MSGID_EXTERNAL;
+                if (vs_cg_read(dir, file, raw, sizeof(raw)) >= 0 &&
+                    vs_cg_parse(&e->host, d->knob, raw, logical, sizeof(logical)) >= 0) {
+                        (void) vs_policy_set_baseline(e->pol, d->vm, d->vcpu, d->knob, logical);
+                        vs_log(LOG_NOTICE, 0, &f, "%s was changed by someone else to %s: that is the baseline now",
+                               file, logical);
+                }
+                return;
+        }
+        if (r == -ENOENT) {
+                e->st.vanished++;
+                vs_log(LOG_INFO, r, &f, "cgroup gone (VM stopped?), skipping %s", file);
+                return;
+        }
+        if (r == -EBUSY) {
+                e->st.skipped_busy++;
+                vs_log(LOG_DEBUG, r, &f, "%s busy, skipping this epoch: %m", file);
+                return;
+        }
+        if (r < 0) {
+                e->st.write_errors++;
+                vs_log(LOG_WARNING, r, &f, "cannot write %s=%s: %m", file, val);
+                return;
+        }
+        e->st.writes++;
+        vs_log(LOG_DEBUG, 0, &f, "%s %s -> %s (%s)", file, d->old, d->new, d->reason);
+}
+
+int enforcer_epoch(struct enforcer *e, struct vs_analysis *an, uint64_t now) {
+        load_baselines(e);
+        int r = vs_policy_epoch(e->pol, an, now, apply, e);
+        return r < 0 ? r : 0;
+}
+
+int enforcer_release(struct enforcer *e, uint64_t now) {
+        size_t restored = 0, skipped = 0;
+        int r;
+
+        (void) vs_policy_release(e->pol, now, apply, e);
+        if (!e->act)
+                return 0;
+        r = vs_actuator_restore(e->act, &restored, &skipped);
+        if (r < 0)
+                return log_error_errno(r, "Failed to restore every cgroup value (journal kept for --restore): %m");
+        if (restored || skipped) {
+                struct vs_log_fields f = { .vcpu = -1, .message_id = VS_MSGID_RESTORED };
+                vs_log(LOG_INFO, 0, &f, "restored %zu cgroup value(s), %zu gone", restored, skipped);
+        }
+        return 0;
+}
+
+void enforcer_get_stats(const struct enforcer *e, struct enforcer_stats *ret) {
+        *ret = e->st;
+        ret->journalled = e->act ? vs_actuator_n_changed(e->act) : 0;
+}
+
+const char *enforcer_value(const struct enforcer *e, const char *vm, int vcpu, enum vs_knob k) {
+        return vs_policy_value(e->pol, vm, vcpu, k);
+}
+
+void enforcer_free(struct enforcer *e) {
+        if (!e)
+                return;
+        (void) enforcer_release(e, 0);
+        vs_actuator_free(e->act);
+        vs_policy_free(e->pol);
+        for (size_t i = 0; i < e->n_based; i++)
+                free(e->based[i]);
+        free(e->based);
+        free(e);
+}

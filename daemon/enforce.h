@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * enforce.h - wires the policy to the host: reads baselines from the VMs'
+ * cgroups, applies each decision through the journalled actuator (or only
+ * logs it in dry-run/observe), adopts values an operator changed, and
+ * restores everything on release.  Owns the cgroup host layout, the policy
+ * and the actuator; reads topology and analysis.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "analysis.h"
+#include "topology.h"
+#include "vs-config.h"
+
+struct enforcer;
+
+struct enforcer_stats {
+        uint64_t decisions, writes, write_errors, vanished, external, skipped_busy;
+        size_t journalled;
+};
+
+/* @cfg and @topo must outlive the enforcer.  Restores a journal left by a
+ * previous run first (crash, SIGKILL).  With @dry_run nothing is ever written. */
+int enforcer_new(const struct vs_config *cfg, struct vs_topology *topo, bool dry_run, struct enforcer **ret);
+/* Restores every value (like enforcer_release) and frees. */
+void enforcer_free(struct enforcer *e);
+
+/* One policy epoch at trace time @now. Returns 0 or -errno (fatal only: ENOMEM). */
+int enforcer_epoch(struct enforcer *e, struct vs_analysis *an, uint64_t now);
+/* Everything back to baseline now (stop, reload to observe). */
+int enforcer_release(struct enforcer *e, uint64_t now);
+void enforcer_get_stats(const struct enforcer *e, struct enforcer_stats *ret);
+/* For status: the value vschedd currently holds for a knob, or NULL. */
+const char *enforcer_value(const struct enforcer *e, const char *vm, int vcpu, enum vs_knob k);
+
+/* `vschedd --restore`: restore a leftover journal in @state_dir. Returns entries restored or -errno. */
+int enforcer_restore_journal(const char *state_dir);

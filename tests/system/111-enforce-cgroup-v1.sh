@@ -1,0 +1,121 @@
+#!/bin/sh
+# The real daemon in enforce mode on real cgroups (this host's v1 cpu
+# controller): a QEMU-looking process in a libvirt-style tree gets the
+# configured cpu.idle on its vCPU cgroups; SIGTERM restores; SIGKILL leaves
+# the journal, and both `vschedd --restore` and the next start restore; a vCPU
+# cgroup removed mid-run is skipped; a value changed by someone else is
+# adopted.  Only groups created here are touched.
+. "$(dirname "$0")/test-lib.sh"
+require_tracefs
+CPU=/sys/fs/cgroup/cpu
+[ -w "$CPU/cgroup.procs" ] || skip "no cgroup v1 cpu hierarchy at $CPU"
+[ -e "$CPU/cpu.idle" ] || skip "kernel without cpu.idle"
+FAKE="$top_builddir/tests/system/fake-vmm"
+TOP="$CPU/vschedd-test-$$"
+SCOPE="$TOP/machine-qemu\\x2d1\\x2denforcetest.scope"
+LV="$SCOPE/libvirt"
+INST=vschedd-enf-$$
+STATE="$TMP/state"
+
+cleanup() {
+        set +e
+        [ -n "${vs:-}" ] && kill -9 "$vs" 2>/dev/null
+        [ -n "${fake:-}" ] && kill -9 "$fake" 2>/dev/null
+        wait 2>/dev/null
+        for d in "$LV/vcpu0" "$LV/vcpu1" "$LV/emulator" "$LV" "$SCOPE" "$TOP"; do
+                if [ -d "$d" ]; then
+                        while read -r t; do echo "$t" >"$CPU/tasks" 2>/dev/null; done <"$d/tasks"
+                        rmdir "$d" 2>/dev/null
+                fi
+        done
+        [ -e "$TRACEFS/instances/$INST" ] && rmdir "$TRACEFS/instances/$INST" 2>/dev/null
+        rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+mkdir -p "$LV/emulator" "$LV/vcpu0" "$LV/vcpu1"
+"$FAKE" enforcetest 2 120 >"$TMP/pid" &
+fake=$!
+sleep 0.3
+pid=$(cat "$TMP/pid")
+for t in /proc/"$pid"/task/*; do
+        tid=${t##*/}
+        case "$(cat "$t/comm")" in
+        "CPU 0/KVM") echo "$tid" >"$LV/vcpu0/tasks" ;;
+        "CPU 1/KVM") echo "$tid" >"$LV/vcpu1/tasks" ;;
+        *) echo "$tid" >"$LV/emulator/tasks" ;;
+        esac
+done
+grep -q "libvirt/emulator" /proc/"$pid"/cgroup || fail "the fake VMM is not in the test tree"
+echo 700 >"$LV/vcpu1/cpu.shares"
+
+cat >"$TMP/vschedd.conf" <<EOF2
+[daemon]
+mode = enforce
+state_dir = $STATE
+[policy]
+placement = no
+[vm "enforcetest"]
+idle = yes
+EOF2
+chmod 644 "$TMP/vschedd.conf"
+
+start() {
+        "$VSCHEDD" --live --quiet --config "$TMP/vschedd.conf" --instance "$INST" >"$TMP/out" 2>"$TMP/err" &
+        vs=$!
+}
+wait_value() {  # FILE VALUE
+        i=0
+        while [ "$(cat "$1")" != "$2" ]; do
+                i=$((i + 1))
+                [ $i -lt 100 ] || { cat "$TMP/err" >&2; fail "$1 never became $2 (is $(cat "$1"))"; }
+                sleep 0.1
+        done
+}
+
+# 1. enforce, then SIGTERM restores
+start
+wait_value "$LV/vcpu0/cpu.idle" 1
+wait_value "$LV/vcpu1/cpu.idle" 1
+[ -s "$STATE/journal" ] || fail "no journal while values are changed"
+kill -TERM $vs; rc=0; wait $vs || rc=$?; vs=
+expect_eq "exit code after SIGTERM" "$rc" 0
+expect_eq "vcpu0 cpu.idle after SIGTERM" "$(cat "$LV/vcpu0/cpu.idle")" 0
+expect_eq "vcpu1 cpu.idle after SIGTERM" "$(cat "$LV/vcpu1/cpu.idle")" 0
+expect_eq "vcpu1 cpu.shares after SIGTERM" "$(cat "$LV/vcpu1/cpu.shares")" 700
+[ ! -e "$STATE/journal" ] || fail "journal left after a clean stop"
+
+# 2. SIGKILL leaves the journal; --restore puts the originals back
+start
+wait_value "$LV/vcpu0/cpu.idle" 1
+kill -KILL $vs; wait $vs 2>/dev/null || true; vs=
+expect_eq "vcpu0 cpu.idle after SIGKILL (premise)" "$(cat "$LV/vcpu0/cpu.idle")" 1
+[ -s "$STATE/journal" ] || fail "journal missing after SIGKILL"
+"$VSCHEDD" --config "$TMP/vschedd.conf" --restore >"$TMP/restore.out" || fail "--restore failed"
+expect_grep "restored [1-9]" "$TMP/restore.out"
+expect_eq "vcpu0 cpu.idle after --restore" "$(cat "$LV/vcpu0/cpu.idle")" 0
+expect_eq "vcpu1 cpu.shares after --restore" "$(cat "$LV/vcpu1/cpu.shares")" 700
+
+# 3. SIGKILL, then the next start restores the leftover journal first
+start
+wait_value "$LV/vcpu0/cpu.idle" 1
+kill -KILL $vs; wait $vs 2>/dev/null || true; vs=
+start
+wait_value "$LV/vcpu0/cpu.idle" 1
+wait_value "$LV/vcpu1/cpu.idle" 1
+sleep 0.1
+# 4. someone else changes a value we set: adopted as the baseline, not fought
+echo 0 >"$LV/vcpu1/cpu.idle"
+sleep 0.5
+expect_eq "vcpu1 cpu.idle after an operator's change" "$(cat "$LV/vcpu1/cpu.idle")" 0
+# 5. a vCPU cgroup vanishes mid-run: skipped, the daemon keeps going
+while read -r t; do echo "$t" >"$LV/tasks"; done <"$LV/vcpu1/tasks"
+rmdir "$LV/vcpu1"
+sleep 0.5
+kill -0 $vs || fail "the daemon died when a cgroup vanished"
+kill -TERM $vs; rc=0; wait $vs || rc=$?; vs=
+expect_eq "exit code after SIGTERM" "$rc" 0
+expect_eq "vcpu0 cpu.idle at the end" "$(cat "$LV/vcpu0/cpu.idle")" 0
+[ ! -e "$STATE/journal" ] || fail "journal left after the final stop"
+[ ! -e "$TRACEFS/instances/$INST" ] || fail "tracefs instance left"
+say "ok"
