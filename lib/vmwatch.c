@@ -272,6 +272,14 @@ static int ev_bind(sd_event *e) {
 
         if (ev.event && ev.event != e)
                 return -EBUSY;
+        if (!ev.registered) {
+                if (virInitialize() < 0)
+                        return -EIO;
+                virSetErrorFunc(NULL, ev_silent_error);
+                virEventRegisterImpl(ev_add_handle, ev_update_handle, ev_remove_handle,
+                                     ev_add_timeout, ev_update_timeout, ev_remove_timeout);
+                ev.registered = true;
+        }
         if (!ev.event) {
                 if (ev.live)            /* sources of a previous loop still alive */
                         return -EBUSY;
@@ -281,14 +289,6 @@ static int ev_bind(sd_event *e) {
                 (void) sd_event_source_set_description(ev.reaper, "vmwatch-lv-reaper");
                 (void) sd_event_source_set_enabled(ev.reaper, SD_EVENT_OFF);
                 ev.event = e;
-        }
-        if (!ev.registered) {
-                if (virInitialize() < 0)
-                        return -EIO;
-                virSetErrorFunc(NULL, ev_silent_error);
-                virEventRegisterImpl(ev_add_handle, ev_update_handle, ev_remove_handle,
-                                     ev_add_timeout, ev_update_timeout, ev_remove_timeout);
-                ev.registered = true;
         }
         ev.n_users++;
         return 0;

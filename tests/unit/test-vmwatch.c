@@ -135,7 +135,7 @@ static void test_initial_list(void **state) {
         struct vs_vmwatch *w = *state;
         _cleanup_free_ struct vs_vm_info *vms = NULL;
         const struct vs_vm_info *vm;
-        size_t n;
+        size_t n = 0;
 
         assert_true(vs_vmwatch_is_connected(w));
         assert_string_equal(vs_vmwatch_uri(w), "test:///default");
@@ -156,7 +156,7 @@ static void test_lifecycle(void **state) {
         virDomainPtr d;
         const struct rec *r;
         _cleanup_free_ struct vs_vm_info *vms = NULL;
-        size_t n;
+        size_t n = 0;
 
         d = create_domain("vm1", 3, 3);
         r = expect(VS_VM_STARTED, "vm1", 5);
@@ -231,7 +231,8 @@ static void test_reconnect(void **state) {
         virDomainPtr stays, goes, comes;
         const struct rec *r;
         _cleanup_free_ struct vs_vm_info *vms = NULL;
-        size_t n;
+        size_t n = 0;
+        int e;
 
         stays = create_domain("stays", 1, 1);
         goes = create_domain("goes", 2, 2);
@@ -244,7 +245,6 @@ static void test_reconnect(void **state) {
         assert_int_equal(vs_vmwatch_refresh(w), -ENOTCONN);
         expect(VS_VM_DISCONNECTED, NULL, 5);
         assert_null(w->conn);
-        int e;
         assert_non_null(strstr(vs_vmwatch_last_error(w, &e), "EOF"));
         assert_int_equal(e, -ECONNRESET);
 
@@ -278,7 +278,7 @@ static void test_pid_dir(void **state) {
         char dir[] = "/tmp/test-vmwatch.XXXXXX", path[PATH_MAX];
         struct vs_vmwatch *w = NULL;
         _cleanup_free_ struct vs_vm_info *vms = NULL;
-        size_t n;
+        size_t n = 0;
         FILE *f;
 
         assert_non_null(mkdtemp(dir));

@@ -35,6 +35,11 @@ tb_setup() {
         for ev in $TB_EVENTS; do
                 echo 1 >$inst/events/${ev%%:*}/${ev#*:}/enable || fatal "cannot enable $ev"
         done
+        # events only vschedd --live enables (its first enable would flip the key)
+        for ev in ${TB_PARK_EXTRA:-}; do
+                [ -e $inst/events/${ev%%:*}/${ev#*:}/enable ] || continue
+                echo 1 >$inst/events/${ev%%:*}/${ev#*:}/enable || log "cannot park $ev"
+        done
         # cgroup v2: cpu and cpuset down to machine.slice, as systemd + libvirt
         echo "+cpu +cpuset" >$CG/cgroup.subtree_control || fatal "cannot enable cpu,cpuset at the cgroup root"
         mkdir -p $CG/machine.slice
@@ -46,7 +51,7 @@ tb_setup() {
 # background, in its libvirt-style cgroups; sets TB_PID_<NAME>.
 tb_start_vm() {
         local name=$1 smp=$2 wl=$3 apic=${4:-} dur=${5:-0} args pid i
-        args="-name $name -smp $smp -workload $wl -warmup 0.5 -duration $dur -topology /tmp/topo-$name.json"
+        args="-name $name -smp $smp -workload $wl -warmup ${TB_WARMUP:-0.5} -duration $dur -topology /tmp/topo-$name.json"
         [ -n "$apic" ] && args="$args -apic-ids $apic"
         rm -f /tmp/topo-$name.json
         # shellcheck disable=SC2086

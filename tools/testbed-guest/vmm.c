@@ -20,6 +20,9 @@
  *   -apic-ids     APIC ID of each vCPU (= the KVM vcpu_id); default 0..N-1.
  *                 Sparse IDs (e.g. 0,2) are allowed.
  *   -duration 0   run until SIGINT/SIGTERM.
+ *   -warmup -1    start the measurement window at SIGUSR1 (tools/testbed
+ *                 bench starts every VM's window at once, after the setting
+ *                 under test is in place); SIGINT/SIGTERM before it: no output.
  *
  * Acknowledgement protocol: the IPI handler of a vCPU increments its own
  * "ack" counter, then writes EOI.  A sender snapshots the receiver's ack
@@ -182,7 +185,7 @@ struct vcpu {
 static int kvm_fd, vm_fd, nvcpu = 2, run_size;
 static uint8_t *mem;
 static struct vcpu vcpus[MAX_VCPU];
-static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t stop_requested, start_requested;
 static volatile int failed, threads_ready;
 static const char *name = "tbvm", *workload = "pingpong", *topo_path;
 static double warmup = 0.5, duration = 3.0;
@@ -199,6 +202,11 @@ static volatile uint32_t *u32(uint32_t gpa) {
 static void on_signal(int sig) {
         (void) sig;
         stop_requested = 1;
+}
+
+static void on_start(int sig) {
+        (void) sig;
+        start_requested = 1;
 }
 
 static void setup_memory(void) {
@@ -467,6 +475,7 @@ int main(int argc, char **argv) {
         prctl(PR_SET_NAME, "qemu-system-x86");
         signal(SIGINT, on_signal);
         signal(SIGTERM, on_signal);
+        signal(SIGUSR1, on_start);
 
         kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
         if (kvm_fd < 0)
@@ -496,7 +505,17 @@ int main(int argc, char **argv) {
                 usleep(1000);
         write_topology();
 
-        wait_for(warmup);
+        if (warmup < 0) {
+                while (!start_requested && !stop_requested && !failed) {
+                        struct timespec ts = { 0, 5 * 1000 * 1000 };
+                        nanosleep(&ts, NULL);
+                }
+                if (failed)
+                        return 1;
+                if (!start_requested)
+                        _exit(0);
+        } else
+                wait_for(warmup);
         t0 = now();
         for (int i = 0; i < nvcpu; i++)
                 ops0[i] = *u32(BLOCK_ADDR + BLOCK_SIZE * (uint32_t) i + 4);
