@@ -676,6 +676,8 @@ int control_new_with_group(sd_event *e, const char *path, const char *group, con
         if (r < 0)
                 goto fail;
         (void) sd_event_source_set_description(c->listen_source, "control-listen");
+        /* serve (and reap hung-up) connections before accepting new ones */
+        (void) sd_event_source_set_priority(c->listen_source, SD_EVENT_PRIORITY_NORMAL + 1);
 
         *ret = c;
         return 0;

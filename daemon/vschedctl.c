@@ -216,6 +216,14 @@ static int call(const char *command, struct json_object *args, struct json_objec
         }
 
         n = recv(fd, buf, VS_CTL_MSG_MAX + 1, MSG_TRUNC);
+        if (n < 0 && errno == ECONNRESET) {
+                /* The daemon answered and closed while our request was still
+                 * unread: the reset is reported (and cleared) first, the
+                 * answer is still queued behind it. */
+                n = recv(fd, buf, VS_CTL_MSG_MAX + 1, MSG_TRUNC | MSG_DONTWAIT);
+                if (n < 0 && errno == EAGAIN)
+                        n = 0;
+        }
         if (n < 0) {
                 if (errno == EAGAIN)
                         fprintf(stderr, "vschedctl: no answer from vschedd within %d s\n", TIMEOUT_SEC);

@@ -18,7 +18,12 @@ INST=vschedd-enf-$$
 STATE="$TMP/state"
 
 cleanup() {
+        rc=$?
         set +e
+        if [ $rc != 0 ] && [ -f "$TMP/err" ]; then
+                echo "--- daemon log:" >&2
+                tail -n 30 "$TMP/err" >&2
+        fi
         [ -n "${vs:-}" ] && kill -9 "$vs" 2>/dev/null
         [ -n "${fake:-}" ] && kill -9 "$fake" 2>/dev/null
         wait 2>/dev/null
@@ -61,14 +66,14 @@ EOF2
 chmod 644 "$TMP/vschedd.conf"
 
 start() {
-        "$VSCHEDD" --live --quiet --config "$TMP/vschedd.conf" --instance "$INST" >"$TMP/out" 2>"$TMP/err" &
+        VSCHEDD_DEBUG=1 "$VSCHEDD" --live --config "$TMP/vschedd.conf" --instance "$INST" >"$TMP/out" 2>>"$TMP/err" &
         vs=$!
 }
 wait_value() {  # FILE VALUE
         i=0
         while [ "$(cat "$1")" != "$2" ]; do
                 i=$((i + 1))
-                [ $i -lt 100 ] || { cat "$TMP/err" >&2; fail "$1 never became $2 (is $(cat "$1"))"; }
+                [ $i -lt 300 ] || fail "$1 never became $2 (is $(cat "$1"))"
                 sleep 0.1
         done
 }
@@ -99,9 +104,17 @@ expect_eq "vcpu1 cpu.shares after --restore" "$(cat "$LV/vcpu1/cpu.shares")" 700
 # 3. SIGKILL, then the next start restores the leftover journal first
 start
 wait_value "$LV/vcpu0/cpu.idle" 1
+wait_value "$LV/vcpu1/cpu.idle" 1
 kill -KILL $vs; wait $vs 2>/dev/null || true; vs=
+before=$(grep -c "vcpu1: cpu.idle 0 -> 1" "$TMP/err" || true)
 start
-wait_value "$LV/vcpu0/cpu.idle" 1
+# the values are still 1 from the killed daemon: wait for the new one to
+# restore them and set them again, as its log says
+i=0
+while [ "$(grep -c "vcpu1: cpu.idle 0 -> 1" "$TMP/err" || true)" -le "$before" ]; do
+        i=$((i + 1)); [ $i -lt 300 ] || fail "the restarted daemon never set vcpu1 again"; sleep 0.1
+done
+expect_grep "restored [1-9][0-9]* cgroup value(s) left by a previous run" "$TMP/err"
 wait_value "$LV/vcpu1/cpu.idle" 1
 sleep 0.1
 # 4. someone else changes a value we set: adopted as the baseline, not fought
