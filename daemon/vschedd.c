@@ -32,6 +32,7 @@
 #include "source.h"
 #include "summary.h"
 #include "topology.h"
+#include "vmwatch.h"
 
 #define BUNDLED_TRACE "bundled.dat"
 
@@ -311,6 +312,7 @@ struct run {
         int64_t trace_offset;           /* trace clock - CLOCK_MONOTONIC, live */
         bool have_offset;
         sd_event_source *epoch_src;
+        struct vs_vmwatch *vmwatch;
         struct vs_source *src;
         struct vs_progress progress;
         uint64_t printed;
@@ -786,6 +788,36 @@ static int reload_config(struct run *run) {
         return r;
 }
 
+static void on_vm_change(struct vs_vmwatch *w, const struct vs_vm_info *vm, enum vs_vm_change c, void *userdata) {
+        struct run *run = userdata;
+        struct vs_log_fields f = { .vm = vm ? vm->name : NULL, .vcpu = -1 };
+
+        switch (c) {
+        case VS_VM_STARTED:
+        case VS_VM_VCPUS_CHANGED:
+                vs_log(LOG_INFO, 0, &f, "libvirt: %s (pid %d, %d vCPUs)", vs_vm_change_to_string(c), vm->pid,
+                       vm->nvcpus);
+                (void) vs_topology_scan_proc(run->topo, "/proc");
+                mark_topology(run);
+                notify_status(run);
+                break;
+        case VS_VM_STOPPED:
+        case VS_VM_MIGRATED:
+                vs_log(LOG_INFO, 0, &f, "libvirt: %s", vs_vm_change_to_string(c));
+                notify_status(run);
+                break;
+        case VS_VM_DISCONNECTED:
+                log_warning("libvirt connection lost (%s); following VMs through /proc until it is back",
+                            vs_vmwatch_last_error(w, NULL) ? vs_vmwatch_last_error(w, NULL) : "closed");
+                break;
+        case VS_VM_RECONNECTED:
+                log_info("libvirt connection back");
+                break;
+        default:
+                vs_log(LOG_DEBUG, 0, &f, "libvirt: %s", vs_vm_change_to_string(c));
+        }
+}
+
 static int run_live(struct run *run) {
         struct vs_live_options o = {
                 .instance = arg.instance,
@@ -837,6 +869,21 @@ static int run_live(struct run *run) {
                 goto out;
         /* WatchdogSec= in the unit: sd-event pings the watchdog for us */
         (void) sd_event_set_watchdog(e, true);
+        if (run->cfg.libvirt_uri && run->cfg.libvirt_uri[0]) {
+                r = vs_vmwatch_new(run->cfg.libvirt_uri, &run->vmwatch);
+                if (r >= 0)
+                        r = vs_vmwatch_attach(run->vmwatch, e, on_vm_change, run);
+                if (r == 0)
+                        log_info("libvirt (%s) not reachable yet (%s); retrying, /proc scan meanwhile",
+                                 run->cfg.libvirt_uri,
+                                 vs_vmwatch_last_error(run->vmwatch, NULL) ? vs_vmwatch_last_error(run->vmwatch, NULL) : "?");
+                else if (r < 0) {
+                        log_warning_errno(r, "Cannot follow libvirt (%s), using /proc only: %m", run->cfg.libvirt_uri);
+                        vs_vmwatch_free(run->vmwatch);
+                        run->vmwatch = NULL;
+                }
+                r = 0;
+        }
         r = sd_event_add_io(e, &io, vs_source_fd(run->src), EPOLLIN, on_trace_io, run);
         if (r < 0)
                 goto out;
@@ -896,6 +943,8 @@ out:
                 run->enf = NULL;
         }
         run->epoch_src = sd_event_source_unref(run->epoch_src);
+        vs_vmwatch_free(run->vmwatch);
+        run->vmwatch = NULL;
         for (size_t i = 0; i < ELEMENTSOF(sigs); i++)
                 sd_event_source_unref(sigs[i]);
         sd_event_source_unref(deadline);

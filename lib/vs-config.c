@@ -94,6 +94,7 @@ static const struct item table[] = {
         ITEM(SEC_DAEMON,   "epoch_ms",                T_UINT32,   G(epoch_ms),                 1,    1000,    0),
         ITEM(SEC_DAEMON,   "state_dir",               T_STRING,   G(state_dir),                0,    0,       F_ABSOLUTE),
         ITEM(SEC_DAEMON,   "cgroup_root",             T_STRING,   G(cgroup_root),              0,    0,       F_ABSOLUTE | F_EMPTY),
+        ITEM(SEC_DAEMON,   "libvirt_uri",             T_STRING,   G(libvirt_uri),              0,    0,       F_EMPTY),
         ITEM(SEC_TRACE,    "instance",                T_STRING,   G(instance),                 0,    0,       F_FILENAME),
         ITEM(SEC_TRACE,    "buffer_kb",               T_UINT32,   G(buffer_kb),                64,   1048576, F_ZERO),
         ITEM(SEC_ANALYSIS, "ipi_window_us",           T_UINT32,   G(ipi_window_us),            1000, 1000000, 0),
@@ -853,6 +854,7 @@ int vs_config_init(struct vs_config *c) {
                 .epoch_ms = 20,
                 .state_dir = strdup("/run/vschedd"),
                 .cgroup_root = strdup(""),
+                .libvirt_uri = strdup("qemu:///system"),
                 .instance = strdup("vschedd"),
                 .buffer_kb = 0,
                 .ipi_window_us = 50000,
@@ -874,7 +876,7 @@ int vs_config_init(struct vs_config *c) {
                 .pin_override = false,
         };
         memcpy(c->caps, caps, sizeof(caps));
-        if (!c->state_dir || !c->cgroup_root || !c->instance) {
+        if (!c->state_dir || !c->cgroup_root || !c->instance || !c->libvirt_uri) {
                 vs_config_done(c);
                 return -ENOMEM;
         }
@@ -886,6 +888,7 @@ void vs_config_done(struct vs_config *c) {
                 return;
         free(c->state_dir);
         free(c->cgroup_root);
+        free(c->libvirt_uri);
         free(c->instance);
         for (size_t i = 0; i < c->n_vms; i++)
                 free(c->vms[i].pattern);
@@ -1138,7 +1141,8 @@ int vs_config_print(const struct vs_config *c, void *file) {
         FILE *f = file;
         locale_t cloc, old;
 
-        if (!printable_value(c->state_dir) || !printable_value(c->cgroup_root) || !printable_value(c->instance))
+        if (!printable_value(c->state_dir) || !printable_value(c->cgroup_root) || !printable_value(c->instance) ||
+            !printable_value(c->libvirt_uri))
                 return -EINVAL;
         for (size_t i = 0; i < c->n_vms; i++)
                 if (!c->vms[i].pattern || !c->vms[i].pattern[0] || has_control(c->vms[i].pattern))

@@ -50,6 +50,7 @@ struct vs_config {
         uint32_t epoch_ms;                      /* 20, 1..1000 */
         char *state_dir;                        /* "/run/vschedd" (journal lives here) */
         char *cgroup_root;                      /* "" = autodetect (/sys/fs/cgroup) */
+        char *libvirt_uri;                      /* "qemu:///system"; "" = no libvirt, /proc only */
         /* [trace] */
         char *instance;                         /* "vschedd" */
         uint32_t buffer_kb;                     /* 0 = kernel default, else 64..1048576 */
