@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* fuzz-util.c - scratch file and directory of the fuzz targets (fuzz.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fuzz.h"
+
+static char scratch_dir[PATH_MAX];
+static char scratch_file[PATH_MAX];
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+        (void) st;
+        (void) flag;
+        (void) ftw;
+        (void) remove(path);
+        return 0;
+}
+
+static void cleanup(void) {
+        if (scratch_dir[0])
+                (void) nftw(scratch_dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+const char *fuzz_scratch_dir(void) {
+        if (scratch_dir[0])
+                return scratch_dir;
+        const char *tmp = getenv("TMPDIR");
+        snprintf(scratch_dir, sizeof(scratch_dir), "%s/vschedd-fuzz.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+        if (!mkdtemp(scratch_dir)) {
+                perror("mkdtemp");
+                exit(EXIT_FAILURE);
+        }
+        atexit(cleanup);
+        return scratch_dir;
+}
+
+const char *fuzz_scratch_file(const void *data, size_t size, unsigned mode) {
+        int fd;
+
+        if (!scratch_file[0])
+                snprintf(scratch_file, sizeof(scratch_file), "%s/input", fuzz_scratch_dir());
+        fd = open(scratch_file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        if (fd < 0)
+                return NULL;
+        for (size_t off = 0; off < size;) {
+                ssize_t n = write(fd, (const char *) data + off, size - off);
+                if (n <= 0) {
+                        close(fd);
+                        return NULL;
+                }
+                off += (size_t) n;
+        }
+        if (fchmod(fd, mode) < 0) {
+                close(fd);
+                return NULL;
+        }
+        close(fd);
+        return scratch_file;
+}

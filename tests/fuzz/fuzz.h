@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * fuzz.h - shared helpers of the fuzz targets in tests/fuzz/.
+ *
+ * Each fuzz-<target>.c defines LLVMFuzzerTestOneInput().  Built with
+ * clang -fsanitize=fuzzer (tools/fuzz) libFuzzer supplies main(); built with
+ * any compiler together with replay.c (make check) the same entry point runs
+ * once per file of a corpus, so the seed and regression inputs are replayed
+ * in every build, sanitized or not.
+ *
+ * A property violation aborts through FUZZ_ASSERT(), so libFuzzer records it
+ * as a crash with the input that caused it.  No state survives between two
+ * inputs except the per-process scratch file and fake trees, which each input
+ * rewrites.
+ */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define FUZZ_ASSERT(cond, ...)                                                  \
+        do {                                                                    \
+                if (!(cond)) {                                                  \
+                        fprintf(stderr, "%s:%d: property violated: %s: ",       \
+                                __FILE__, __LINE__, #cond);                     \
+                        fprintf(stderr, __VA_ARGS__);                           \
+                        fputc('\n', stderr);                                    \
+                        abort();                                                \
+                }                                                               \
+        } while (0)
+
+/* The path of a scratch file private to this process (created on first use,
+ * removed at exit), rewritten with @data, mode @mode.  Returns the path, or
+ * NULL when the file cannot be written (the input is then skipped). */
+const char *fuzz_scratch_file(const void *data, size_t size, unsigned mode);
+
+/* A private directory created on first use and removed (recursively) at exit. */
+const char *fuzz_scratch_dir(void);
