@@ -275,6 +275,10 @@ const char *enforcer_value(const struct enforcer *e, const char *vm, int vcpu, e
         return vs_policy_value(e->pol, vm, vcpu, k);
 }
 
+const char *enforcer_baseline(const struct enforcer *e, const char *vm, int vcpu, enum vs_knob k) {
+        return vs_policy_baseline(e->pol, vm, vcpu, k);
+}
+
 void enforcer_free(struct enforcer *e) {
         if (!e)
                 return;

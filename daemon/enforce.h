@@ -36,5 +36,7 @@ void enforcer_get_stats(const struct enforcer *e, struct enforcer_stats *ret);
 /* For status: the value vschedd currently holds for a knob, or NULL. */
 const char *enforcer_value(const struct enforcer *e, const char *vm, int vcpu, enum vs_knob k);
 
+const char *enforcer_baseline(const struct enforcer *e, const char *vm, int vcpu, enum vs_knob k);
+
 /* `vschedd --restore`: restore a leftover journal in @state_dir. Returns entries restored or -errno. */
 int enforcer_restore_journal(const char *state_dir);

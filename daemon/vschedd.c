@@ -22,7 +22,10 @@
 
 #include "analysis.h"
 #include "cgroup.h"
+#include "control.h"
+#include "ctl-proto.h"
 #include "enforce.h"
+#include "metrics.h"
 #include "log.h"
 #include "vs-config.h"
 #include "event-json.h"
@@ -54,6 +57,7 @@ static struct {
         bool test_config;
         bool print_config;
         bool restore;
+        const char *control;            /* control socket path */
         int summary;            /* -1 = default (on unless dumping) */
         double duration;        /* live: seconds, 0 = until signalled */
         uint64_t limit;         /* max events to print, 0 = all */
@@ -120,6 +124,7 @@ static void help(FILE *f) {
                 "                           (replay: as enforce would for every VM not 'off')\n"
                 "      --test-config        check the configuration and exit\n"
                 "      --print-config       print the effective configuration and exit\n"
+                "      --control=PATH       control socket (default " VS_CTL_SOCKET_PATH ")\n"
                 "      --restore            restore the cgroup values a stopped or crashed\n"
                 "                           vschedd left changed (its journal) and exit\n"
                 "\n"
@@ -154,6 +159,7 @@ static int parse_args(int argc, char **argv) {
                 ARG_TEST_CONFIG,
                 ARG_PRINT_CONFIG,
                 ARG_RESTORE,
+                ARG_CONTROL,
         };
         static const struct option options[] = {
                 { "replay", required_argument, NULL, 'r' },
@@ -168,6 +174,7 @@ static int parse_args(int argc, char **argv) {
                 { "test-config", no_argument, NULL, ARG_TEST_CONFIG },
                 { "print-config", no_argument, NULL, ARG_PRINT_CONFIG },
                 { "restore", no_argument, NULL, ARG_RESTORE },
+                { "control", required_argument, NULL, ARG_CONTROL },
                 { "no-summary", no_argument, NULL, ARG_NO_SUMMARY },
                 { "limit", required_argument, NULL, 'n' },
                 { "quiet", no_argument, NULL, 'q' },
@@ -225,6 +232,11 @@ static int parse_args(int argc, char **argv) {
                         break;
                 case ARG_RESTORE:
                         arg.restore = true;
+                        break;
+                case ARG_CONTROL:
+                        if (optarg[0] != '/')
+                                return usage_error("--control needs an absolute path");
+                        arg.control = optarg;
                         break;
                 case ARG_NO_SUMMARY:
                         arg.summary = 0;
@@ -313,6 +325,8 @@ struct run {
         bool have_offset;
         sd_event_source *epoch_src;
         struct vs_vmwatch *vmwatch;
+        struct control *ctl;
+        uint64_t started_usec;
         struct vs_source *src;
         struct vs_progress progress;
         uint64_t printed;
@@ -658,6 +672,7 @@ static int rearm(sd_event_source *s, uint64_t usec) {
 
 static void notify_status(struct run *run);
 static int reload_config(struct run *run);
+static void apply_saved_overrides(struct run *run);
 
 static uint64_t mono_usec(void) {
         struct timespec ts;
@@ -779,6 +794,7 @@ static int reload_config(struct run *run) {
                 log_error_errno(r, "Reload rejected, keeping the running configuration: %s",
                                 errors && *errors ? errors : strerror(-r));
         } else {
+                apply_saved_overrides(run);
                 log_info("configuration reloaded from %s (mode %s)", path, vs_mode_name(run->cfg.mode));
                 if (before == VS_MODE_ENFORCE && run->cfg.mode != VS_MODE_ENFORCE && run->enf)
                         (void) enforcer_release(run->enf, trace_now(run));
@@ -817,6 +833,314 @@ static void on_vm_change(struct vs_vmwatch *w, const struct vs_vm_info *vm, enum
                 vs_log(LOG_DEBUG, 0, &f, "libvirt: %s", vs_vm_change_to_string(c));
         }
 }
+
+
+/* ---------------------------------------------------------------- control */
+
+static const char *const knob_files[_VS_KNOB_MAX] = {
+        [VS_KNOB_WEIGHT] = "cpu.weight",
+        [VS_KNOB_IDLE] = "cpu.idle",
+        [VS_KNOB_CPUSET] = "cpuset.cpus",
+        [VS_KNOB_FREEZE] = "cgroup.freeze",
+};
+
+static struct json_object *vm_object(struct run *run, struct json_object *rvm, bool full) {
+        struct json_object *o = json_object_new_object(), *x, *edges, *adj = json_object_new_array();
+        const char *name = json_object_object_get_ex(rvm, "vm", &x) ? json_object_get_string(x) : "";
+        struct vs_vm_policy vp;
+        int vcpus = json_object_object_get_ex(rvm, "vcpus", &x) ? json_object_get_int(x) : 0;
+
+        vs_config_vm(&run->cfg, name, &vp);
+        json_object_object_add(o, "vm", json_object_new_string(name));
+        json_object_object_add(o, "vcpus", json_object_new_int(vcpus));
+        json_object_object_add(o, "mode", json_object_new_string(vs_mode_name(vp.mode)));
+        json_object_object_add(o, "weight_min", json_object_new_int((int) vp.weight_min));
+        json_object_object_add(o, "weight_max", json_object_new_int((int) vp.weight_max));
+        json_object_object_add(o, "idle", vp.idle < 0 ? NULL : json_object_new_boolean(vp.idle));
+        if (json_object_object_get_ex(rvm, "edges", &edges)) {
+                struct json_object *top = json_object_new_array();
+                size_t n = json_object_array_length(edges);
+                for (size_t i = 0; i < n && (full || i < 5); i++)
+                        json_object_array_add(top, json_object_get(json_object_array_get_idx(edges, i)));
+                json_object_object_add(o, "edges", top);
+        }
+        for (int v = -1; run->enf && v < vcpus + 64; v++)
+                for (int k = 0; k < _VS_KNOB_MAX; k++) {
+                        const char *cur = enforcer_value(run->enf, name, v, k);
+                        const char *base = enforcer_baseline(run->enf, name, v, k);
+                        if (!cur || !base || strcmp(cur, base) == 0)
+                                continue;
+                        struct json_object *a = json_object_new_object();
+                        json_object_object_add(a, "vcpu", v >= 0 ? json_object_new_int(v) : NULL);
+                        json_object_object_add(a, "file", json_object_new_string(knob_files[k]));
+                        json_object_object_add(a, "value", json_object_new_string(cur));
+                        json_object_object_add(a, "baseline", json_object_new_string(base));
+                        json_object_array_add(adj, a);
+                }
+        json_object_object_add(o, "adjustments", adj);
+        if (full && json_object_object_get_ex(rvm, "vcpu", &x))
+                json_object_object_add(o, "vcpu", json_object_get(x));
+        if (full && json_object_object_get_ex(rvm, "oscillating_pairs", &x))
+                json_object_object_add(o, "oscillating_pairs", json_object_get(x));
+        return o;
+}
+
+static int ctl_status(void *ud, struct json_object **ret) {
+        struct run *run = ud;
+        struct json_object *rep = vs_analysis_report_json(run->an), *o = json_object_new_object(), *vms, *x;
+        struct json_object *out = json_object_new_array();
+        const struct vs_source_stats *st = run->src ? vs_source_get_stats(run->src) : NULL;
+        double up = (mono_usec() - run->started_usec) / 1e6;
+
+        if (!rep || !o)
+                return -ENOMEM;
+        json_object_object_add(o, "version", json_object_new_string(PACKAGE_VERSION));
+        json_object_object_add(o, "mode", json_object_new_string(vs_mode_name(run->cfg.mode)));
+        json_object_object_add(o, "dry_run", json_object_new_boolean(arg.dry_run));
+        json_object_object_add(o, "uptime_s", json_object_new_double(up));
+        json_object_object_add(o, "events_per_s", json_object_new_double(st && up > 0 ? st->events / up : 0));
+        json_object_object_add(o, "lost", json_object_new_uint64(st ? st->lost : 0));
+        if (json_object_object_get_ex(rep, "signals", &x))
+                json_object_object_add(o, "signals", json_object_get(x));
+        if (json_object_object_get_ex(rep, "vms", &vms))
+                for (size_t i = 0; i < json_object_array_length(vms); i++)
+                        json_object_array_add(out, vm_object(run, json_object_array_get_idx(vms, i), false));
+        json_object_object_add(o, "vms", out);
+        json_object_put(rep);
+        *ret = o;
+        return 0;
+}
+
+static int ctl_vms(void *ud, struct json_object **ret) {
+        struct json_object *st, *vms, *o = json_object_new_object(), *a = json_object_new_array();
+        int r = ctl_status(ud, &st);
+
+        if (r < 0)
+                return r;
+        if (json_object_object_get_ex(st, "vms", &vms))
+                for (size_t i = 0; i < json_object_array_length(vms); i++) {
+                        struct json_object *v = json_object_array_get_idx(vms, i), *x = json_object_new_object(), *f;
+                        for (const char *const *k = (const char *const[]) { "vm", "vcpus", "mode", NULL }; *k; k++)
+                                if (json_object_object_get_ex(v, *k, &f))
+                                        json_object_object_add(x, *k, json_object_get(f));
+                        json_object_array_add(a, x);
+                }
+        json_object_object_add(o, "vms", a);
+        json_object_put(st);
+        *ret = o;
+        return 0;
+}
+
+static int ctl_vm(void *ud, const char *name, struct json_object **ret) {
+        struct run *run = ud;
+        struct json_object *rep = vs_analysis_report_json(run->an), *vms;
+        int r = -ENOENT;
+
+        if (!rep)
+                return -ENOMEM;
+        if (json_object_object_get_ex(rep, "vms", &vms))
+                for (size_t i = 0; i < json_object_array_length(vms); i++) {
+                        struct json_object *v = json_object_array_get_idx(vms, i), *n;
+                        if (json_object_object_get_ex(v, "vm", &n) && strcmp(json_object_get_string(n), name) == 0) {
+                                *ret = vm_object(run, v, true);
+                                r = 0;
+                                break;
+                        }
+                }
+        json_object_put(rep);
+        return r;
+}
+
+/* Runtime overrides (vschedctl vm set) live in STATE_DIR/overrides.json and
+ * are applied over the configuration at start and after every reload, so they
+ * survive a restart of the daemon (not a reboot: /run is a tmpfs). */
+static int apply_override(struct vs_config *c, const char *name, struct json_object *args, char **ret_error) {
+        struct vs_vm_override *o = NULL;
+        struct json_object *x;
+
+        for (size_t i = 0; i < c->n_vms; i++)
+                if (strcmp(c->vms[i].pattern, name) == 0)
+                        o = &c->vms[i];
+        if (!o) {
+                struct vs_vm_override *n = realloc(c->vms, (c->n_vms + 1) * sizeof(*n));
+                if (!n)
+                        return -ENOMEM;
+                c->vms = n;
+                memmove(c->vms + 1, c->vms, c->n_vms * sizeof(*n));
+                c->n_vms++;
+                o = &c->vms[0];
+                *o = (struct vs_vm_override) { .mode = VS_MODE_INHERIT, .placement = VS_DEFAULT,
+                                               .coschedule = VS_DEFAULT, .weights = VS_DEFAULT, .idle = -1 };
+                o->pattern = strdup(name);
+                if (!o->pattern)
+                        return -ENOMEM;
+        }
+        struct vs_vm_override saved = *o;
+        if (json_object_object_get_ex(args, "mode", &x)) {
+                int m = vs_mode_from_name(json_object_get_string(x));
+                if (m < 0) {
+                        if (ret_error)
+                                *ret_error = strdup("mode must be off, observe or enforce");
+                        return -EINVAL;
+                }
+                o->mode = m;
+        }
+        if (json_object_object_get_ex(args, "weight_min", &x))
+                o->weight_min = (uint32_t) json_object_get_int(x);
+        if (json_object_object_get_ex(args, "weight_max", &x))
+                o->weight_max = (uint32_t) json_object_get_int(x);
+        if (json_object_object_get_ex(args, "idle", &x))
+                o->idle = json_object_get_boolean(x) ? 1 : 0;
+        struct vs_vm_policy vp;
+        vs_config_vm(c, name, &vp);
+        if (vp.weight_min > vp.weight_max) {
+                *o = saved;
+                if (ret_error)
+                        *ret_error = strdup("weight-min is larger than weight-max");
+                return -EINVAL;
+        }
+        return 0;
+}
+
+static void apply_saved_overrides(struct run *run) {
+        char path[PATH_MAX];
+        struct json_object *all;
+
+        snprintf(path, sizeof(path), "%s/overrides.json", run->cfg.state_dir);
+        all = json_object_from_file(path);
+        if (!all)
+                return;
+        json_object_object_foreach(all, name, args)
+                if (apply_override(&run->cfg, name, args, NULL) < 0)
+                        log_warning("%s: ignoring the saved override for '%s'", path, name);
+        json_object_put(all);
+}
+
+static int save_override(struct run *run, const char *name, struct json_object *args) {
+        char path[PATH_MAX], tmp[PATH_MAX];
+        struct json_object *all, *cur;
+
+        snprintf(path, sizeof(path), "%s/overrides.json", run->cfg.state_dir);
+        snprintf(tmp, sizeof(tmp), "%s/.overrides.json.tmp", run->cfg.state_dir);
+        (void) mkdir(run->cfg.state_dir, 0755);
+        all = json_object_from_file(path);
+        if (!all || !json_object_is_type(all, json_type_object)) {
+                json_object_put(all);
+                all = json_object_new_object();
+        }
+        if (!json_object_object_get_ex(all, name, &cur)) {
+                cur = json_object_new_object();
+                json_object_object_add(all, name, cur);
+        }
+        json_object_object_foreach(args, k, v)
+                if (strcmp(k, "name") != 0)
+                        json_object_object_add(cur, k, json_object_get(v));
+        int r = json_object_to_file_ext(tmp, all, JSON_C_TO_STRING_PRETTY) < 0 ? -EIO : 0;
+        json_object_put(all);
+        if (r == 0 && rename(tmp, path) < 0)
+                r = -errno;
+        return r;
+}
+
+static int ctl_vm_set(void *ud, const char *name, struct json_object *args, char **ret_error) {
+        struct run *run = ud;
+        int r = apply_override(&run->cfg, name, args, ret_error);
+
+        if (r < 0)
+                return r;
+        r = save_override(run, name, args);
+        if (r < 0)
+                log_warning_errno(r, "Cannot save the override for %s in %s (active until restart): %m", name,
+                                  run->cfg.state_dir);
+        struct vs_log_fields f = { .vm = name, .vcpu = -1 };
+        vs_log(LOG_INFO, 0, &f, "override set through the control socket");
+        return 0;
+}
+
+static int ctl_reload(void *ud, char **ret_error) {
+        int r = reload_config(ud);
+        if (r < 0 && ret_error)
+                *ret_error = strdup("the new configuration was rejected (see the journal); the running one is kept");
+        return r;
+}
+
+static int ctl_metrics(void *ud, char **ret_text) {
+        struct run *run = ud;
+        struct vs_metrics *m = NULL;
+        const struct vs_source_stats *st = run->src ? vs_source_get_stats(run->src) : NULL;
+        struct enforcer_stats es = {};
+        struct control_stats cs = {};
+        int r = vs_metrics_new(&m);
+
+        if (r < 0)
+                return r;
+        if (run->enf)
+                enforcer_get_stats(run->enf, &es);
+        if (run->ctl)
+                control_get_stats(run->ctl, &cs);
+        vs_metrics_family(m, "vschedd_events", VS_METRIC_COUNTER, "Normalised events by type");
+        for (int t = 1; t < _VS_EV_MAX; t++) {
+                struct vs_metric_label l = { "type", vs_event_type_name(t) };
+                vs_metrics_sample_u64(m, &l, 1, vs_analysis_seen(run->an, t));
+        }
+        vs_metrics_family(m, "vschedd_lost_events", VS_METRIC_COUNTER, "Events the kernel dropped (ring buffer overruns)");
+        vs_metrics_sample_u64(m, NULL, 0, st ? st->lost : 0);
+        vs_metrics_family(m, "vschedd_malformed_records", VS_METRIC_COUNTER, "Records that could not be decoded");
+        vs_metrics_sample_u64(m, NULL, 0, st ? st->malformed : 0);
+        vs_metrics_family(m, "vschedd_vm_ipis", VS_METRIC_COUNTER, "Unicast IPIs between vCPUs, per VM");
+        for (unsigned i = 0; i < vs_analysis_n_vms(run->an); i++) {
+                const struct vs_an_vm *vm = vs_analysis_vm(run->an, i);
+                uint64_t n = 0;
+                for (unsigned p = 0; p < vm->n_pairs; p++)
+                        n += vm->pairs[p].ipis;
+                struct vs_metric_label l = { "vm", vm->name };
+                vs_metrics_sample_u64(m, &l, 1, n);
+        }
+        vs_metrics_family(m, "vschedd_vm_preempted_receiver_share", VS_METRIC_GAUGE,
+                          "Share of a VM's IPIs sent to a vCPU that was not running");
+        for (unsigned i = 0; i < vs_analysis_n_vms(run->an); i++) {
+                const struct vs_an_vm *vm = vs_analysis_vm(run->an, i);
+                uint64_t n = 0, nr = 0;
+                for (unsigned p = 0; p < vm->n_pairs; p++) {
+                        n += vm->pairs[p].ipis;
+                        nr += vm->pairs[p].at_state[VS_AN_PREEMPTED] + vm->pairs[p].at_state[VS_AN_WOKEN] +
+                              vm->pairs[p].at_state[VS_AN_BLOCKED];
+                }
+                struct vs_metric_label l = { "vm", vm->name };
+                vs_metrics_sample_double(m, &l, 1, n ? (double) nr / n : 0);
+        }
+        vs_metrics_family(m, "vschedd_decisions", VS_METRIC_COUNTER, "Policy decisions");
+        vs_metrics_sample_u64(m, NULL, 0, es.decisions);
+        vs_metrics_family(m, "vschedd_cgroup_writes", VS_METRIC_COUNTER, "cgroup values written");
+        vs_metrics_sample_u64(m, NULL, 0, es.writes);
+        vs_metrics_family(m, "vschedd_cgroup_write_errors", VS_METRIC_COUNTER, "cgroup writes that failed");
+        vs_metrics_sample_u64(m, NULL, 0, es.write_errors);
+        vs_metrics_family(m, "vschedd_external_changes", VS_METRIC_COUNTER, "Values someone else changed (adopted)");
+        vs_metrics_sample_u64(m, NULL, 0, es.external);
+        vs_metrics_family(m, "vschedd_adjusted_values", VS_METRIC_GAUGE, "cgroup values currently changed by vschedd");
+        vs_metrics_sample_u64(m, NULL, 0, es.journalled);
+        vs_metrics_family(m, "vschedd_control_requests", VS_METRIC_COUNTER, "Control socket requests served");
+        vs_metrics_sample_u64(m, NULL, 0, cs.requests);
+        vs_metrics_family(m, "vschedd_control_refused", VS_METRIC_COUNTER, "Control socket peers refused");
+        vs_metrics_sample_u64(m, NULL, 0, cs.refused_unauth + cs.refused_limit);
+        r = vs_metrics_finish(m, ret_text);
+        vs_metrics_free(m);
+        return r;
+}
+
+static void ctl_log(void *ud, int priority, const char *message) {
+        vs_log(priority, 0, NULL, "control: %s", message);
+}
+
+static const struct control_ops ctl_ops = {
+        .status = ctl_status,
+        .vms = ctl_vms,
+        .vm = ctl_vm,
+        .vm_set = ctl_vm_set,
+        .reload = ctl_reload,
+        .metrics = ctl_metrics,
+        .log = ctl_log,
+};
 
 static int run_live(struct run *run) {
         struct vs_live_options o = {
@@ -869,6 +1193,17 @@ static int run_live(struct run *run) {
                 goto out;
         /* WatchdogSec= in the unit: sd-event pings the watchdog for us */
         (void) sd_event_set_watchdog(e, true);
+        run->started_usec = mono_usec();
+        apply_saved_overrides(run);
+        r = control_new(e, arg.control, &ctl_ops, run, &run->ctl);
+        if (r == -EADDRINUSE) {
+                log_err("another vschedd answers on %s", arg.control ? arg.control : VS_CTL_SOCKET_PATH);
+                goto out;
+        }
+        if (r < 0)
+                log_warning_errno(r, "No control socket at %s (vschedctl will not reach this daemon): %m",
+                                  arg.control ? arg.control : VS_CTL_SOCKET_PATH);
+        r = 0;
         if (run->cfg.libvirt_uri && run->cfg.libvirt_uri[0]) {
                 r = vs_vmwatch_new(run->cfg.libvirt_uri, &run->vmwatch);
                 if (r >= 0)
@@ -945,6 +1280,7 @@ out:
         run->epoch_src = sd_event_source_unref(run->epoch_src);
         vs_vmwatch_free(run->vmwatch);
         run->vmwatch = NULL;
+        run->ctl = control_free(run->ctl);
         for (size_t i = 0; i < ELEMENTSOF(sigs); i++)
                 sd_event_source_unref(sigs[i]);
         sd_event_source_unref(deadline);

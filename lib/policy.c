@@ -757,3 +757,13 @@ int vs_policy_release(struct vs_policy *p, uint64_t now, vs_decision_cb cb, void
 void vs_policy_enforce_observed(struct vs_policy *p, bool on) {
         p->enforce_observed = on;
 }
+
+const char *vs_policy_baseline(const struct vs_policy *p, const char *vm, int32_t vcpu, enum vs_knob k) {
+        struct pvm *m = pvm_get((struct vs_policy *) p, vm, false);
+        struct knob_state *ks;
+
+        if (!m || (vcpu >= 0 && (unsigned) vcpu >= m->n))
+                return NULL;
+        ks = vcpu < 0 ? &m->vmk[k] : &m->v[vcpu].k[k];
+        return ks->has_base ? ks->base : NULL;
+}

@@ -82,5 +82,8 @@ int vs_policy_epoch(struct vs_policy *p, const struct vs_analysis *a, uint64_t n
  * every value that differs.  Returns the number of decisions. */
 int vs_policy_release(struct vs_policy *p, uint64_t now, vs_decision_cb cb, void *userdata);
 
+/* The baseline of a knob (NULL when none was set or defaulted yet). */
+const char *vs_policy_baseline(const struct vs_policy *p, const char *vm, int32_t vcpu, enum vs_knob k);
+
 /* The value the policy currently wants (NULL when it manages nothing there). */
 const char *vs_policy_value(const struct vs_policy *p, const char *vm, int32_t vcpu, enum vs_knob k);
