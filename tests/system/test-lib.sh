@@ -11,6 +11,9 @@ export VSCHEDD_NO_PROGRESS=1
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/vschedd-test.XXXXXX")
 cleanup_tmp() { rm -rf "$TMP"; }
 trap cleanup_tmp EXIT
+# each test's daemons get their own control socket
+VSCHEDD_CONTROL="$TMP/control"
+export VSCHEDD_CONTROL
 
 say()  { printf '%s: %s\n' "$(basename "$0")" "$*"; }
 fail() { say "FAIL: $*" >&2; exit 1; }
