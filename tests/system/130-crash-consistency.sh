@@ -8,7 +8,9 @@
 #   - "restore" iterations: `vschedd --restore` runs instead of a restart;
 # and after each, every value vschedd may touch (cpu.idle and cpu.shares of
 # every vcpuK) must equal the original, and no journal may be left.
-# ITERATIONS (default 100) restart iterations, RESTORE_ITERATIONS (default 30)
+# Writes happen at start (idle = yes for the VM), when the restarted daemon
+# restores the journal, and on SIGHUP flips between enforce and observe.
+# ITERATIONS (default 100) restart iterations, RESTORE_ITERATIONS (default 20)
 # restore iterations; the whole test stays under a minute.  Only groups
 # created here are touched.
 . "$(dirname "$0")/test-lib.sh"
@@ -23,7 +25,7 @@ LV="$SCOPE/libvirt"
 INST=vschedd-crash-$$
 STATE="$TMP/state"
 ITERATIONS=${ITERATIONS:-100}
-RESTORE_ITERATIONS=${RESTORE_ITERATIONS:-30}
+RESTORE_ITERATIONS=${RESTORE_ITERATIONS:-20}
 VCPUS="vcpu0 vcpu1 vcpu2"
 
 cleanup() {
@@ -81,27 +83,29 @@ snapshot() {
 }
 snapshot >"$TMP/orig"
 
-# two configurations the daemon flips between on SIGHUP: every flip writes
-# cpu.idle of vcpu0/vcpu1 (and the kernel changes their cpu.shares with it)
-conf() {        # IDLE
+# two configurations the daemon flips between on SIGHUP: enforce (cpu.idle
+# of vcpu0/vcpu1 set to 1, the kernel changes their cpu.shares with it) and
+# observe (the reload releases: everything written goes back)
+conf() {        # enforce|observe
         cat >"$TMP/conf.new" <<EOF2
 [daemon]
-mode = enforce
+mode = $1
 epoch_ms = 1
 state_dir = $STATE
+libvirt_uri =
 [policy]
 placement = no
 write_interval_ms = 1
 starvation_ms = 1
 [vm "crashtest"]
-idle = $1
+idle = yes
 EOF2
         chmod 644 "$TMP/conf.new"
         mv -f "$TMP/conf.new" "$TMP/vschedd.conf"
 }
 
 start() {
-        VSCHEDD_DEBUG=1 "$VSCHEDD" --live --quiet --config "$TMP/vschedd.conf" --instance "$INST" \
+        VSCHEDD_DEBUG=1 "$VSCHEDD" --live --config "$TMP/vschedd.conf" --instance "$INST" \
                 >/dev/null 2>>"$TMP/err" &
         vs=$!
 }
@@ -110,7 +114,7 @@ churn() {
         n=$(rnd 4)
         while [ "$n" -gt 0 ]; do
                 rsleep 30
-                if [ "$(rnd 2)" = 0 ]; then conf no; else conf yes; fi
+                if [ "$(rnd 2)" = 0 ]; then conf observe; else conf enforce; fi
                 kill -HUP "$vs" 2>/dev/null || true
                 n=$((n - 1))
         done
@@ -125,7 +129,7 @@ check() {       # WHAT
         [ ! -e "$STATE/journal" ] || fail "$1: journal left behind"
 }
 kill_random() {
-        rsleep 150
+        rsleep 200
         churn
         kill -KILL "$vs" 2>/dev/null || true
         wait "$vs" 2>/dev/null || true
@@ -138,15 +142,24 @@ k=0
 while [ $k -lt "$ITERATIONS" ]; do
         k=$((k + 1))
         : >"$TMP/err"
-        conf yes
+        conf enforce
         start
         kill_random
         snapshot >"$TMP/killed"
         cmp -s "$TMP/orig" "$TMP/killed" || changed=$((changed + 1))
         # restart: restores what the killed one left, enforces again, SIGTERM restores
-        conf yes
+        mv "$TMP/err" "$TMP/err.killed"
+        conf enforce
         start
-        rsleep 200
+        # SIGTERM once it is up (systemd waits for READY=1 too); before its
+        # signal handlers exist, SIGTERM would simply kill it
+        i=0
+        until grep -q "started in enforce mode" "$TMP/err" 2>/dev/null; do
+                i=$((i + 1)); [ $i -lt 500 ] || fail "restart iteration $k: the daemon did not start"
+                kill -0 "$vs" 2>/dev/null || fail "restart iteration $k: the daemon exited"
+                sleep 0.01
+        done
+        rsleep 50
         churn
         kill -TERM "$vs"; rc=0; wait "$vs" || rc=$?; vs=
         [ $rc = 0 ] || fail "restart iteration $k: exit code $rc after SIGTERM"
@@ -157,7 +170,7 @@ k=0
 while [ $k -lt "$RESTORE_ITERATIONS" ]; do
         k=$((k + 1))
         : >"$TMP/err"
-        conf yes
+        conf enforce
         start
         kill_random
         snapshot >"$TMP/killed"
