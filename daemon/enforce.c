@@ -200,6 +200,7 @@ static void apply(const struct vs_decision *d, void *userdata) {
         r = vs_cg_format(&e->host, d->knob, d->new, val, sizeof(val));
         if (r < 0) {
                 vs_log(LOG_WARNING, r, &f, "cannot express %s=%s here, skipping: %m", file, d->new);
+                (void) vs_policy_set_current(e->pol, d->vm, d->vcpu, d->knob, d->old);
                 return;
         }
         if (!e->act) {
@@ -237,6 +238,7 @@ static void apply(const struct vs_decision *d, void *userdata) {
         if (r < 0) {
                 e->st.write_errors++;
                 vs_log(LOG_WARNING, r, &f, "cannot write %s=%s: %m", file, val);
+                (void) vs_policy_set_current(e->pol, d->vm, d->vcpu, d->knob, d->old);
                 return;
         }
         e->st.writes++;

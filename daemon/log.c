@@ -9,6 +9,7 @@
 
 #include <systemd/sd-journal.h>
 
+#include "event.h"
 #include "log.h"
 
 static int max_level = LOG_INFO;
@@ -57,10 +58,14 @@ int vs_log(int level, int error, const struct vs_log_fields *f, const char *fmt,
                         goto out;
         }
         if (!quiet_stderr || level <= LOG_WARNING) {
+                /* names come from guests' operators: never raw control bytes on a terminal or log */
+                char esc_vm[1024], esc_msg[4096];
+                vs_escape(msg, esc_msg, sizeof(esc_msg));
                 if (f && f->vm)
-                        fprintf(stderr, "vschedd: %s%s%s: %s\n", f->vm, vcpu[0] ? "/vcpu" : "", vcpu, msg);
+                        fprintf(stderr, "vschedd: %s%s%s: %s\n", vs_escape(f->vm, esc_vm, sizeof(esc_vm)),
+                                vcpu[0] ? "/vcpu" : "", vcpu, esc_msg);
                 else
-                        fprintf(stderr, "vschedd: %s\n", msg);
+                        fprintf(stderr, "vschedd: %s\n", esc_msg);
         }
 out:
         errno = saved;

@@ -387,9 +387,11 @@ static void on_decision(const struct vs_decision *d, void *userdata) {
                 json_object_object_add(o, "reason", json_object_new_string(d->reason));
                 puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
                 json_object_put(o);
-        } else
+        } else {
+                char esc[2048];
                 printf("%6" PRIu64 ".%09" PRIu64 " %-28s %-13s %6s -> %-6s %s\n", (uint64_t) (d->ts_ns / 1000000000u),
-                       (uint64_t) (d->ts_ns % 1000000000u), cg, knob_file[d->knob], d->old, d->new, d->reason);
+                       (uint64_t) (d->ts_ns % 1000000000u), vs_escape(cg, esc, sizeof(esc)), knob_file[d->knob], d->old, d->new, d->reason);
+        }
 }
 
 /* Run the policy at every epoch boundary the trace time crossed. */

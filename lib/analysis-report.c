@@ -197,7 +197,9 @@ void vs_analysis_report_print(const struct vs_analysis *a, FILE *f) {
 
                 for (unsigned k = 0; k < vm->n_vcpus; k++)
                         present += vm->vcpus[k].present;
-                fprintf(f, "\nVM %s: %u vCPUs%s, %" PRIu64 " multicast IPIs, %" PRIu64 " unresolved\n", vm->name,
+                char esc[VS_VM_NAME_MAX * 4];
+                fprintf(f, "\nVM %s: %u vCPUs%s, %" PRIu64 " multicast IPIs, %" PRIu64 " unresolved\n",
+                        vs_escape(vm->name, esc, sizeof(esc)),
                         present, vm->inferred ? " (grouping inferred)" : "", vm->multicast, vm->unresolved);
                 if (n) {
                         fprintf(f, "  %-10s %8s %10s %8s %8s %8s %8s\n", "edge", "IPIs", "notrunning", "EOI p50",

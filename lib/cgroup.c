@@ -399,8 +399,10 @@ int vs_cg_format(const struct vs_cg_host *h, enum vs_knob k, const char *logical
                         return r;
                 return copy_out(logical, buf, len);
         case VS_KNOB_CPUSET:
+                /* "" on v2 means "inherit the parent's CPUs" (the state of a fresh
+                 * vcpuK group): a valid value to restore.  v1 has no such value. */
                 if (!*logical)
-                        return -EINVAL;         /* "no CPUs" is never a placement */
+                        return h->v2[k] ? copy_out("", buf, len) : -EINVAL;
                 return cpulist_canon(logical, buf, len);
         case VS_KNOB_FREEZE:
                 r = parse_bool01(logical);

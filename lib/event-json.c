@@ -215,7 +215,11 @@ struct json_object *vs_event_to_json(const struct vs_event *ev, struct vs_topolo
 
 static int who(char *buf, size_t len, struct vs_topology *topo, int32_t tid) {
         int32_t vm = vm_of(topo, tid), v = vcpu_of(topo, tid);
+        char esc[VS_VM_NAME_MAX * 4];
         const char *n = vm_name(topo, vm);
+
+        if (n)
+                n = vs_escape(n, esc, sizeof(esc));
 
         if (n && v >= 0)
                 return snprintf(buf, len, "%s/vcpu%d", n, v);
@@ -225,7 +229,7 @@ static int who(char *buf, size_t len, struct vs_topology *topo, int32_t tid) {
 }
 
 int vs_event_format(const struct vs_event *ev, struct vs_topology *topo, char *buf, size_t len) {
-        char a[VS_VM_NAME_MAX + 32], b[VS_VM_NAME_MAX + 32], st[32];
+        char a[VS_VM_NAME_MAX * 4 + 32], b[VS_VM_NAME_MAX * 4 + 32], st[32];
         int32_t vm = vm_of(topo, ev->tid);
         int n;
 

@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <stdio.h>
+
 #include "event.h"
 
 static const char *const type_names[_VS_EV_MAX] = {
@@ -45,4 +47,25 @@ bool vs_exit_is_pause(uint8_t isa, uint32_t exit_reason) {
                  * valid VMX basic exit reason, so both are unambiguous. */
                 return exit_reason == VS_VMX_EXIT_PAUSE_INSTRUCTION || exit_reason == VS_SVM_EXIT_PAUSE;
         }
+}
+
+const char *vs_escape(const char *in, char *buf, size_t len) {
+        size_t o = 0;
+
+        if (len == 0)
+                return buf;
+        for (const unsigned char *p = (const unsigned char *) (in ? in : ""); *p && o + 1 < len; p++) {
+                if (*p < 0x20 || *p == 0x7f || *p == '\\') {
+                        if (o + 5 > len)
+                                break;
+                        if (*p == '\\') {
+                                buf[o++] = '\\';
+                                buf[o++] = '\\';
+                        } else
+                                o += (size_t) snprintf(buf + o, len - o, "\\x%02x", *p);
+                } else
+                        buf[o++] = (char) *p;
+        }
+        buf[o] = 0;
+        return buf;
 }

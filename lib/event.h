@@ -14,6 +14,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -150,6 +151,11 @@ struct vs_thread_info {
 };
 
 const char *vs_event_type_name(enum vs_event_type t);
+
+/* @in for a terminal or a log line: control characters and backslash become
+ * \xNN / \\ (VM names and thread names are chosen by guests' operators).
+ * Returns @buf, always terminated, truncated to @len. */
+const char *vs_escape(const char *in, char *buf, size_t len);
 
 /* Decode the ICR low word of kvm_apic_ipi into the ipi fields of @ev. */
 void vs_event_set_icr(struct vs_event *ev, uint32_t icr_low, uint32_t dest_id);

@@ -255,8 +255,10 @@ static void place(struct vs_policy *p, struct pvm *m, const struct vs_an_vm *vm,
                         struct pvcpu *v = pvcpu_get(m, i);
                         if (!v)
                                 return;
-                        /* the operator pinned this vCPU: leave the VM alone */
-                        if (!vp->pin_override && strcmp(base_of(p, &v->k[VS_KNOB_CPUSET], VS_KNOB_CPUSET), all) != 0)
+                        /* the operator pinned this vCPU: leave the VM alone ("" = a
+                         * v2 group that inherits its parent's CPUs: not pinned) */
+                        const char *b = base_of(p, &v->k[VS_KNOB_CPUSET], VS_KNOB_CPUSET);
+                        if (!vp->pin_override && b[0] && strcmp(b, all) != 0)
                                 return;
                         n_present++;
                 }
@@ -728,7 +730,12 @@ int vs_policy_epoch(struct vs_policy *p, const struct vs_analysis *a, uint64_t n
                 double rate = d_ipis / (dt / 1e9);
                 bool trig = d_ipis > 0 && rate >= p->cfg->trigger_ipi_rate &&
                             (double) d_notrun >= p->cfg->trigger_preempted_share * (double) d_ipis;
-                m->quiet = trig ? 0 : m->quiet + 1;
+                /* An engaged VM stays engaged while it keeps exchanging IPIs (or is
+                 * frozen by us): the levers remove the very symptom (preempted
+                 * receivers) that triggered them, so that alone must not release
+                 * them.  Released after `hold` epochs without traffic. */
+                bool traffic = rate >= p->cfg->trigger_ipi_rate || m->frozen;
+                m->quiet = trig || (m->active && traffic) ? 0 : m->quiet + 1;
                 m->active = trig || (m->active && m->quiet < hold);
 
                 if (vp.placement && m->active)
@@ -766,4 +773,14 @@ const char *vs_policy_baseline(const struct vs_policy *p, const char *vm, int32_
                 return NULL;
         ks = vcpu < 0 ? &m->vmk[k] : &m->v[vcpu].k[k];
         return ks->has_base ? ks->base : NULL;
+}
+
+int vs_policy_set_current(struct vs_policy *p, const char *vm, int32_t vcpu, enum vs_knob k, const char *value) {
+        struct pvm *m = pvm_get(p, vm, false);
+        struct knob_state *ks;
+
+        if (!m || !(ks = knob(m, vcpu, k)))
+                return -ENOENT;
+        snprintf(ks->cur, sizeof(ks->cur), "%s", value);
+        return 0;
 }

@@ -82,6 +82,10 @@ int vs_policy_epoch(struct vs_policy *p, const struct vs_analysis *a, uint64_t n
  * every value that differs.  Returns the number of decisions. */
 int vs_policy_release(struct vs_policy *p, uint64_t now, vs_decision_cb cb, void *userdata);
 
+/* The cgroup could not take a decided value: record what it still holds, so
+ * the policy decides (and writes) again instead of believing it applied. */
+int vs_policy_set_current(struct vs_policy *p, const char *vm, int32_t vcpu, enum vs_knob k, const char *value);
+
 /* The baseline of a knob (NULL when none was set or defaulted yet). */
 const char *vs_policy_baseline(const struct vs_policy *p, const char *vm, int32_t vcpu, enum vs_knob k);
 

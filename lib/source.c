@@ -52,18 +52,28 @@ void vs_source_free(struct vs_source *s) {
 
 /* Copy the value after "key=" up to the next space (or to the end for the
  * last key, which may hold spaces: comm=CPU 0/KVM). */
-static const char *marker_value(const char *msg, const char *key, bool to_end, char *buf, size_t len) {
+static const char *find_key(const char *msg, const char *end, const char *key) {
         size_t kl = strlen(key);
-        const char *p = msg;
 
-        for (;;) {
+        for (const char *p = msg; p && p < end; p += kl) {
                 p = strstr(p, key);
-                if (!p)
+                if (!p || p >= end)
                         return NULL;
                 if ((p == msg || p[-1] == ' ') && p[kl] == '=')
-                        break;
-                p += kl;
+                        return p;
         }
+        return NULL;
+}
+
+static const char *marker_value(const char *msg, const char *key, bool to_end, char *buf, size_t len) {
+        size_t kl = strlen(key);
+        const char *comm = find_key(msg, msg + strlen(msg), "comm");
+        /* comm is last and free text: every other key is looked up before it,
+         * so a thread named "x vm=prod" cannot claim a VM */
+        const char *p = find_key(msg, strcmp(key, "comm") == 0 || !comm ? msg + strlen(msg) : comm, key);
+
+        if (!p)
+                return NULL;
         p += kl + 1;
         size_t n = to_end ? strcspn(p, "\n") : strcspn(p, " \n");
         if (n >= len)

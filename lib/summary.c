@@ -178,7 +178,8 @@ void vs_summary_print(const struct vs_summary *s, struct vs_topology *topo, cons
                 const struct vs_vm *vm = vm_by_name(topo, a->name);
                 _cleanup_free_ struct edge *e = malloc((a->n_edges + 1) * sizeof(*e));
 
-                fprintf(f, "\nVM %s", a->name);
+                char esc[VS_VM_NAME_MAX * 4];
+                fprintf(f, "\nVM %s", vs_escape(a->name, esc, sizeof(esc)));
                 if (vm)
                         fprintf(f, " (tgid %d%s, %u vCPUs)", vm->tgid, vm->inferred ? ", grouping inferred" : "",
                                 vm->n_vcpus);

@@ -34,7 +34,7 @@ static void parse_raw(const uint8_t *data, size_t size) {
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-        char vm_in[128], comm_in[64], buf[1024], vm[256], comm[128], want_comm[64];
+        char vm_in[128], comm_in[64], buf[1024], vm[3 * 128 + 1], comm[128], want_comm[64];
         struct vs_thread_info ti;
         int32_t tid, tgid, apic;
         size_t vl, cl;
@@ -67,8 +67,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         comm_in[cl] = 0;
         if (!(flags & 1))
                 apic = -1;
-        else if (apic < 0)
-                apic = -apic - 1 < 0 ? 0 : -apic - 1;
+        else
+                apic &= INT32_MAX;
 
         int n = vs_format_topology_marker(buf, sizeof(buf), tid, tgid, apic, (flags & 2) ? vm_in : NULL, comm_in);
         FUZZ_ASSERT(n > 0, "format failed: %d", n);
@@ -80,6 +80,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                     "own marker not recognised: '%s'", buf);
         FUZZ_ASSERT(ti.tid == tid, "tid %d != %d in '%s'", ti.tid, tid, buf);
         FUZZ_ASSERT(ti.tgid == tgid, "tgid %d != %d in '%s'", ti.tgid, tgid, buf);
+        /* open bug 2 (regress/README.md): an absent key is read from comm */
+        if (fuzz_skip_open() && strchr(comm_in, '='))
+                return 0;
         FUZZ_ASSERT(ti.apic_id == apic, "apic %d != %d in '%s'", ti.apic_id, apic, buf);
         if ((flags & 2) && vm_in[0])
                 FUZZ_ASSERT(ti.vm_name && strcmp(ti.vm_name, vm_in) == 0, "vm '%s' != '%s' in '%s'",

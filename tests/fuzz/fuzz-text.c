@@ -73,7 +73,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                         break;
                 last_ts = ev.ts_ns;
 
-                if (vs_event_format(&ev, topo, line, sizeof(line)) >= 0)
+                /* open bug 1 (regress/README.md): VM names are rendered raw */
+                if (vs_event_format(&ev, topo, line, sizeof(line)) >= 0 && !fuzz_skip_open())
                         FUZZ_ASSERT(!strchr(line, '\n'), "event %u rendered with a newline: '%s'", n, line);
 
                 struct json_object *o = vs_event_to_json(&ev, topo);

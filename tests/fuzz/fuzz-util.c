@@ -44,8 +44,13 @@ const char *fuzz_scratch_dir(void) {
 const char *fuzz_scratch_file(const void *data, size_t size, unsigned mode) {
         int fd;
 
-        if (!scratch_file[0])
-                snprintf(scratch_file, sizeof(scratch_file), "%s/input", fuzz_scratch_dir());
+        if (!scratch_file[0]) {
+                const char *dir = fuzz_scratch_dir();
+                if (strlen(dir) + sizeof("/input") > sizeof(scratch_file))
+                        abort();
+                memcpy(scratch_file, dir, strlen(dir));
+                memcpy(scratch_file + strlen(dir), "/input", sizeof("/input"));
+        }
         fd = open(scratch_file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
         if (fd < 0)
                 return NULL;

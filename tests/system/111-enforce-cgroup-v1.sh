@@ -7,6 +7,7 @@
 # adopted.  Only groups created here are touched.
 . "$(dirname "$0")/test-lib.sh"
 require_tracefs
+enforce_lock
 CPU=/sys/fs/cgroup/cpu
 [ -w "$CPU/cgroup.procs" ] || skip "no cgroup v1 cpu hierarchy at $CPU"
 [ -e "$CPU/cpu.idle" ] || skip "kernel without cpu.idle"

@@ -6,6 +6,7 @@
 # running); metrics parse as OpenMetrics; an unprivileged peer is refused.
 . "$(dirname "$0")/test-lib.sh"
 require_tracefs
+enforce_lock
 CPU=/sys/fs/cgroup/cpu
 [ -w "$CPU/cgroup.procs" ] && [ -e "$CPU/cpu.idle" ] || skip "no cgroup v1 cpu hierarchy with cpu.idle"
 command -v python3 >/dev/null || skip "python3 not installed"

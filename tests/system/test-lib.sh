@@ -37,3 +37,10 @@ expect_ge() { [ "$2" -ge "$3" ] || fail "$1: got $2, want >= $3"; }
 expect_grep() { grep -q -e "$1" "$2" || { cat "$2" >&2; fail "${3:-pattern} '$1' not found in $2"; }; }
 
 count() { grep -c -e "$1" "$2" || true; }
+
+# Tests that run an enforcing daemon act on every QEMU-looking process they
+# see, including other tests' fake VMs: they take turns.
+enforce_lock() {
+        exec 9>"${TMPDIR:-/tmp}/vschedd-tests-enforce.lock"
+        flock 9 || fail "cannot take the enforce-tests lock"
+}

@@ -305,7 +305,10 @@ static void test_format_parse(void **state) {
         assert_string_equal(buf, "0-3,8");
         assert_int_equal(vs_cg_format(&v2, VS_KNOB_CPUSET, "0,1,2,5,4", buf, sizeof(buf)), 0);
         assert_string_equal(buf, "0-2,4-5");
-        assert_int_equal(vs_cg_format(&v2, VS_KNOB_CPUSET, "", buf, sizeof(buf)), -EINVAL);
+        /* "" on v2 = inherit the parent's CPUs (a fresh vcpuK group): restorable; v1 has no such value */
+        assert_int_equal(vs_cg_format(&v2, VS_KNOB_CPUSET, "", buf, sizeof(buf)), 0);
+        assert_string_equal(buf, "");
+        assert_int_equal(vs_cg_format(&v1, VS_KNOB_CPUSET, "", buf, sizeof(buf)), -EINVAL);
         assert_int_equal(vs_cg_format(&v2, VS_KNOB_CPUSET, "3-1", buf, sizeof(buf)), -EINVAL);
         assert_int_equal(vs_cg_format(&v2, VS_KNOB_CPUSET, "1,,2", buf, sizeof(buf)), -EINVAL);
         assert_int_equal(vs_cg_format(&v2, VS_KNOB_CPUSET, "a", buf, sizeof(buf)), -EINVAL);

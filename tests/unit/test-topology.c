@@ -168,7 +168,8 @@ static void write_file(const char *dir, const char *name, const char *data, size
 
 static void mk(const char *fmt, const char *root, const char *sub) {
         char path[512];
-        snprintf(path, sizeof(path), fmt, root, sub);
+        (void) fmt;     /* always "%s/%s" */
+        snprintf(path, sizeof(path), "%s/%s", root, sub);
         assert_true(mkdir(path, 0755) == 0 || errno == EEXIST);
 }
 

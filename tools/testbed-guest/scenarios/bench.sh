@@ -6,6 +6,9 @@
 #   observe      vschedd --live, [daemon] mode = observe (writes nothing)
 #   enf-place    vschedd enforce, placement only
 #   enf-cosched  vschedd enforce, placement + co-scheduling
+#   enf-place-ovr  enforce, placement only, pin_override = yes (vschedd takes
+#                the empty cpuset.cpus of a cgroup v2 vcpuK for an operator's
+#                pinning and never places without it)
 #   hand-place   vCPU k of every VM in cpuset k (written here)
 #   hand-gang    cgroup.freeze rotation, one VM thawed at a time, TB_TURN_MS
 #                turns (a shell loop here; 2+ VMs only)
@@ -19,7 +22,7 @@
 # A measurement already in bench-meas.tsv is skipped, so a retried boot (L1
 # crash) resumes where the previous one stopped.
 : "${TB_SECS:=3}" "${TB_RUNS:=5}" "${TB_DENSITIES:=1 2 3}" "${TB_WORKLOADS:=pingpong holder}"
-: "${TB_SETTINGS:=default observe enf-place enf-cosched hand-place hand-gang}"
+: "${TB_SETTINGS:=default observe enf-place enf-place-ovr enf-cosched hand-place hand-gang}"
 : "${TB_SETTLE:=1.5}" "${TB_TURN_MS:=20}"
 VS_STATE=/run/vschedd-bench
 TB_PARK_EXTRA="kvm:kvm_ple_window_update kvm:kvm_avic_incomplete_ipi"
@@ -41,11 +44,12 @@ vs_conf() {
                 echo "placement = yes"
                 case $1 in enf-cosched) echo "coschedule = yes" ;; *) echo "coschedule = no" ;; esac
                 echo "weights = no"
+                case $1 in enf-place-ovr) echo "pin_override = yes" ;; esac
         } >$f
         chmod 0644 $f
         vschedd --config $f --test-config >/dev/null 2>&1 || { vschedd --config $f --test-config; fatal "bad config $f"; }
 }
-for s in observe enf-place enf-cosched; do vs_conf $s; done
+for s in observe enf-place enf-place-ovr enf-cosched; do vs_conf $s; done
 
 # the cgroup files vschedd may write, with their values, one "path value" a line
 snapshot() {
@@ -61,9 +65,11 @@ snapshot() {
 }
 
 gang_loop() {
-        local n=$1 i=0 k d usec=$((TB_TURN_MS * 1000))
+        local n=$1 i=0 k d usec=$((TB_TURN_MS * 1000)) turns=0 t0
+        t0=$(cut -d' ' -f1 /proc/uptime)
         while [ ! -e /tmp/gang.stop ]; do
                 i=$((i % n + 1))
+                turns=$((turns + 1))
                 eval "d=\$LV$i"
                 echo 0 >"$d/cgroup.freeze"
                 k=1
@@ -75,6 +81,7 @@ gang_loop() {
         done
         k=1
         while [ $k -le $n ]; do eval "d=\$LV$k"; echo 0 >"$d/cgroup.freeze"; k=$((k + 1)); done
+        echo "$turns turns in $(awk -v a=$t0 -v b=$(cut -d' ' -f1 /proc/uptime) 'BEGIN { printf "%.2f", b - a }') s" >/tmp/gang.out
 }
 
 cleanup_cgroups() {
@@ -147,6 +154,7 @@ measure() {
         if [ -n "$gang_pid" ]; then
                 touch /tmp/gang.stop
                 wait $gang_pid
+                w_freeze="gang:$(tr ' ' _ </tmp/gang.out)"
         fi
         if [ -n "$vs_pid" ]; then
                 kill -TERM $vs_pid
@@ -171,7 +179,9 @@ measure() {
                 fi
         fi
         snapshot $n >/tmp/after.txt
-        if cmp -s /tmp/orig.txt /tmp/after.txt; then
+        if [ $set = hand-place ]; then
+                mism=-
+        elif cmp -s /tmp/orig.txt /tmp/after.txt; then
                 mism=0
         else
                 mism=$(diff /tmp/orig.txt /tmp/after.txt | grep -c '^+[^+]')
