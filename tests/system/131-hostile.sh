@@ -64,7 +64,7 @@ start_vm() {    # NAME
         # the scope name is what systemd makes of it (escaped); the VM name is raw
         lv="$TOP/machine-qemu\\x2d$n\\x2dhostile.scope/libvirt"
         mkdir -p "$lv/emulator" "$lv/vcpu0" "$lv/vcpu1"
-        "$FAKE" "$1" 2 120 >"$TMP/pid.$n" &
+        FAKE_VMM_PAUSE_US=2000 "$FAKE" "$1" 2 120 >"$TMP/pid.$n" &
         pids="$pids $!"
         i=0
         while [ ! -s "$TMP/pid.$n" ]; do i=$((i + 1)); [ $i -lt 100 ] || fail "fake VMM $n did not start"; sleep 0.05; done

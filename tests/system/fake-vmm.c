@@ -20,6 +20,7 @@
 static int nvcpu;
 static int pipes[64][2];
 static volatile int stop;
+static unsigned pause_us;       /* FAKE_VMM_PAUSE_US: sleep per token pass (lighter load) */
 
 static void *vcpu(void *arg) {
         int i = (int) (long) arg;
@@ -34,6 +35,8 @@ static void *vcpu(void *arg) {
                         break;
                 for (volatile int k = 0; k < 200000; k++)
                         ;
+                if (pause_us)
+                        usleep(pause_us);
                 (void) !write(pipes[(i + 1) % nvcpu][1], &c, 1);
         }
         return NULL;
@@ -55,6 +58,8 @@ int main(int argc, char **argv) {
         if (argc != 7)
                 return 2;
         nvcpu = atoi(argv[4]);
+        if (getenv("FAKE_VMM_PAUSE_US"))
+                pause_us = (unsigned) atoi(getenv("FAKE_VMM_PAUSE_US"));
         secs = atof(argv[6]);
         if (nvcpu < 2 || nvcpu > 64)
                 return 2;
