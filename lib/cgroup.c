@@ -768,8 +768,24 @@ int vs_cg_write(const char *dir, const char *file, const char *value) {
         do
                 w = write(fd, line, n + 1);
         while (w < 0 && errno == EINTR);
-        if (w < 0)
-                return cg_errno();
+        if (w < 0) {
+                int r = cg_errno();
+                /* cgroup v2 refuses to empty cpuset.cpus (back to "inherit") while the
+                 * group has tasks (ENOSPC): write the parent's effective CPUs instead,
+                 * which is the same set of CPUs (found by the testbed benchmark) */
+                if (n == 0 && strcmp(file, "cpuset.cpus") == 0 && (r == -ENOSPC || r == -EINVAL)) {
+                        char parent[PATH_MAX], cpus[4096];
+                        char *slash;
+                        snprintf(parent, sizeof(parent), "%s", dir);
+                        slash = strrchr(parent, '/');
+                        if (slash && slash != parent) {
+                                *slash = 0;
+                                if (vs_cg_read(parent, "cpuset.cpus.effective", cpus, sizeof(cpus)) >= 0 && cpus[0])
+                                        return vs_cg_write(dir, file, cpus);
+                        }
+                }
+                return r;
+        }
         if ((size_t) w != n + 1)
                 return -EIO;
         return 0;
