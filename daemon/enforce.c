@@ -23,13 +23,6 @@ struct enforcer {
         struct enforcer_stats st;
 };
 
-static const char *const v2_file[_VS_KNOB_MAX] = {
-        [VS_KNOB_WEIGHT] = "cpu.weight",
-        [VS_KNOB_IDLE] = "cpu.idle",
-        [VS_KNOB_CPUSET] = "cpuset.cpus",
-        [VS_KNOB_FREEZE] = "cgroup.freeze",
-};
-
 static int online_cpus(unsigned *cpus, unsigned max) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         unsigned k = 0;
@@ -182,7 +175,7 @@ static void apply(const struct vs_decision *d, void *userdata) {
 
         e->st.decisions++;
         if (e->dry_run) {
-                vs_log(LOG_INFO, 0, &f, "%s %s -> %s (dry run: %s)", v2_file[d->knob], d->old, d->new, d->reason);
+                vs_log(LOG_INFO, 0, &f, "%s %s -> %s (dry run: %s)", vs_knob_v2_file(d->knob), d->old, d->new, d->reason);
                 return;
         }
         if (!file) {

@@ -336,13 +336,6 @@ struct run {
         int r;
 };
 
-static const char *const knob_file[_VS_KNOB_MAX] = {
-        [VS_KNOB_WEIGHT] = "cpu.weight",
-        [VS_KNOB_IDLE] = "cpu.idle",
-        [VS_KNOB_CPUSET] = "cpuset.cpus",
-        [VS_KNOB_FREEZE] = "cgroup.freeze",
-};
-
 /* The libvirt cgroup of a VM (or its vCPU) when topology knows it, else "<vm>[/vcpuK]". */
 static void decision_cgroup(struct run *run, const struct vs_decision *d, char *buf, size_t len) {
         const char *cg = NULL;
@@ -381,7 +374,7 @@ static void on_decision(const struct vs_decision *d, void *userdata) {
                 json_object_object_add(o, "vm", json_object_new_string(d->vm));
                 json_object_object_add(o, "vcpu", d->vcpu >= 0 ? json_object_new_int(d->vcpu) : NULL);
                 json_object_object_add(o, "cgroup", json_object_new_string(cg));
-                json_object_object_add(o, "file", json_object_new_string(knob_file[d->knob]));
+                json_object_object_add(o, "file", json_object_new_string(vs_knob_v2_file(d->knob)));
                 json_object_object_add(o, "old", json_object_new_string(d->old));
                 json_object_object_add(o, "new", json_object_new_string(d->new));
                 json_object_object_add(o, "reason", json_object_new_string(d->reason));
@@ -390,7 +383,7 @@ static void on_decision(const struct vs_decision *d, void *userdata) {
         } else {
                 char esc[2048];
                 printf("%6" PRIu64 ".%09" PRIu64 " %-28s %-13s %6s -> %-6s %s\n", (uint64_t) (d->ts_ns / 1000000000u),
-                       (uint64_t) (d->ts_ns % 1000000000u), vs_escape(cg, esc, sizeof(esc)), knob_file[d->knob], d->old, d->new, d->reason);
+                       (uint64_t) (d->ts_ns % 1000000000u), vs_escape(cg, esc, sizeof(esc)), vs_knob_v2_file(d->knob), d->old, d->new, d->reason);
         }
 }
 
@@ -840,13 +833,6 @@ static void on_vm_change(struct vs_vmwatch *w, const struct vs_vm_info *vm, enum
 
 /* ---------------------------------------------------------------- control */
 
-static const char *const knob_files[_VS_KNOB_MAX] = {
-        [VS_KNOB_WEIGHT] = "cpu.weight",
-        [VS_KNOB_IDLE] = "cpu.idle",
-        [VS_KNOB_CPUSET] = "cpuset.cpus",
-        [VS_KNOB_FREEZE] = "cgroup.freeze",
-};
-
 static struct json_object *vm_object(struct run *run, struct json_object *rvm, bool full) {
         struct json_object *o = json_object_new_object(), *x, *edges, *adj = json_object_new_array();
         const char *name = json_object_object_get_ex(rvm, "vm", &x) ? json_object_get_string(x) : "";
@@ -875,7 +861,7 @@ static struct json_object *vm_object(struct run *run, struct json_object *rvm, b
                                 continue;
                         struct json_object *a = json_object_new_object();
                         json_object_object_add(a, "vcpu", v >= 0 ? json_object_new_int(v) : NULL);
-                        json_object_object_add(a, "file", json_object_new_string(knob_files[k]));
+                        json_object_object_add(a, "file", json_object_new_string(vs_knob_v2_file(k)));
                         json_object_object_add(a, "value", json_object_new_string(cur));
                         json_object_object_add(a, "baseline", json_object_new_string(base));
                         json_object_array_add(adj, a);
@@ -1312,6 +1298,15 @@ out:
 
 /* ---------------------------------------------------------------- auto */
 
+/* The analysis windows and epoch from the configuration. */
+static void analysis_config(const struct vs_config *c, struct vs_analysis_config *ret) {
+        vs_analysis_config_default(ret);
+        ret->ipi_window_ns = (uint64_t) c->ipi_window_us * 1000ull;
+        ret->yield_window_ns = (uint64_t) c->yield_window_us * 1000ull;
+        ret->rate_half_life_ns = (uint64_t) c->rate_half_life_ms * 1000000ull;
+        ret->epoch_ns = (uint64_t) c->epoch_ms * 1000000ull;
+}
+
 static const char *bundled_trace(char *buf, size_t len) {
         const char *dirs[] = { getenv("VSCHEDD_DATA_DIR"), PKGDATADIR, NULL };
 
@@ -1359,10 +1354,7 @@ static int run_auto(struct run *run) {
                 vs_analysis_free(run->an);
                 run->an = NULL;
                 struct vs_analysis_config acfg;
-                vs_analysis_config_default(&acfg);
-                acfg.ipi_window_ns = (uint64_t) run->cfg.ipi_window_us * 1000ull;
-                acfg.yield_window_ns = (uint64_t) run->cfg.yield_window_us * 1000ull;
-                acfg.epoch_ns = (uint64_t) run->cfg.epoch_ms * 1000000ull;
+                analysis_config(&run->cfg, &acfg);
                 if (vs_analysis_new(&acfg, run->topo, &run->an) < 0)
                         return -ENOMEM;
         }
@@ -1426,11 +1418,7 @@ int main(int argc, char **argv) {
                 return 0;
         }
 
-        vs_analysis_config_default(&acfg);
-        acfg.ipi_window_ns = (uint64_t) run.cfg.ipi_window_us * 1000ull;
-        acfg.yield_window_ns = (uint64_t) run.cfg.yield_window_us * 1000ull;
-        acfg.rate_half_life_ns = (uint64_t) run.cfg.rate_half_life_ms * 1000000ull;
-        acfg.epoch_ns = (uint64_t) run.cfg.epoch_ms * 1000000ull;
+        analysis_config(&run.cfg, &acfg);
         if (vs_topology_new(&run.topo) < 0 || vs_summary_new(&run.sum) < 0 ||
             ((arg.report || arg.dry_run || arg.mode != MODE_REPLAY) && vs_analysis_new(&acfg, run.topo, &run.an) < 0)) {
                 log_err("out of memory");

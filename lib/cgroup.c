@@ -71,6 +71,10 @@ static bool knob_ok(const struct vs_cg_host *h, enum vs_knob k) {
         return h && (unsigned) k < _VS_KNOB_MAX && h->mount[k][0];
 }
 
+const char *vs_knob_v2_file(enum vs_knob k) {
+        return (unsigned) k < _VS_KNOB_MAX ? knob_file_v2[k] : "?";
+}
+
 const char *vs_cg_knob_file(const struct vs_cg_host *h, enum vs_knob k) {
         if (!knob_ok(h, k))
                 return NULL;

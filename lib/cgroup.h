@@ -49,6 +49,9 @@ struct vs_cg_host {
 int vs_cg_host_detect(const char *mountinfo, struct vs_cg_host *ret);
 
 const char *vs_knob_name(enum vs_knob k);                       /* "weight", "idle", "cpuset", "freeze" */
+/* The knob's cgroup v2 file name ("cpu.weight", "cpuset.cpus", ...): how
+ * decisions are named where no host is involved (replay, status, logs). */
+const char *vs_knob_v2_file(enum vs_knob k);
 /* The file a knob lives in on this host ("cpu.weight" or "cpu.shares", ...), NULL if unavailable. */
 const char *vs_cg_knob_file(const struct vs_cg_host *h, enum vs_knob k);
 /* Logical value (weight 1..10000, idle/freeze 0/1, cpuset list "0-3,8") -> file text.
