@@ -67,6 +67,7 @@ static struct {
         const char *record;
         unsigned record_max_mb;
         bool quiet;
+        bool serve;             /* replay: keep answering on the control socket afterwards */
 } arg = {
         .record_max_mb = 512,
         .summary = -1,
@@ -127,6 +128,8 @@ static void help(FILE *f) {
                 "      --control=PATH       control socket (default " VS_CTL_SOCKET_PATH ")\n"
                 "      --restore            restore the cgroup values a stopped or crashed\n"
                 "                           vschedd left changed (its journal) and exit\n"
+                "      --serve              replay: after the replay, keep answering vschedctl on\n"
+                "                           the control socket until SIGINT/SIGTERM\n"
                 "\n"
                 "  -h, --help               show this help\n"
                 "  -V, --version            show the version\n");
@@ -160,6 +163,7 @@ static int parse_args(int argc, char **argv) {
                 ARG_PRINT_CONFIG,
                 ARG_RESTORE,
                 ARG_CONTROL,
+                ARG_SERVE,
         };
         static const struct option options[] = {
                 { "replay", required_argument, NULL, 'r' },
@@ -175,6 +179,7 @@ static int parse_args(int argc, char **argv) {
                 { "print-config", no_argument, NULL, ARG_PRINT_CONFIG },
                 { "restore", no_argument, NULL, ARG_RESTORE },
                 { "control", required_argument, NULL, ARG_CONTROL },
+                { "serve", no_argument, NULL, ARG_SERVE },
                 { "no-summary", no_argument, NULL, ARG_NO_SUMMARY },
                 { "limit", required_argument, NULL, 'n' },
                 { "quiet", no_argument, NULL, 'q' },
@@ -238,6 +243,9 @@ static int parse_args(int argc, char **argv) {
                         if (optarg[0] != '/')
                                 return usage_error("--control needs an absolute path");
                         arg.control = optarg;
+                        break;
+                case ARG_SERVE:
+                        arg.serve = true;
                         break;
                 case ARG_NO_SUMMARY:
                         arg.summary = 0;
@@ -305,6 +313,8 @@ static int parse_args(int argc, char **argv) {
                 return usage_error("--duration applies to --live");
         if (arg.record && arg.mode != MODE_LIVE)
                 return usage_error("--record applies to --live");
+        if (arg.serve && arg.mode != MODE_REPLAY)
+                return usage_error("--serve applies to --replay");
         if (arg.summary < 0)
                 arg.summary = !arg.dump && !arg.report && !arg.dry_run;
         return 1;
@@ -1131,6 +1141,53 @@ static const struct control_ops ctl_ops = {
         .log = ctl_log,
 };
 
+/* --replay --serve: the replayed model stays up behind the control socket
+ * (vschedctl status/vm/graph/metrics against a recording) until a signal. */
+static int serve_replay(struct run *run) {
+        sd_event *e = NULL;
+        sd_event_source *sigs[3] = {};
+        sigset_t mask;
+        int r;
+
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGHUP);
+        sigprocmask(SIG_BLOCK, &mask, NULL);
+        vs_analysis_finish(run->an, vs_analysis_last_ts(run->an));
+        r = sd_event_new(&e);
+        if (r < 0)
+                goto out;
+        run->started_usec = mono_usec();
+        apply_saved_overrides(run);
+        r = control_new(e, arg.control, &ctl_ops, run, &run->ctl);
+        if (r < 0) {
+                log_err("--serve: no control socket at %s: %s", arg.control ? arg.control : VS_CTL_SOCKET_PATH,
+                        r == -EADDRINUSE ? "another vschedd answers there" : strerror(-r));
+                goto out;
+        }
+        r = sd_event_add_signal(e, &sigs[0], SIGINT, on_signal, run);
+        if (r >= 0)
+                r = sd_event_add_signal(e, &sigs[1], SIGTERM, on_signal, run);
+        if (r >= 0)
+                r = sd_event_add_signal(e, &sigs[2], SIGHUP, on_signal, run);
+        if (r < 0)
+                goto out;
+        (void) sd_notify(false, "READY=1");
+        if (!arg.quiet)
+                fprintf(stderr, "vschedd: replay done; serving on %s until SIGINT/SIGTERM\n",
+                        arg.control ? arg.control : VS_CTL_SOCKET_PATH);
+        r = sd_event_loop(e);
+out:
+        if (r < 0)
+                log_err("--serve: %s", strerror(-r));
+        run->ctl = control_free(run->ctl);
+        for (size_t i = 0; i < ELEMENTSOF(sigs); i++)
+                sd_event_source_unref(sigs[i]);
+        sd_event_unref(e);
+        return r;
+}
+
 static int run_live(struct run *run) {
         struct vs_live_options o = {
                 .instance = arg.instance,
@@ -1420,13 +1477,15 @@ int main(int argc, char **argv) {
 
         analysis_config(&run.cfg, &acfg);
         if (vs_topology_new(&run.topo) < 0 || vs_summary_new(&run.sum) < 0 ||
-            ((arg.report || arg.dry_run || arg.mode != MODE_REPLAY) && vs_analysis_new(&acfg, run.topo, &run.an) < 0)) {
+            ((arg.report || arg.dry_run || arg.serve || arg.mode != MODE_REPLAY) && vs_analysis_new(&acfg, run.topo, &run.an) < 0)) {
                 log_err("out of memory");
                 return 1;
         }
         switch (arg.mode) {
         case MODE_REPLAY:
                 r = run_replay(&run, arg.replay);
+                if (r >= 0 && arg.serve)
+                        r = serve_replay(&run);
                 break;
         case MODE_LIVE:
                 r = run_live(&run);
