@@ -57,6 +57,7 @@ static const struct vs_ctl_command_info commands[] = {
         { VS_CTL_CMD_VM_SET, "vm-set", true, true, args_vm_set, ELEMENTSOF(args_vm_set) },
         { VS_CTL_CMD_RELOAD, "reload", true, false, NULL, 0 },
         { VS_CTL_CMD_METRICS, "metrics", false, false, NULL, 0 },
+        { VS_CTL_CMD_TOP, "top", false, false, NULL, 0 },
 };
 
 _Static_assert(ELEMENTSOF(commands) == _VS_CTL_CMD_MAX - 1, "command table out of sync with enum");
@@ -124,19 +125,6 @@ static int set_error(char **ret_error, const char *fmt, ...) {
         return -EINVAL;
 }
 
-/* A printable rendering of untrusted text for an error message: at most 64
- * bytes, control characters and quotes replaced. */
-static void quote_untrusted(const char *s, char out[static 68]) {
-        size_t n = 0;
-        for (; *s && n < 64; s++)
-                out[n++] = ((unsigned char) *s < 0x20 || *s == 0x7f || *s == '"' || *s == '\\') ? '?' : *s;
-        if (*s) {
-                memcpy(out + n, "...", 3);
-                n += 3;
-        }
-        out[n] = 0;
-}
-
 /* Strict UTF-8 (no overlong forms, surrogates or code points above
  * U+10FFFF), which json-c's JSON_TOKENER_VALIDATE_UTF8 does not fully check. */
 static bool utf8_valid(const unsigned char *s, size_t len) {
@@ -170,6 +158,38 @@ static bool utf8_valid(const unsigned char *s, size_t len) {
                 i += n;
         }
         return true;
+}
+
+/* A printable rendering of untrusted text for an error message: at most 64
+ * bytes, cut only between characters; control characters, quotes and bytes
+ * that are not part of a valid UTF-8 sequence (json-c decodes a lone
+ * "\ud800" escape into such bytes) replaced by '?', so the error response
+ * itself is always valid UTF-8 that vs_ctl_response_parse() accepts. */
+static void quote_untrusted(const char *str, char out[static 68]) {
+        const unsigned char *s = (const unsigned char *) str;
+        size_t n = 0;
+
+        while (*s) {
+                size_t len = *s < 0x80 ? 1 : *s >= 0xf0 ? 4 : *s >= 0xe0 ? 3 : 2;
+                size_t avail = strnlen((const char *) s, len);
+
+                if (len > 1 && (avail < len || !utf8_valid(s, len)))
+                        len = 1; /* a stray byte: one '?' */
+                if (n + len > 64)
+                        break;
+                if (len == 1)
+                        out[n++] = (*s < 0x20 || *s >= 0x7f || *s == '"' || *s == '\\') ? '?' : (char) *s;
+                else {
+                        memcpy(out + n, s, len);
+                        n += len;
+                }
+                s += len;
+        }
+        if (*s) {
+                memcpy(out + n, "...", 3);
+                n += 3;
+        }
+        out[n] = 0;
 }
 
 static bool string_ok(struct json_object *v, const char **ret_why) {
