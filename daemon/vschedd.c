@@ -6,6 +6,7 @@
  * prints.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -29,6 +30,11 @@
 #include "log.h"
 #include "vs-config.h"
 #include "event-json.h"
+#include "graph-dot.h"
+#include "graph-render.h"
+#include "markup.h"
+#include "svg-timeline.h"
+#include "timeline.h"
 #include "macro.h"
 #include "policy.h"
 #include "progress.h"
@@ -68,7 +74,11 @@ static struct {
         unsigned record_max_mb;
         bool quiet;
         bool serve;             /* replay: keep answering on the control socket afterwards */
+        const char *svg_dir;    /* replay: pictures per VM */
+        uint64_t svg_start_ns, svg_len_ns;      /* their timeline window */
+        bool svg_window;
 } arg = {
+        .svg_len_ns = 50 * 1000000ull,
         .record_max_mb = 512,
         .summary = -1,
 };
@@ -104,6 +114,11 @@ static void help(FILE *f) {
                 "      --report             print the analysis report at the end: per VM, IPI\n"
                 "                           edges with preempted share and EOI latency, spinners,\n"
                 "                           yields, oscillating pairs, preempted time, signal mode\n"
+                "      --svg=DIR            replay: per VM, DIR/NAME-graph.svg (IPI graph, also\n"
+                "                           NAME-graph.dot) and DIR/NAME-timeline.svg (vCPU states\n"
+                "                           and IPIs); NAME escaped for the file system\n"
+                "      --svg-window=START:LEN  the timeline's window in ms from the trace's first\n"
+                "                           event (default 0:50)\n"
                 "      --summary            print the per-VM summary at the end (default unless\n"
                 "                           --dump-events or --report)\n"
                 "      --no-summary         do not print the summary\n"
@@ -164,6 +179,8 @@ static int parse_args(int argc, char **argv) {
                 ARG_RESTORE,
                 ARG_CONTROL,
                 ARG_SERVE,
+                ARG_SVG,
+                ARG_SVG_WINDOW,
         };
         static const struct option options[] = {
                 { "replay", required_argument, NULL, 'r' },
@@ -180,6 +197,8 @@ static int parse_args(int argc, char **argv) {
                 { "restore", no_argument, NULL, ARG_RESTORE },
                 { "control", required_argument, NULL, ARG_CONTROL },
                 { "serve", no_argument, NULL, ARG_SERVE },
+                { "svg", required_argument, NULL, ARG_SVG },
+                { "svg-window", required_argument, NULL, ARG_SVG_WINDOW },
                 { "no-summary", no_argument, NULL, ARG_NO_SUMMARY },
                 { "limit", required_argument, NULL, 'n' },
                 { "quiet", no_argument, NULL, 'q' },
@@ -247,6 +266,22 @@ static int parse_args(int argc, char **argv) {
                 case ARG_SERVE:
                         arg.serve = true;
                         break;
+                case ARG_SVG:
+                        if (!*optarg)
+                                return usage_error("--svg needs a directory");
+                        arg.svg_dir = optarg;
+                        break;
+                case ARG_SVG_WINDOW: {
+                        double a, b;
+                        int k = -1;
+                        if (sscanf(optarg, "%lf:%lf%n", &a, &b, &k) != 2 || k != (int) strlen(optarg) ||
+                            !(a >= 0 && a <= 1e9) || !(b > 0 && b <= 1e9))
+                                return usage_error("invalid --svg-window '%s' (START:LEN in ms, LEN > 0)", optarg);
+                        arg.svg_start_ns = (uint64_t) (a * 1e6);
+                        arg.svg_len_ns = (uint64_t) (b * 1e6) ? (uint64_t) (b * 1e6) : 1;
+                        arg.svg_window = true;
+                        break;
+                }
                 case ARG_NO_SUMMARY:
                         arg.summary = 0;
                         break;
@@ -315,6 +350,10 @@ static int parse_args(int argc, char **argv) {
                 return usage_error("--record applies to --live");
         if (arg.serve && arg.mode != MODE_REPLAY)
                 return usage_error("--serve applies to --replay");
+        if (arg.svg_dir && arg.mode != MODE_REPLAY)
+                return usage_error("--svg applies to --replay");
+        if (arg.svg_window && !arg.svg_dir)
+                return usage_error("--svg-window needs --svg");
         if (arg.summary < 0)
                 arg.summary = !arg.dump && !arg.report && !arg.dry_run;
         return 1;
@@ -326,6 +365,8 @@ struct run {
         struct vs_topology *topo;
         struct vs_summary *sum;
         struct vs_analysis *an;         /* --report, --dry-run */
+        bool an_finished;               /* vs_analysis_finish() done (replay end) */
+        struct vs_timeline *tl;         /* --svg */
         struct vs_config cfg;
         struct vs_policy *pol;          /* --dry-run */
         uint64_t next_epoch;            /* trace time of the next policy epoch */
@@ -443,6 +484,11 @@ static int emit(struct run *run, const struct vs_event *ev) {
                 if (r < 0)
                         return r;
         }
+        if (run->tl) {
+                r = vs_timeline_event(run->tl, ev);
+                if (r < 0)
+                        return r;
+        }
         if (arg.dry_run && !run->enf) {
                 r = policy_tick(run, ev->ts_ns);
                 if (r < 0)
@@ -466,10 +512,17 @@ static int emit(struct run *run, const struct vs_event *ev) {
         return r == EOF ? -EPIPE : 0;
 }
 
+/* End of a replay: close the model's open intervals, once. */
+static void finish_analysis(struct run *run) {
+        if (run->an && !run->an_finished)
+                vs_analysis_finish(run->an, vs_analysis_last_ts(run->an));
+        run->an_finished = true;
+}
+
 static void print_report(struct run *run) {
         if (!run->an || !arg.report)
                 return;
-        vs_analysis_finish(run->an, vs_analysis_last_ts(run->an));
+        finish_analysis(run);
         if (arg.json) {
                 struct json_object *o = vs_analysis_report_json(run->an);
                 if (o) {
@@ -556,6 +609,105 @@ static int learn_topology(const char *path, struct vs_topology *topo, unsigned *
         return r;
 }
 
+/* Write @len bytes (or, with @vm, the timeline of @vm) to @dir/@name; never
+ * through a symlink planted there. */
+static int write_picture(int dir, const char *name, const char *data, size_t len, const struct vs_tl_vm *vm,
+                         struct vs_timeline *tl) {
+        _cleanup_fclose_ FILE *f = NULL;
+        int fd, r;
+
+        fd = openat(dir, name, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+        if (fd < 0)
+                return -errno;
+        f = fdopen(fd, "w");
+        if (!f) {
+                r = -errno;
+                close(fd);
+                return r;
+        }
+        r = vm ? vs_svg_timeline_write(tl, vm, f) : (fwrite(data, 1, len, f) == len ? 0 : -EIO);
+        if (fflush(f) != 0 && r >= 0)
+                r = -errno;
+        return r;
+}
+
+/* --svg DIR: for every VM of the report, its IPI graph (dot text and SVG
+ * through dot(1)) and its timeline; all pictures are attempted, the first
+ * error is returned. */
+static int write_pictures(struct run *run) {
+        _cleanup_close_ int dir = -1;
+        struct json_object *rep, *vms;
+        unsigned written = 0;
+        int r = 0;
+
+        if (!arg.svg_dir || !run->an || !run->tl)
+                return 0;
+        finish_analysis(run);
+        vs_timeline_finish(run->tl);
+        if (mkdir(arg.svg_dir, 0755) < 0 && errno != EEXIST)
+                return log_err("%s: cannot create: %m", arg.svg_dir), -errno;
+        dir = open(arg.svg_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dir < 0)
+                return log_err("%s: cannot open: %m", arg.svg_dir), -errno;
+        rep = vs_analysis_report_json(run->an);
+        if (!rep || !json_object_object_get_ex(rep, "vms", &vms)) {
+                json_object_put(rep);
+                return -ENOMEM;
+        }
+        for (size_t i = 0; i < json_object_array_length(vms); i++) {
+                struct json_object *v = json_object_array_get_idx(vms, i), *n;
+                const char *name = json_object_object_get_ex(v, "vm", &n) ? json_object_get_string(n) : "";
+                const struct vs_tl_vm *tv = vs_timeline_vm_by_name(run->tl, name);
+                struct vs_tl_vm empty = {};
+                _cleanup_free_ char *dot = NULL, *svg = NULL, *err = NULL;
+                struct vs_graph *g = NULL;
+                char safe[VS_SAFE_NAME_MAX], file[VS_SAFE_NAME_MAX + 32], shown[512];
+                size_t len = 0;
+                int k;
+
+                vs_markup_display(name, shown, sizeof(shown));
+                (void) vs_markup_file_name(name, safe, sizeof(safe));
+                k = vs_graph_from_json(v, &g);
+                if (k >= 0)
+                        k = vs_graph_dot(g, &dot);
+                vs_graph_free(g);
+                if (k >= 0) {
+                        snprintf(file, sizeof(file), "%s-graph.dot", safe);
+                        k = write_picture(dir, file, dot, strlen(dot), NULL, NULL);
+                }
+                if (k >= 0) {
+                        k = vs_graph_render(dot, "svg", &svg, &len, &err);
+                        if (k == -ENOENT)
+                                log_err("VM %s: dot(1) not found: install Graphviz (Debian package graphviz)", shown);
+                        else if (k < 0)
+                                log_err("VM %s: dot(1) failed: %s", shown, err ? err : strerror(-k));
+                }
+                if (k >= 0) {
+                        snprintf(file, sizeof(file), "%s-graph.svg", safe);
+                        k = write_picture(dir, file, svg, len, NULL, NULL);
+                        written += k >= 0;
+                }
+                if (k < 0 && r == 0)
+                        r = k;
+                if (!tv) {
+                        snprintf(empty.name, sizeof(empty.name), "%s", name);
+                        tv = &empty;
+                }
+                snprintf(file, sizeof(file), "%s-timeline.svg", safe);
+                k = write_picture(dir, file, NULL, 0, tv, run->tl);
+                written += k >= 0;
+                if (k < 0) {
+                        log_err("%s/%s: %s", arg.svg_dir, file, strerror(-k));
+                        if (r == 0)
+                                r = k;
+                }
+        }
+        json_object_put(rep);
+        if (!arg.quiet)
+                fprintf(stderr, "vschedd: wrote %u picture(s) to %s\n", written, arg.svg_dir);
+        return r;
+}
+
 static int run_replay(struct run *run, const char *path) {
         struct stat st;
         struct vs_event ev;
@@ -600,7 +752,7 @@ static int run_replay(struct run *run, const char *path) {
         }
         report_source_problems(run->src, path);
         print_summary(run);
-        return 0;
+        return write_pictures(run);
 }
 
 /* ---------------------------------------------------------------- live */
@@ -1154,7 +1306,7 @@ static int serve_replay(struct run *run) {
         sigaddset(&mask, SIGTERM);
         sigaddset(&mask, SIGHUP);
         sigprocmask(SIG_BLOCK, &mask, NULL);
-        vs_analysis_finish(run->an, vs_analysis_last_ts(run->an));
+        finish_analysis(run);
         r = sd_event_new(&e);
         if (r < 0)
                 goto out;
@@ -1477,7 +1629,9 @@ int main(int argc, char **argv) {
 
         analysis_config(&run.cfg, &acfg);
         if (vs_topology_new(&run.topo) < 0 || vs_summary_new(&run.sum) < 0 ||
-            ((arg.report || arg.dry_run || arg.serve || arg.mode != MODE_REPLAY) && vs_analysis_new(&acfg, run.topo, &run.an) < 0)) {
+            ((arg.report || arg.dry_run || arg.serve || arg.svg_dir || arg.mode != MODE_REPLAY) &&
+             vs_analysis_new(&acfg, run.topo, &run.an) < 0) ||
+            (arg.svg_dir && vs_timeline_new(run.topo, arg.svg_start_ns, arg.svg_len_ns, &run.tl) < 0)) {
                 log_err("out of memory");
                 return 1;
         }
@@ -1501,6 +1655,7 @@ int main(int argc, char **argv) {
         vs_summary_free(run.sum);
         vs_policy_free(run.pol);
         vs_analysis_free(run.an);
+        vs_timeline_free(run.tl);
         vs_topology_free(run.topo);
         vs_config_done(&run.cfg);
         return r < 0 ? 1 : 0;
