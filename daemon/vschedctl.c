@@ -45,6 +45,8 @@
 #include <json-c/json.h>
 
 #include "ctl-proto.h"
+#include "graph-dot.h"
+#include "graph-render.h"
 #include "macro.h"
 
 #ifndef PACKAGE_VERSION
@@ -63,6 +65,7 @@ enum {
 
 static const char *arg_socket = VS_CTL_SOCKET_PATH;
 static bool arg_json;
+static const char *arg_format;  /* graph: "svg" (default) or "dot" */
 
 struct verb {
         const char *syntax;     /* for help */
@@ -76,6 +79,7 @@ struct verb {
 static int run_status(const struct verb *v, char **args, unsigned n);
 static int run_vms(const struct verb *v, char **args, unsigned n);
 static int run_vm(const struct verb *v, char **args, unsigned n);
+static int run_graph(const struct verb *v, char **args, unsigned n);
 static int run_vm_set(const struct verb *v, char **args, unsigned n);
 static int run_simple(const struct verb *v, char **args, unsigned n);
 static int run_metrics(const struct verb *v, char **args, unsigned n);
@@ -89,6 +93,9 @@ static const struct verb verbs[] = {
           "Per-VM override, kept across restarts; keys:\n"
           "mode=off|observe|enforce weight-min=1..10000\nweight-max=1..10000 idle=0|1" },
         { "vm NAME", "vm", 1, 1, VS_CTL_CMD_VM, run_vm, "One VM: its IPI graph, weights and adjustments" },
+        { "graph NAME", "graph", 1, 1, VS_CTL_CMD_VM, run_graph,
+          "The VM's IPI graph as SVG (Graphviz dot(1); edge\nwidth = rate, colour = share to a vCPU not\n"
+          "running), or as dot text with --format dot" },
         { "reload", "reload", 0, 0, VS_CTL_CMD_RELOAD, run_simple,
           "Re-read /etc/vschedd.conf (a bad file is refused whole)" },
         { "metrics", "metrics", 0, 0, VS_CTL_CMD_METRICS, run_metrics, "Counters and gauges as OpenMetrics text" },
@@ -121,6 +128,7 @@ static void help(FILE *f) {
                 "Options:\n"
                 "  -s, --socket PATH          control socket (default %s)\n"
                 "  -j, --json                 print the daemon's data as JSON (one line)\n"
+                "  -f, --format svg|dot       graph: SVG picture (default) or dot text\n"
                 "  -h, --help                 show this help\n"
                 "  -V, --version              show the version\n"
                 "\n"
@@ -568,6 +576,54 @@ static int run_vm(const struct verb *v, char **args, unsigned n) {
         return r != EXIT_OK ? r : output(data, 0);
 }
 
+/* The "vm" answer (the report's VM object) drawn through lib/graph-dot. */
+static int run_graph(const struct verb *v, char **args, unsigned n) {
+        _cleanup_(json_putp) struct json_object *data = NULL, *a = json_object_new_object();
+        _cleanup_free_ char *err = NULL, *dot = NULL, *svg = NULL;
+        const struct vs_ctl_command_info *ci = vs_ctl_command_by_id(v->command);
+        const char *format = arg_format ?: "svg";
+        struct vs_graph *g = NULL;
+        size_t len = 0;
+        int r;
+
+        if (strcmp(format, "svg") != 0 && strcmp(format, "dot") != 0)
+                return usage_error("graph: --format must be svg or dot, not '%s'", format);
+        if (arg_json)
+                return usage_error("graph: --json does not apply (try --format dot, or 'vschedctl --json vm %s')",
+                                   args[0]);
+        if (!a || json_object_object_add(a, "name", json_object_new_string(args[0])) < 0)
+                return EXIT_ERROR;
+        if (vs_ctl_validate_args(ci, a, &err) < 0)
+                return usage_error("graph: %s", err ?: "invalid VM name");
+        r = call(ci->name, a, &data);
+        if (r != EXIT_OK)
+                return r;
+        r = vs_graph_from_json(data, &g);
+        if (r >= 0)
+                r = vs_graph_dot(g, &dot);
+        vs_graph_free(g);
+        if (r < 0) {
+                fprintf(stderr, "vschedctl: graph: unexpected answer from vschedd: %s\n", strerror(-r));
+                return EXIT_ERROR;
+        }
+        if (strcmp(format, "dot") == 0) {
+                fputs(dot, stdout);
+                return fflush(stdout) == 0 ? EXIT_OK : EXIT_ERROR;
+        }
+        r = vs_graph_render(dot, "svg", &svg, &len, &err);
+        if (r == -ENOENT) {
+                fprintf(stderr, "vschedctl: graph: dot(1) not found: install Graphviz (Debian package graphviz), "
+                                "or use --format dot\n");
+                return EXIT_ERROR;
+        }
+        if (r < 0) {
+                fprintf(stderr, "vschedctl: graph: dot(1) failed: %s\n", err ?: strerror(-r));
+                return EXIT_ERROR;
+        }
+        fwrite(svg, 1, len, stdout);
+        return fflush(stdout) == 0 ? EXIT_OK : EXIT_ERROR;
+}
+
 static int run_vm_set(const struct verb *v, char **args, unsigned n) {
         _cleanup_(json_putp) struct json_object *data = NULL, *a = json_object_new_object();
         _cleanup_free_ char *err = NULL;
@@ -651,6 +707,7 @@ int main(int argc, char **argv) {
         static const struct option options[] = {
                 { "socket", required_argument, NULL, 's' },
                 { "json", no_argument, NULL, 'j' },
+                { "format", required_argument, NULL, 'f' },
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, 'V' },
                 {},
@@ -658,13 +715,16 @@ int main(int argc, char **argv) {
         const struct verb *partial = NULL;
         int c;
 
-        while ((c = getopt_long(argc, argv, "s:jhV", options, NULL)) >= 0)
+        while ((c = getopt_long(argc, argv, "s:jf:hV", options, NULL)) >= 0)
                 switch (c) {
                 case 's':
                         arg_socket = optarg;
                         break;
                 case 'j':
                         arg_json = true;
+                        break;
+                case 'f':
+                        arg_format = optarg;
                         break;
                 case 'h':
                         help(stdout);

@@ -165,10 +165,10 @@ int vs_graph_write_dot(const struct vs_graph *g, FILE *f) {
                 vs_graph_share_color(e->preempted_share, col);
                 fprintf(f,
                         "  \"v%u\" -> \"v%u\" [id=\"e%u_%u\", penwidth=%.2f, arrowsize=%.2f, color=\"%s\", "
-                        "fontcolor=\"%s\", label=\"%llu IPIs%s\\n%.1f/s\\n%.0f %% not running\"];\n",
+                        "fontcolor=\"%s\", label=\"%llu IPI%s%s\\n%.1f/s\\n%.0f %% not running\"];\n",
                         e->src, e->dst, e->src, e->dst, vs_graph_pen_width(e->rate_per_s, max_rate),
                         0.6 + 0.1 * vs_graph_pen_width(e->rate_per_s, max_rate), col, col,
-                        (unsigned long long) e->count, e->pv ? " (pv)" : "", e->rate_per_s,
+                        (unsigned long long) e->count, e->count == 1 ? "" : "s", e->pv ? " (pv)" : "", e->rate_per_s,
                         100.0 * e->preempted_share);
         }
         fputs("}\n", f);
