@@ -27,6 +27,7 @@
 #include "ctl-proto.h"
 #include "enforce.h"
 #include "metrics.h"
+#include "metrics-server.h"
 #include "log.h"
 #include "vs-config.h"
 #include "event-json.h"
@@ -378,6 +379,12 @@ struct run {
         sd_event_source *epoch_src;
         struct vs_vmwatch *vmwatch;
         struct control *ctl;
+        sd_event *event;                /* the loop, while one runs (for the metrics listener) */
+        struct metrics_server *http;    /* [metrics] listen */
+        uint64_t loop_wakeups;          /* epoch timer firings */
+        uint64_t loop_late_usec;        /* sum of how late they fired */
+        uint64_t loop_late_max[2];      /* worst lateness: this window, the previous one */
+        uint64_t loop_window_start;
         uint64_t started_usec;
         struct vs_source *src;
         struct vs_progress progress;
@@ -830,6 +837,7 @@ static int rearm(sd_event_source *s, uint64_t usec) {
 
 static void notify_status(struct run *run);
 static int reload_config(struct run *run);
+static void metrics_listener_apply(struct run *run);
 static void apply_saved_overrides(struct run *run);
 
 static uint64_t mono_usec(void) {
@@ -925,9 +933,31 @@ static void notify_status(struct run *run) {
                           vcpus == 1 ? "" : "s", vs_mode_name(run->cfg.mode), arg.dry_run ? " (dry run)" : "");
 }
 
+/* Event loop latency: how late the epoch timer fires (its 0.5 ms accuracy
+ * included), as a sum and count plus the worst over the last 10-20 s. */
+static void note_loop_latency(struct run *run, sd_event_source *s, uint64_t scheduled) {
+        uint64_t now, late;
+
+        if (sd_event_now(sd_event_source_get_event(s), CLOCK_MONOTONIC, &now) < 0)
+                return;
+        late = now > scheduled ? now - scheduled : 0;
+        run->loop_wakeups++;
+        run->loop_late_usec += late;
+        if (now - run->loop_window_start >= 10 * 1000 * 1000) {
+                run->loop_late_max[1] = run->loop_late_max[0];
+                run->loop_late_max[0] = 0;
+                run->loop_window_start = now;
+        }
+        if (late > run->loop_late_max[0])
+                run->loop_late_max[0] = late;
+}
+
 static int on_epoch(sd_event_source *s, uint64_t usec, void *userdata) {
         struct run *run = userdata;
-        int r = drain(run);
+        int r;
+
+        note_loop_latency(run, s, usec);
+        r = drain(run);
 
         if (r >= 0 && run->enf)
                 r = enforcer_epoch(run->enf, run->an, trace_now(run));
@@ -954,6 +984,7 @@ static int reload_config(struct run *run) {
         } else {
                 apply_saved_overrides(run);
                 log_info("configuration reloaded from %s (mode %s)", path, vs_mode_name(run->cfg.mode));
+                metrics_listener_apply(run);
                 if (before == VS_MODE_ENFORCE && run->cfg.mode != VS_MODE_ENFORCE && run->enf)
                         (void) enforcer_release(run->enf, trace_now(run));
         }
@@ -1274,6 +1305,24 @@ static int ctl_metrics(void *ud, char **ret_text) {
         vs_metrics_sample_u64(m, NULL, 0, cs.requests);
         vs_metrics_family(m, "vschedd_control_refused", VS_METRIC_COUNTER, "Control socket peers refused");
         vs_metrics_sample_u64(m, NULL, 0, cs.refused_unauth + cs.refused_limit);
+        vs_metrics_family(m, "vschedd_loop_latency_seconds", VS_METRIC_COUNTER,
+                          "Sum of how late the policy epoch timer fired (event loop latency)");
+        vs_metrics_sample_double(m, NULL, 0, run->loop_late_usec / 1e6);
+        vs_metrics_family(m, "vschedd_loop_wakeups", VS_METRIC_COUNTER, "Policy epoch timer firings");
+        vs_metrics_sample_u64(m, NULL, 0, run->loop_wakeups);
+        vs_metrics_family(m, "vschedd_loop_latency_max_seconds", VS_METRIC_GAUGE,
+                          "Worst epoch timer lateness over the last 10 to 20 seconds");
+        vs_metrics_sample_double(m, NULL, 0, (run->loop_late_max[0] > run->loop_late_max[1] ? run->loop_late_max[0]
+                                                                                         : run->loop_late_max[1]) / 1e6);
+        {
+                struct metrics_server_stats hs = {};
+                struct vs_metric_label ok = { "result", "served" }, bad = { "result", "refused" };
+                metrics_server_get_stats(run->http, &hs);
+                vs_metrics_family(m, "vschedd_http_requests", VS_METRIC_COUNTER,
+                                  "Requests to the metrics HTTP listener");
+                vs_metrics_sample_u64(m, &ok, 1, hs.served);
+                vs_metrics_sample_u64(m, &bad, 1, hs.refused);
+        }
         r = vs_metrics_finish(m, ret_text);
         vs_metrics_free(m);
         return r;
@@ -1281,6 +1330,50 @@ static int ctl_metrics(void *ud, char **ret_text) {
 
 static void ctl_log(void *ud, int priority, const char *message) {
         vs_log(priority, 0, NULL, "control: %s", message);
+}
+
+static void http_log(void *ud, int priority, const char *message) {
+        vs_log(priority, 0, NULL, "%s", message);
+}
+
+/* [metrics] listen: start, move or stop the HTTP listener (at start and
+ * after a reload).  A failed bind keeps the listener that runs, or at start
+ * runs without one: metrics must not stop scheduling. */
+static void metrics_listener_apply(struct run *run) {
+        const char *want = run->cfg.metrics_listen ? run->cfg.metrics_listen : "";
+        struct metrics_server *n = NULL;
+        int r;
+
+        if (!run->event || (run->http && strcmp(metrics_server_address(run->http), want) == 0))
+                return;
+        if (!want[0]) {
+                if (run->http)
+                        log_info("metrics: HTTP listener on %s stopped", metrics_server_address(run->http));
+                run->http = metrics_server_free(run->http);
+                return;
+        }
+        r = metrics_server_new(run->event, want, ctl_metrics, http_log, run, &n);
+        if (r == -EADDRINUSE && run->http) {
+                /* the new address overlaps the old one (same port, wider
+                 * address): let go of the old first, take it back on failure */
+                _cleanup_free_ char *old = strdup(metrics_server_address(run->http));
+                run->http = metrics_server_free(run->http);
+                r = metrics_server_new(run->event, want, ctl_metrics, http_log, run, &n);
+                if (r < 0 && old && metrics_server_new(run->event, old, ctl_metrics, http_log, run, &run->http) < 0)
+                        log_error("metrics: cannot listen on %s again either; no HTTP listener now", old);
+        }
+        if (r < 0) {
+                if (run->http)
+                        log_error_errno(r, "metrics: cannot listen on %s, keeping the listener on %s: %m", want,
+                                        metrics_server_address(run->http));
+                else
+                        log_error_errno(r, "metrics: cannot listen on %s, continuing without an HTTP listener: %m",
+                                        want);
+                return;
+        }
+        run->http = metrics_server_free(run->http);
+        run->http = n;
+        log_info("metrics: serving http://%s/metrics", want);
 }
 
 static const struct control_ops ctl_ops = {
@@ -1318,6 +1411,8 @@ static int serve_replay(struct run *run) {
                         r == -EADDRINUSE ? "another vschedd answers there" : strerror(-r));
                 goto out;
         }
+        run->event = e;
+        metrics_listener_apply(run);
         r = sd_event_add_signal(e, &sigs[0], SIGINT, on_signal, run);
         if (r >= 0)
                 r = sd_event_add_signal(e, &sigs[1], SIGTERM, on_signal, run);
@@ -1333,6 +1428,8 @@ static int serve_replay(struct run *run) {
 out:
         if (r < 0)
                 log_err("--serve: %s", strerror(-r));
+        run->http = metrics_server_free(run->http);
+        run->event = NULL;
         run->ctl = control_free(run->ctl);
         for (size_t i = 0; i < ELEMENTSOF(sigs); i++)
                 sd_event_source_unref(sigs[i]);
@@ -1407,6 +1504,8 @@ static int run_live(struct run *run) {
                 log_warning_errno(r, "No control socket at %s (vschedctl will not reach this daemon): %m",
                                   arg.control ? arg.control : VS_CTL_SOCKET_PATH);
         r = 0;
+        run->event = e;
+        metrics_listener_apply(run);
         if (run->cfg.libvirt_uri && run->cfg.libvirt_uri[0]) {
                 r = vs_vmwatch_new(run->cfg.libvirt_uri, &run->vmwatch);
                 if (r >= 0)
@@ -1483,6 +1582,8 @@ out:
         run->epoch_src = sd_event_source_unref(run->epoch_src);
         vs_vmwatch_free(run->vmwatch);
         run->vmwatch = NULL;
+        run->http = metrics_server_free(run->http);
+        run->event = NULL;
         run->ctl = control_free(run->ctl);
         for (size_t i = 0; i < ELEMENTSOF(sigs); i++)
                 sd_event_source_unref(sigs[i]);

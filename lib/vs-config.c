@@ -34,6 +34,7 @@
 
 #include "vs-config.h"
 #include "macro.h"
+#include "metrics-http.h"
 
 enum section {
         SEC_NONE = 0,   /* before the first header */
@@ -41,6 +42,7 @@ enum section {
         SEC_TRACE,
         SEC_ANALYSIS,
         SEC_POLICY,
+        SEC_METRICS,
         SEC_VM,
         SEC_BAD,        /* a rejected header (already reported): its keys are skipped */
         _SEC_MAX,
@@ -51,6 +53,7 @@ static const char *const section_names[_SEC_MAX] = {
         [SEC_TRACE] = "trace",
         [SEC_ANALYSIS] = "analysis",
         [SEC_POLICY] = "policy",
+        [SEC_METRICS] = "metrics",
         [SEC_VM] = "vm",
 };
 
@@ -70,6 +73,7 @@ enum {
         F_EMPTY = 1 << 2,       /* the empty string is allowed */
         F_ABSOLUTE = 1 << 3,    /* an absolute path */
         F_FILENAME = 1 << 4,    /* one path component: no '/', not "." or ".." */
+        F_LISTEN = 1 << 5,      /* a numeric listen address (lib/metrics-http.h) */
 };
 
 struct item {
@@ -115,6 +119,7 @@ static const struct item table[] = {
         ITEM(SEC_POLICY,   "max_frozen_ms",           T_UINT32,   G(max_frozen_ms),            1,    10000,   0),
         ITEM(SEC_POLICY,   "starvation_ms",           T_UINT32,   G(starvation_ms),            1,    10000,   0),
         ITEM(SEC_POLICY,   "pin_override",            T_BOOL,     G(pin_override),             0,    0,       0),
+        ITEM(SEC_METRICS,  "listen",                  T_STRING,   G(metrics_listen),           0,    0,       F_EMPTY | F_LISTEN),
         ITEM(SEC_VM,       "mode",                    T_MODE,     V(mode),                     0,    0,       F_DEFAULT),
         ITEM(SEC_VM,       "placement",               T_TRISTATE, V(placement),                0,    0,       0),
         ITEM(SEC_VM,       "coschedule",              T_TRISTATE, V(coschedule),               0,    0,       0),
@@ -493,6 +498,13 @@ static int parse_value(struct parse_ctx *ctx, const struct item *it, void *base,
                         key_error(ctx, ctx->line, key, "'%s' is not a valid name", e);
                         return -EINVAL;
                 }
+                if ((it->flags & F_LISTEN) && v[0] != '\0') {
+                        const char *why = NULL;
+                        if (vs_listen_address_parse(v, NULL, NULL, &why) < 0) {
+                                key_error(ctx, ctx->line, key, "invalid listen address '%s': %s", e, why);
+                                return -EINVAL;
+                        }
+                }
                 s = strdup(v);
                 if (!s)
                         return (ctx->oom = -ENOMEM);
@@ -692,7 +704,7 @@ static void parse_section(struct parse_ctx *ctx, char *p) {
                         return;
                 }
         add_error(ctx, ctx->line,
-                  "section [%s]: unknown section (expected daemon, trace, analysis, policy or vm \"PATTERN\")", e);
+                  "section [%s]: unknown section (expected daemon, trace, analysis, policy, metrics or vm \"PATTERN\")", e);
         return;
 oom:
         ctx->oom = -ENOMEM;
@@ -855,6 +867,7 @@ int vs_config_init(struct vs_config *c) {
                 .state_dir = strdup("/run/vschedd"),
                 .cgroup_root = strdup(""),
                 .libvirt_uri = strdup("qemu:///system"),
+                .metrics_listen = strdup(""),
                 .instance = strdup("vschedd"),
                 .buffer_kb = 0,
                 .ipi_window_us = 50000,
@@ -876,7 +889,7 @@ int vs_config_init(struct vs_config *c) {
                 .pin_override = false,
         };
         memcpy(c->caps, caps, sizeof(caps));
-        if (!c->state_dir || !c->cgroup_root || !c->instance || !c->libvirt_uri) {
+        if (!c->state_dir || !c->cgroup_root || !c->instance || !c->libvirt_uri || !c->metrics_listen) {
                 vs_config_done(c);
                 return -ENOMEM;
         }
@@ -890,6 +903,7 @@ void vs_config_done(struct vs_config *c) {
         free(c->cgroup_root);
         free(c->libvirt_uri);
         free(c->instance);
+        free(c->metrics_listen);
         for (size_t i = 0; i < c->n_vms; i++)
                 free(c->vms[i].pattern);
         free(c->vms);
@@ -1142,7 +1156,7 @@ int vs_config_print(const struct vs_config *c, void *file) {
         locale_t cloc, old;
 
         if (!printable_value(c->state_dir) || !printable_value(c->cgroup_root) || !printable_value(c->instance) ||
-            !printable_value(c->libvirt_uri))
+            !printable_value(c->libvirt_uri) || !printable_value(c->metrics_listen))
                 return -EINVAL;
         for (size_t i = 0; i < c->n_vms; i++)
                 if (!c->vms[i].pattern || !c->vms[i].pattern[0] || has_control(c->vms[i].pattern))

@@ -74,6 +74,8 @@ struct vs_config {
         uint32_t max_frozen_ms;                 /* 100: no VM stays frozen longer */
         uint32_t starvation_ms;                 /* 50: a vCPU waiting longer is restored at once */
         bool pin_override;                      /* no */
+        /* [metrics] */
+        char *metrics_listen;                   /* "" = no HTTP listener; else IPV4:PORT or [IPV6]:PORT */
         /* [vm "PATTERN"] sections, in file order; first match wins */
         struct vs_vm_override *vms;
         size_t n_vms;

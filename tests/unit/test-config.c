@@ -307,7 +307,7 @@ static void test_syntax(void **state) {
                       "$F:10: section [vm \"db\" x]: expected [vm \"PATTERN\"]\n"
                       "$F:11: section [vm \"\"]: empty VM pattern\n"
                       "$F:12: section [vm \"a\\x01\"]: VM pattern contains a control character\n"
-                      "$F:13: section [Daemon]: unknown section (expected daemon, trace, analysis, policy or vm \"PATTERN\")");
+                      "$F:13: section [Daemon]: unknown section (expected daemon, trace, analysis, policy, metrics or vm \"PATTERN\")");
 }
 
 static void test_error_lines(void **state) {
@@ -367,7 +367,7 @@ static void test_unknown_and_duplicates(void **state) {
                       "idle = yes\n",
                       "$F:1: key 'epoch_ms': not in a section (add [daemon], [trace], ... above it)\n"
                       "$F:3: key 'epoch': unknown key in section [daemon]\n"
-                      "$F:4: section [frobnicate]: unknown section (expected daemon, trace, analysis, policy or vm \"PATTERN\")\n"
+                      "$F:4: section [frobnicate]: unknown section (expected daemon, trace, analysis, policy, metrics or vm \"PATTERN\")\n"
                       "$F:8: key 'mode': already set at line 7\n"
                       "$F:12: key 'weights': already set at line 10\n"
                       "$F:15: key 'idle': already set at line 14\n"
