@@ -227,6 +227,10 @@ static struct json_object *dispatch(struct connection *conn, const struct vs_ctl
                                 r = -ENOMEM;
                 }
                 break;
+        case VS_CTL_CMD_TOP:
+                if (ops->top)
+                        r = ops->top(c->userdata, &data);
+                break;
         default:
                 break;
         }

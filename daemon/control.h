@@ -56,7 +56,7 @@
  *   -EPERM/-EACCES                         -> status "unauth"
  *   other                                  -> status "error", *ret_error or strerror
  * *ret_error (malloc'd) is optional for vm_set and reload, and read on
- * failure only.  status/vms/vm must return a JSON object (the response's
+ * failure only.  status/vms/vm/top must return a JSON object (the response's
  * "data"); metrics returns OpenMetrics text, sent as data {"text": TEXT}.
  * vm_set gets the validated "args" object (name plus at least one of mode,
  * weight_min, weight_max, idle); it does not take a reference.
@@ -72,6 +72,7 @@ struct control_ops {
         int (*reload)(void *ud, char **ret_error);
         int (*metrics)(void *ud, char **ret_text);
         void (*log)(void *ud, int priority, const char *message);
+        int (*top)(void *ud, struct json_object **ret);         /* JSON object, schema in ctl-proto.h */
 };
 
 /* Counters for the daemon's metrics. */

@@ -48,6 +48,7 @@
 #include "graph-dot.h"
 #include "graph-render.h"
 #include "macro.h"
+#include "vschedctl-top.h"
 
 #ifndef PACKAGE_VERSION
 #define PACKAGE_VERSION "unknown"
@@ -83,6 +84,7 @@ static int run_graph(const struct verb *v, char **args, unsigned n);
 static int run_vm_set(const struct verb *v, char **args, unsigned n);
 static int run_simple(const struct verb *v, char **args, unsigned n);
 static int run_metrics(const struct verb *v, char **args, unsigned n);
+static int run_top(const struct verb *v, char **args, unsigned n);
 
 /* Order matters: "vm set" before "vm NAME". */
 static const struct verb verbs[] = {
@@ -99,6 +101,9 @@ static const struct verb verbs[] = {
         { "reload", "reload", 0, 0, VS_CTL_CMD_RELOAD, run_simple,
           "Re-read /etc/vschedd.conf (a bad file is refused whole)" },
         { "metrics", "metrics", 0, 0, VS_CTL_CMD_METRICS, run_metrics, "Counters and gauges as OpenMetrics text" },
+        { "top [SECONDS]", "top", 0, 1, VS_CTL_CMD_TOP, run_top,
+          "Live view per VM and vCPU: IPI rates, preempted\nshare, EOI p99, PAUSE/yield rates, weight vs\n"
+          "baseline, mode; keys sort, q quits" },
 };
 
 static void json_putp(struct json_object **o) {
@@ -683,6 +688,28 @@ static int run_metrics(const struct verb *v, char **args, unsigned n) {
         }
         fputs(json_object_get_string(text), stdout);
         return fflush(stdout) == 0 ? EXIT_OK : EXIT_ERROR;
+}
+
+static int top_fetch(void *userdata, struct json_object **ret_data) {
+        return call("top", NULL, ret_data);
+}
+
+static int run_top(const struct verb *v, char **args, unsigned n) {
+        double interval = 1.0;
+        char *end;
+
+        if (n > 0) {
+                errno = 0;
+                interval = strtod(args[0], &end);
+                if (errno != 0 || end == args[0] || *end || !(interval >= 0.1 && interval <= 3600))
+                        return usage_error("top: the refresh interval must be 0.1..3600 seconds, got '%s'", args[0]);
+        }
+        if (arg_json) {         /* scripts: the daemon's counters, once */
+                _cleanup_(json_putp) struct json_object *data = NULL;
+                int r = call("top", NULL, &data);
+                return r != EXIT_OK ? r : output(data, 0);
+        }
+        return vschedctl_top(top_fetch, NULL, interval);
 }
 
 /* ------------------------------------------------------------------ main */

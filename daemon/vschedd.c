@@ -1376,6 +1376,103 @@ static void metrics_listener_apply(struct run *run) {
         log_info("metrics: serving http://%s/metrics", want);
 }
 
+/* The cpu.weight held (enforcer) or decided in a dry-run replay (policy),
+ * and its baseline, as numbers; null when unknown. */
+static void top_weight(struct run *run, const char *vm, int vcpu, struct json_object *o) {
+        const char *cur = NULL, *base = NULL;
+
+        if (run->enf) {
+                cur = enforcer_value(run->enf, vm, vcpu, VS_KNOB_WEIGHT);
+                base = enforcer_baseline(run->enf, vm, vcpu, VS_KNOB_WEIGHT);
+        } else if (run->pol) {
+                cur = vs_policy_value(run->pol, vm, vcpu, VS_KNOB_WEIGHT);
+                base = vs_policy_baseline(run->pol, vm, vcpu, VS_KNOB_WEIGHT);
+        }
+        json_object_object_add(o, "weight", cur ? json_object_new_int64(strtoll(cur, NULL, 10)) : NULL);
+        json_object_object_add(o, "weight_baseline", base ? json_object_new_int64(strtoll(base, NULL, 10)) : NULL);
+}
+
+static void top_counters(struct json_object *o, uint64_t in, uint64_t out, uint64_t in_nr, uint64_t pause,
+                         uint64_t yields, const struct vs_hist *lat) {
+        json_object_object_add(o, "ipis_in", json_object_new_uint64(in));
+        json_object_object_add(o, "ipis_out", json_object_new_uint64(out));
+        json_object_object_add(o, "ipis_in_not_running", json_object_new_uint64(in_nr));
+        json_object_object_add(o, "pause_exits", json_object_new_uint64(pause));
+        json_object_object_add(o, "yields_out", json_object_new_uint64(yields));
+        json_object_object_add(o, "eoi_p99_ns", json_object_new_uint64(vs_hist_percentile(lat, 99)));
+}
+
+/* "top": per VM and vCPU counters straight from the analysis (schema in ctl-proto.h). */
+static int ctl_top(void *ud, struct json_object **ret) {
+        static const char *const states[] = {
+                [VS_AN_UNKNOWN] = "unknown", [VS_AN_RUNNING] = "running", [VS_AN_PREEMPTED] = "preempted",
+                [VS_AN_WOKEN] = "woken",     [VS_AN_BLOCKED] = "blocked", [VS_AN_EXITED] = "exited",
+        };
+        struct run *run = ud;
+        struct json_object *o = json_object_new_object(), *vms = json_object_new_array();
+
+        if (!o || !vms) {
+                json_object_put(o);
+                json_object_put(vms);
+                return -ENOMEM;
+        }
+        json_object_object_add(o, "uptime_s", json_object_new_double((mono_usec() - run->started_usec) / 1e6));
+        json_object_object_add(o, "mode", json_object_new_string(vs_mode_name(run->cfg.mode)));
+        json_object_object_add(o, "dry_run", json_object_new_boolean(arg.dry_run));
+        for (unsigned i = 0; run->an && i < vs_analysis_n_vms(run->an); i++) {
+                const struct vs_an_vm *vm = vs_analysis_vm(run->an, i);
+                struct json_object *v = json_object_new_object(), *vcpus = json_object_new_array();
+                uint64_t t_in = 0, t_out = 0, t_nr = 0, t_pause = 0, t_yields = 0;
+                struct vs_hist t_lat = {};
+                struct vs_vm_policy vp;
+
+                vs_config_vm(&run->cfg, vm->name, &vp);
+                json_object_object_add(v, "vm", json_object_new_string(vm->name));
+                json_object_object_add(v, "mode", json_object_new_string(vs_mode_name(vp.mode)));
+                json_object_object_add(v, "vcpus", json_object_new_int((int) vm->n_vcpus));
+                for (unsigned c = 0; c < vm->n_vcpus; c++) {
+                        const struct vs_an_vcpu *vc = &vm->vcpus[c];
+                        struct json_object *x;
+                        uint64_t in = 0, out = 0, nr = 0;
+                        struct vs_hist lat = {};
+
+                        if (!vc->present)
+                                continue;
+                        for (unsigned p = 0; p < vm->n_pairs; p++) {
+                                const struct vs_an_pair *pr = &vm->pairs[p];
+                                if (pr->src == c)
+                                        out += pr->ipis;
+                                if (pr->dst != c)
+                                        continue;
+                                in += pr->ipis;
+                                nr += (uint64_t) pr->at_state[VS_AN_PREEMPTED] + pr->at_state[VS_AN_WOKEN] +
+                                      pr->at_state[VS_AN_BLOCKED];
+                                vs_hist_merge(&lat, &pr->lat);
+                        }
+                        x = json_object_new_object();
+                        json_object_object_add(x, "vcpu", json_object_new_int((int) c));
+                        json_object_object_add(x, "state", json_object_new_string(
+                                (unsigned) vc->state < ELEMENTSOF(states) ? states[vc->state] : "unknown"));
+                        top_counters(x, in, out, nr, vc->pause_exits, vc->yields_out, &lat);
+                        top_weight(run, vm->name, (int) c, x);
+                        json_object_array_add(vcpus, x);
+                        t_in += in;
+                        t_out += out;
+                        t_nr += nr;
+                        t_pause += vc->pause_exits;
+                        t_yields += vc->yields_out;
+                        vs_hist_merge(&t_lat, &lat);
+                }
+                top_counters(v, t_in, t_out, t_nr, t_pause, t_yields, &t_lat);
+                top_weight(run, vm->name, -1, v);
+                json_object_object_add(v, "vcpu", vcpus);
+                json_object_array_add(vms, v);
+        }
+        json_object_object_add(o, "vms", vms);
+        *ret = o;
+        return 0;
+}
+
 static const struct control_ops ctl_ops = {
         .status = ctl_status,
         .vms = ctl_vms,
@@ -1384,6 +1481,7 @@ static const struct control_ops ctl_ops = {
         .reload = ctl_reload,
         .metrics = ctl_metrics,
         .log = ctl_log,
+        .top = ctl_top,
 };
 
 /* --replay --serve: the replayed model stays up behind the control socket

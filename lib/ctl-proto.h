@@ -31,6 +31,22 @@
  *                   "idle": bool}  (name and at least one setting)
  *   5 reload   rw  {}
  *   6 metrics  ro  {}   -> data {"text": OpenMetrics text}
+ *   7 top      ro  {}   -> data: per VM and vCPU counters for `vschedctl top`
+ *                  (protocol 1 since vschedd 0.1.0; schema below)
+ *
+ * "top" data (counters are totals since the daemon started or the replay
+ * began, so a client's rate is the difference of two answers divided by the
+ * difference of their "uptime_s"; keys may be added, never renamed):
+ *   {"uptime_s": num, "mode": str, "dry_run": bool,
+ *    "vms": [{"vm": str, "mode": str, "vcpus": int, COUNTERS, WEIGHT,
+ *             "vcpu": [{"vcpu": int, "state": str, COUNTERS, WEIGHT}]}]}
+ *   COUNTERS: "ipis_in", "ipis_out" (unicast, incl. PV), "ipis_in_not_running"
+ *             (received while preempted/woken/blocked), "pause_exits",
+ *             "yields_out" (directed yields and kicks), "eoi_p99_ns" (IPI->EOI
+ *             latency p99 of the IPIs received, 0 = none matched)
+ *   WEIGHT:   "weight", "weight_baseline": cpu.weight held (or, dry-run
+ *             replay, decided) and its baseline; null when unknown
+ *   "state": running, preempted, woken, blocked, exited or unknown
  *
  * Validation order, all before dispatch: length (1..VS_CTL_MSG_MAX), NUL
  * bytes, JSON syntax (strict, UTF-8 checked, nesting <= VS_CTL_DEPTH_MAX, no
@@ -72,6 +88,7 @@ enum vs_ctl_command {
         VS_CTL_CMD_VM_SET = 4,
         VS_CTL_CMD_RELOAD = 5,
         VS_CTL_CMD_METRICS = 6,
+        VS_CTL_CMD_TOP = 7,
         _VS_CTL_CMD_MAX,
 };
 

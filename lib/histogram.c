@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <stdbool.h>
 #include <string.h>
 
 #include "histogram.h"
@@ -36,6 +37,24 @@ void vs_hist_add(struct vs_hist *h, uint64_t ns) {
                 for (unsigned i = 0; i < VS_HIST_BUCKETS; i++)
                         h->b[i] = (uint16_t) ((h->b[i] + 1) / 2);
         h->b[b]++;
+}
+
+void vs_hist_merge(struct vs_hist *dst, const struct vs_hist *src) {
+        struct vs_hist s = *src;
+
+        for (;;) {
+                bool fits = true;
+                for (unsigned i = 0; i < VS_HIST_BUCKETS; i++)
+                        fits = fits && (uint32_t) dst->b[i] + s.b[i] <= UINT16_MAX;
+                if (fits)
+                        break;
+                for (unsigned i = 0; i < VS_HIST_BUCKETS; i++) {
+                        dst->b[i] = (uint16_t) ((dst->b[i] + 1) / 2);
+                        s.b[i] = (uint16_t) ((s.b[i] + 1) / 2);
+                }
+        }
+        for (unsigned i = 0; i < VS_HIST_BUCKETS; i++)
+                dst->b[i] = (uint16_t) (dst->b[i] + s.b[i]);
 }
 
 uint64_t vs_hist_count(const struct vs_hist *h) {

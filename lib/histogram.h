@@ -29,6 +29,9 @@ unsigned vs_hist_bucket(uint64_t ns);
 /* Lower edge of bucket @b in ns. */
 uint64_t vs_hist_bucket_lo(unsigned b);
 void vs_hist_add(struct vs_hist *h, uint64_t ns);
+/* Add every count of @src to @dst (both halved first while a sum would
+ * overflow a counter, as vs_hist_add does): the histogram of both inputs. */
+void vs_hist_merge(struct vs_hist *dst, const struct vs_hist *src);
 /* Total count (after any halving). */
 uint64_t vs_hist_count(const struct vs_hist *h);
 /* The @pct percentile (0 < pct <= 100) in ns, as described above; 0 when empty. */
