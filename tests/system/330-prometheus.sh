@@ -13,7 +13,12 @@
 #    bound is logged and the old listener keeps serving; an empty address
 #    stops it; bad addresses are FILE:LINE errors;
 #  - a real Prometheus (Debian's package) scrapes it every second and its
-#    HTTP API returns a vschedd series with the value vschedctl reports.
+#    HTTP API returns a vschedd series with the value vschedctl reports;
+#  - contrib/: the dashboard and rules name only exported metrics, promtool
+#    accepts the configuration and the rules, and every dashboard query runs
+#    on that Prometheus.
+# The test runs its own prometheus binary on free loopback ports; a packaged
+# prometheus.service on :9090 (started by apt on systemd hosts) is not used.
 . "$(dirname "$0")/test-lib.sh"
 command -v curl >/dev/null || skip "curl not installed (tools/deps installs it)"
 command -v python3 >/dev/null || skip "python3 not installed"
@@ -243,6 +248,48 @@ expect_eq "up{job=vschedd}" "$(query 'up{job="vschedd"}' | value_of)" 1
 # the per-VM series came through with their label
 n=$(query 'count(vschedd_vm_ipis_total)' | value_of)
 expect_ge "VMs seen by Prometheus" "${n:-0}" 1
+
+# ---------------------------------------------------------------- contrib
+# every metric the dashboard and the rules name is one the daemon exports
+# (counters as NAME_total, as Prometheus stores them; recording rules aside)
+grep -v '^#' "$TMP/http.txt" | sed 's/[{ ].*//' | sort -u >"$TMP/exported"
+for f in "$top_srcdir/contrib/grafana/vschedd-dashboard.json" "$top_srcdir/contrib/prometheus/vschedd-rules.yml"; do
+        grep -v -e "record:" "$f" | grep -o 'vschedd_[a-z_]*' | sort -u >"$TMP/named"
+        [ -s "$TMP/named" ] || fail "$f names no vschedd metric"
+        missing=$(comm -23 "$TMP/named" "$TMP/exported")
+        [ -z "$missing" ] || fail "$f names metrics vschedd does not export: $missing"
+done
+PROMTOOL=$(command -v promtool || true)
+if [ -n "$PROMTOOL" ]; then
+        "$PROMTOOL" check config "$top_srcdir/contrib/prometheus/vschedd.yml" >"$TMP/promtool" 2>&1 ||
+                { cat "$TMP/promtool" >&2; fail "promtool rejects contrib/prometheus/vschedd.yml"; }
+        "$PROMTOOL" check rules "$top_srcdir/contrib/prometheus/vschedd-rules.yml" >"$TMP/promtool" 2>&1 ||
+                { cat "$TMP/promtool" >&2; fail "promtool rejects contrib/prometheus/vschedd-rules.yml"; }
+fi
+# each dashboard query runs on the real Prometheus (variables filled in);
+# the events and preempted-share panels return series
+sleep 3         # a few scrapes, for rate()
+python3 - "$top_srcdir/contrib/grafana/vschedd-dashboard.json" "$PPROM" <<'PY' || fail "a dashboard query failed"
+import json, sys, urllib.parse, urllib.request
+dash = json.load(open(sys.argv[1]))
+base = "http://127.0.0.1:%s/api/v1/query?query=" % sys.argv[2]
+titles = {}
+n = 0
+for panel in dash["panels"]:
+    for t in panel.get("targets", []):
+        q = t["expr"]
+        for var, val in (("$__rate_interval", "10s"), ("$job", ".*"), ("$instance", ".*"), ("$vm", ".*")):
+            q = q.replace(var, val)
+        assert "$" not in q, q
+        d = json.load(urllib.request.urlopen(base + urllib.parse.quote(q), timeout=5))
+        assert d["status"] == "success", (q, d)
+        titles.setdefault(panel["title"], []).append(len(d["data"]["result"]))
+        n += 1
+for title in ("Events/s by type", "Preempted-receiver share by VM", "IPIs/s by VM", "Event loop latency"):
+    assert title in titles and titles[title][0] > 0, (title, titles.get(title))
+print("%d dashboard queries ok" % n)
+PY
+
 kill -0 $vs || fail "the daemon died"
 kill -TERM $vs; rc=0; wait $vs || rc=$?; vs=
 expect_eq "daemon exit code" "$rc" 0
