@@ -41,7 +41,7 @@ done
 expect_grep '"vm":"web"' "$TMP/top.json"
 expect_grep '"vm":"db"' "$TMP/top.json"
 
-screen() { $TM capture-pane -p -t top >"$TMP/screen"; }
+screen() { $TM capture-pane -p -t "$SES" >"$TMP/screen"; }
 # wait_screen PATTERN: until the pane shows it (5 s)
 wait_screen() {
         i=0
@@ -53,14 +53,17 @@ wait_screen() {
 line_of() { grep -n -e "^$1 " "$TMP/screen" | head -n 1 | cut -d: -f1; }
 # field $2 (split at spaces) of the first screen line matching $1
 col_of() { grep -e "$1" "$TMP/screen" | head -n 1 | awk -v c="$2" '{ print $c }'; }
-fmt() { $TM display-message -p -t top "$1"; }
+fmt() { $TM display-message -p -t "$SES" "$1"; }
 
 # The pane records its terminal settings, runs top, then records the exit
 # status and the settings again, and stays open for inspection.
+# Each run gets a new session (killing the last one would end the tmux
+# server, and a new-session racing with its exit fails).
+SES=
 start_top() {
         rm -f "$TMP/rc" "$TMP/stty.before" "$TMP/stty.after"
-        $TM kill-session -t top 2>/dev/null || true
-        $TM new-session -d -s top -x 200 -y 50 \
+        SES=top${SES#top}x
+        $TM new-session -d -s "$SES" -x 200 -y 50 \
                 "stty -a >'$TMP/stty.before'; '$CTL' -s '$SOCK' top; echo \$? >'$TMP/rc'; stty -a >'$TMP/stty.after'; exec sleep 600"
         wait_screen "sort: VM/VCPU ascending"
 }
@@ -104,22 +107,22 @@ while screen; [ "$(col_of '^web ' 2)" != "0.0" ]; do
 done
 
 # 'e': EOI p99, biggest first -> web (1.0ms) above db (724us)
-$TM send-keys -t top e
+$TM send-keys -t "$SES" e
 wait_screen "sort: EOI-P99 descending"
 [ "$(line_of web)" -lt "$(line_of db)" ] || fail "'e' did not put web (higher EOI p99) first"
 # 'e' again flips it
-$TM send-keys -t top e
+$TM send-keys -t "$SES" e
 wait_screen "sort: EOI-P99 ascending"
 [ "$(line_of db)" -lt "$(line_of web)" ] || fail "a second 'e' did not reverse the order"
 # 'w': weight; web's vCPUs in decreasing weight
-$TM send-keys -t top w
+$TM send-keys -t "$SES" w
 wait_screen "sort: WEIGHT/BASE descending"
 grep -A4 '^web ' "$TMP/screen" | sed -n 's|.* \([0-9][0-9]*\)/100 .*|\1|p' >"$TMP/weights"
 expect_eq "web vCPU weights shown" "$(wc -l <"$TMP/weights")" 4
 sort -rn "$TMP/weights" | cmp -s - "$TMP/weights" || { cat "$TMP/weights" >&2; fail "'w' did not order by weight"; }
 
 # a smaller terminal: redrawn to the new size, still usable
-$TM resize-window -t top -x 90 -y 12
+$TM resize-window -t "$SES" -x 90 -y 12
 i=0
 while screen; [ "$(awk '{ if (length($0) > m) m = length($0) } END { print m + 0 }' "$TMP/screen")" -gt 90 ] ||
         ! grep -q "^web " "$TMP/screen"; do
@@ -128,7 +131,7 @@ done
 expect_eq "lines after the resize" "$(wc -l <"$TMP/screen")" 12
 expect_grep "sort: WEIGHT/BASE" "$TMP/screen"
 
-$TM send-keys -t top q
+$TM send-keys -t "$SES" q
 wait_exit "q"
 
 # SIGTERM: the same clean exit
