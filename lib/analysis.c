@@ -370,7 +370,8 @@ static void expire_pending(struct vs_analysis *a, struct vs_an_vm *vm, struct vs
 }
 
 static void on_switch(struct vs_analysis *a, const struct vs_event *ev) {
-        int32_t vm, idx;
+        int32_t vm, idx, nvm, nidx;
+        bool next_vcpu = resolve(a, ev->sw.next_tid, &nvm, &nidx);
 
         if (resolve(a, ev->sw.prev_tid, &vm, &idx)) {
                 struct vs_an_vm *m = &a->vms[vm];
@@ -383,12 +384,14 @@ static void on_switch(struct vs_analysis *a, const struct vs_event *ev) {
                 } else if (vs_prev_state_runnable(st)) {
                         set_state(a, v, VS_AN_PREEMPTED, ev->ts_ns);
                         v->preemptions++;
+                        if (next_vcpu)
+                                v->vcpu_preemptions++;
                         queue_enter(a, v, ev->cpu, ev->ts_ns);
                 } else
                         set_state(a, v, VS_AN_BLOCKED, ev->ts_ns);
         }
-        if (resolve(a, ev->sw.next_tid, &vm, &idx))
-                set_state(a, &a->vms[vm].vcpus[idx], VS_AN_RUNNING, ev->ts_ns);
+        if (next_vcpu)
+                set_state(a, &a->vms[nvm].vcpus[nidx], VS_AN_RUNNING, ev->ts_ns);
 }
 
 static void on_wakeup(struct vs_analysis *a, const struct vs_event *ev) {

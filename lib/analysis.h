@@ -112,6 +112,7 @@ struct vs_an_vcpu {
         int32_t queue_cpu;              /* CPU counted in the run-queue depth, -1 = none */
         uint64_t preempted_ns, waiting_ns;
         uint64_t preemptions;           /* switched out runnable */
+        uint64_t vcpu_preemptions;      /* ... with another vCPU thread switched in: vCPU contention */
         uint64_t ipis_out, ipis_in, multicast_out, unresolved_out;
         uint64_t pause_exits, ple_grows;
         uint32_t ple_max;

@@ -30,7 +30,8 @@ struct pvm {
         unsigned n;                     /* pvcpu slots */
         struct pvcpu *v;
         struct knob_state vmk[_VS_KNOB_MAX];
-        uint64_t snap_ipis, snap_notrun, snap_osc;
+        uint64_t snap_ipis, snap_notrun, snap_osc, snap_vpre;
+        unsigned contended;             /* epochs left of the last vCPU-on-vCPU preemption's hold */
         bool active;                    /* waiting persists (or held after it) */
         unsigned quiet;                 /* epochs without the trigger */
         bool placed, weighted;
@@ -691,7 +692,7 @@ int vs_policy_epoch(struct vs_policy *p, const struct vs_analysis *a, uint64_t n
                 const struct vs_an_vm *vm = vs_analysis_vm(a, i);
                 struct vs_vm_policy vp;
                 struct pvm *m = pvm_get(p, vm->name, true);
-                uint64_t ipis = 0, notrun = 0, osc = 0;
+                uint64_t ipis = 0, notrun = 0, osc = 0, vpre = 0;
                 unsigned present = 0;
 
                 if (!m)
@@ -707,14 +708,21 @@ int vs_policy_epoch(struct vs_policy *p, const struct vs_analysis *a, uint64_t n
                                   pr->at_state[VS_AN_BLOCKED];
                         osc += pr->oscillations;
                 }
-                for (unsigned k = 0; k < vm->n_vcpus; k++)
+                for (unsigned k = 0; k < vm->n_vcpus; k++) {
                         present += vm->vcpus[k].present;
+                        vpre += vm->vcpus[k].vcpu_preemptions;
+                }
                 /* counters since the previous epoch (since the start for a new VM) */
                 uint64_t d_ipis = ipis - m->snap_ipis, d_notrun = notrun - m->snap_notrun;
                 bool oscillating = osc > m->snap_osc;
+                if (vpre > m->snap_vpre)
+                        m->contended = hold;
+                else if (m->contended > 0)
+                        m->contended--;
                 m->snap_ipis = ipis;
                 m->snap_notrun = notrun;
                 m->snap_osc = osc;
+                m->snap_vpre = vpre;
 
                 if (vp.mode != VS_MODE_ENFORCE) {
                         release_vm(p, m, now, "mode is not enforce", &e);
@@ -728,8 +736,13 @@ int vs_policy_epoch(struct vs_policy *p, const struct vs_analysis *a, uint64_t n
                                                  "idle as configured", &e);
 
                 double rate = d_ipis / (dt / 1e9);
+                /* Waiting alone is not enough: when only host tasks preempt the
+                 * vCPUs (one VM alone on its CPUs), placement, turns and weights
+                 * cannot help and were measured to cost; act only while vCPU
+                 * threads preempt vCPU threads (trigger_vcpu_contention). */
                 bool trig = d_ipis > 0 && rate >= p->cfg->trigger_ipi_rate &&
-                            (double) d_notrun >= p->cfg->trigger_preempted_share * (double) d_ipis;
+                            (double) d_notrun >= p->cfg->trigger_preempted_share * (double) d_ipis &&
+                            (!p->cfg->trigger_vcpu_contention || m->contended > 0);
                 /* An engaged VM stays engaged while it keeps exchanging IPIs (or is
                  * frozen by us): the levers remove the very symptom (preempted
                  * receivers) that triggered them, so that alone must not release

@@ -11,7 +11,11 @@
  *
  * Levers (each switchable in [policy] and per VM), escalated only while a
  * VM keeps waiting, i.e. while its IPIs reach receivers that are not running
- * (share >= trigger_preempted_share at >= trigger_ipi_rate IPIs/s):
+ * (share >= trigger_preempted_share at >= trigger_ipi_rate IPIs/s), and the
+ * cause is vCPU contention: one of its vCPU threads was preempted by another
+ * vCPU thread (any VM) within the last decay_half_life_ms
+ * (trigger_vcpu_contention; a VM alone on its CPUs, preempted only by host
+ * tasks, is left alone: no lever helps there):
  *  - placement (cpuset): the VM's vCPUs are spread over disjoint groups of
  *    the CPUs it may use, so vCPUs that exchange IPIs never share a CPU when
  *    there is room; when there is not, a greedy colouring keeps the heaviest

@@ -64,6 +64,7 @@ struct vs_config {
         bool weights;                           /* no (measured to hurt without PLE) */
         double trigger_preempted_share;         /* 0.2: share of a VM's IPIs sent to a not-running receiver */
         uint32_t trigger_ipi_rate;              /* 50 IPIs/s per VM before anything is done */
+        bool trigger_vcpu_contention;           /* yes: ... and only while vCPUs preempt vCPUs */
         uint32_t weight_min;                    /* 10, 1..10000 */
         uint32_t weight_max;                    /* 1000, weight_min..10000 */
         double caps[VS_CAPS];                   /* 6, 4, 2.5, 2, 1.5, 1 */

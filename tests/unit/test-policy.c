@@ -131,13 +131,16 @@ static long weight(const char *vm, int32_t vcpu) {
  * preempted on CPU 0 for the whole epoch while the others IPI it; it answers
  * at the end.  @waiting extra threads sit preempted on CPU 0 too (contention). */
 static void waiting_epoch(uint64_t t, int32_t base, unsigned n, unsigned recv, unsigned waiting) {
-        sw(t, 0, base + (int32_t) recv, 0x100, 0);
+        /* another vCPU of the VM takes CPU 0 from the receiver: vCPU contention */
+        int32_t intruder = base + (recv == 0 ? 1 : 0);
+
+        sw(t, 0, base + (int32_t) recv, 0x100, intruder);
         for (unsigned k = 0; k < waiting; k++)
                 sw(t, 0, 900000 + (int32_t) k, 0x100, 0);      /* non-vCPU noise is ignored */
         for (unsigned k = 0; k < n; k++)
                 if (k != recv)
                         ipi(t + 1 * MS + k, base + (int32_t) k, recv);
-        sw(t + 15 * MS, 0, 0, 0, base + (int32_t) recv);
+        sw(t + 15 * MS, 0, intruder, 1, base + (int32_t) recv);
         eoi(t + 16 * MS, base + (int32_t) recv, recv);
 }
 
@@ -182,7 +185,7 @@ static void test_caps_by_contention(void **state) {
                 uint64_t t = 1 * MS + e * 20 * MS;
                 for (int k = 0; k < 3; k++)
                         sw(t, 0, 2000 + k, 0x100, 0);
-                sw(t, 0, 1001, 0x100, 0);
+                sw(t, 0, 1001, 0x100, 2000);   /* a vCPU of b takes CPU 0 from a's vCPU 1 */
                 ipi(t + MS, 1000, 1);
                 sw(t + 15 * MS, 0, 0, 0, 1001);
                 eoi(t + 16 * MS, 1001, 1);
@@ -375,8 +378,8 @@ static void test_placement_apart(void **state) {
         add_vm("b", 2000, 4);
         for (int k = 0; k < 4; k++)
                 sw(1 + k, 1, 0, 0, 2000 + k);
-        sw(MS, 0, 2001, 0x100, 0);
-        sw(MS, 0, 2003, 0x100, 0);
+        sw(MS, 0, 2001, 0x100, 2000);  /* stacked on CPU 0: vCPU contention */
+        sw(MS, 0, 2003, 0x100, 2002);
         for (int i = 0; i < 20; i++) {
                 ipi(2 * MS + i * 1000, 2000, 1);
                 ipi(2 * MS + i * 1000 + 10, 2002, 3);
@@ -402,6 +405,58 @@ static void test_placement_respects_pinning(void **state) {
         world_done();
 }
 
+/* One VM alone on its CPUs, its receiver preempted only by a host task: the
+ * trigger's share and rate are met, but no lever can help, so nothing is
+ * written unless trigger_vcpu_contention is off. */
+static void host_noise_epochs(unsigned n_epochs) {
+        for (unsigned e = 0; e < n_epochs; e++) {
+                uint64_t t = 1 * MS + (uint64_t) e * 20 * MS;
+                sw(t, 0, 1001, 0x100, 900000);          /* a host thread, not a vCPU */
+                for (int i = 0; i < 10; i++)
+                        ipi(t + MS + (uint64_t) i * 1000, 1000, 1);
+                sw(t + 15 * MS, 0, 900000, 1, 1001);
+                eoi(t + 16 * MS, 1001, 1);
+                epoch(t + 20 * MS);
+        }
+}
+
+static void test_no_vcpu_contention_no_action(void **state) {
+        unsigned total = 0;
+
+        world_init(2, true, true, true);
+        add_vm("alone", 1000, 2);
+        sw(1, 1, 0, 0, 1000);
+        for (unsigned e = 0; e < 5; e++) {
+                host_noise_epochs(1);
+                total += W.n_dec;
+        }
+        assert_int_equal(total, 0);
+        assert_null(vs_policy_value(W.pol, "alone", 0, VS_KNOB_CPUSET));
+        world_done();
+
+        /* the same trace with the gate off: placement acts */
+        world_init(2, true, true, true);
+        W.cfg.trigger_vcpu_contention = false;
+        add_vm("alone", 1000, 2);
+        sw(1, 1, 0, 0, 1000);
+        host_noise_epochs(2);
+        assert_non_null(vs_policy_value(W.pol, "alone", 0, VS_KNOB_CPUSET));
+        assert_non_null(vs_policy_value(W.pol, "alone", 1, VS_KNOB_CPUSET));
+        world_done();
+
+        /* gate on, and one vCPU-on-vCPU preemption (the VM's two vCPUs stacked
+         * on CPU 0): the levers engage */
+        world_init(2, false, true, false);
+        add_vm("alone", 1000, 2);
+        sw(1, 1, 0, 0, 1000);
+        sw(2, 0, 1001, 0x100, 1000);
+        for (int i = 0; i < 10; i++)
+                ipi(MS + (uint64_t) i * 1000, 1000, 1);
+        epoch(21 * MS);
+        assert_non_null(vs_policy_value(W.pol, "alone", 0, VS_KNOB_CPUSET));
+        world_done();
+}
+
 /* ---------------------------------------------------------------- co-scheduling */
 
 static void test_coschedule_turns(void **state) {
@@ -417,10 +472,11 @@ static void test_coschedule_turns(void **state) {
                 uint64_t t = 1 * MS + (uint64_t) e * 20 * MS;
                 for (int v = 0; v < 3; v++) {
                         int32_t base = 1000 * (v + 1);
+                        int32_t other = 1000 * ((v + 1) % 3 + 1);
                         sw(t, 1, 0, 0, base);
-                        sw(t + 1, 0, base + 1, 0x100, 0);
+                        sw(t + 1, 0, base + 1, 0x100, other);   /* another VM's vCPU takes CPU 0 */
                         ipi(t + 2, base, 1);
-                        sw(t + 3 * MS, 0, 0, 0, base + 1);
+                        sw(t + 3 * MS, 0, other, 1, base + 1);
                         eoi(t + 4 * MS, base + 1, 1);
                 }
                 epoch(t + 20 * MS);
@@ -472,6 +528,7 @@ int main(void) {
                 cmocka_unit_test(test_property_conservation),
                 cmocka_unit_test(test_placement_apart),
                 cmocka_unit_test(test_placement_respects_pinning),
+                cmocka_unit_test(test_no_vcpu_contention_no_action),
                 cmocka_unit_test(test_coschedule_turns),
                 cmocka_unit_test(test_observe_mode_writes_nothing),
         };
