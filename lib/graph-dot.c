@@ -145,7 +145,7 @@ int vs_graph_write_dot(const struct vs_graph *g, FILE *f) {
               "  edge [fontname=\"sans-serif\", fontsize=10];\n", f);
         /* the legend: an HTML-like label (XML escaping), colour scale in cells */
         fputs("  label=<<TABLE BORDER=\"0\" CELLSPACING=\"2\"><TR><TD COLSPAN=\"5\"><B>VM ", f);
-        vs_markup_xml(f, g->vm);
+        vs_markup_dot_html(f, g->vm);
         fprintf(f, "</B>: IPI graph, %zu edge%s, %llu IPIs</TD></TR>\n", g->n_edges, g->n_edges == 1 ? "" : "s",
                 (unsigned long long) total);
         fprintf(f, "    <TR><TD COLSPAN=\"5\">edge width: IPI rate (widest %.1f/s); colour: IPIs to a vCPU not running</TD></TR>\n    <TR>",

@@ -49,6 +49,7 @@ enum quoting {
         Q_NONE,
         Q_XML,
         Q_DOT,
+        Q_DOT_HTML,
 };
 
 static void put_display(FILE *f, const char *s, enum quoting q) {
@@ -56,7 +57,7 @@ static void put_display(FILE *f, const char *s, enum quoting q) {
                 size_t n = printable_char(p);
 
                 if (n == 0) {
-                        fprintf(f, q == Q_DOT ? "\\\\x%02x" : "\\x%02x", *p);
+                        fprintf(f, q == Q_DOT || q == Q_DOT_HTML ? "\\\\x%02x" : "\\x%02x", *p);
                         p++;
                         continue;
                 }
@@ -67,22 +68,22 @@ static void put_display(FILE *f, const char *s, enum quoting q) {
                 }
                 switch (*p) {
                 case '\\':
-                        fputs(q == Q_DOT ? "\\\\\\\\" : "\\\\", f);
+                        fputs(q == Q_DOT || q == Q_DOT_HTML ? "\\\\\\\\" : "\\\\", f);
                         break;
                 case '&':
-                        fputs(q == Q_XML ? "&amp;" : "&", f);
+                        fputs(q == Q_XML || q == Q_DOT_HTML ? "&amp;" : "&", f);
                         break;
                 case '<':
-                        fputs(q == Q_XML ? "&lt;" : "<", f);
+                        fputs(q == Q_XML || q == Q_DOT_HTML ? "&lt;" : "<", f);
                         break;
                 case '>':
-                        fputs(q == Q_XML ? "&gt;" : ">", f);
+                        fputs(q == Q_XML || q == Q_DOT_HTML ? "&gt;" : ">", f);
                         break;
                 case '\'':
-                        fputs(q == Q_XML ? "&#39;" : "'", f);
+                        fputs(q == Q_XML || q == Q_DOT_HTML ? "&#39;" : "'", f);
                         break;
                 case '"':
-                        fputs(q == Q_XML ? "&quot;" : q == Q_DOT ? "\\\"" : "\"", f);
+                        fputs(q == Q_XML || q == Q_DOT_HTML ? "&quot;" : q == Q_DOT ? "\\\"" : "\"", f);
                         break;
                 default:
                         fputc(*p, f);
@@ -97,6 +98,10 @@ void vs_markup_xml(FILE *f, const char *s) {
 
 void vs_markup_dot(FILE *f, const char *s) {
         put_display(f, s, Q_DOT);
+}
+
+void vs_markup_dot_html(FILE *f, const char *s) {
+        put_display(f, s, Q_DOT_HTML);
 }
 
 const char *vs_markup_display(const char *s, char *buf, size_t len) {

@@ -25,6 +25,11 @@ void vs_markup_xml(FILE *f, const char *s);
  * none of those can be smuggled in.) */
 void vs_markup_dot(FILE *f, const char *s);
 
+/* @s inside a Graphviz HTML-like label (<...>): XML entities as
+ * vs_markup_xml(), and every backslash doubled once more (Graphviz turns \\
+ * into \ in HTML-like labels too, even when written as &#92;). */
+void vs_markup_dot_html(FILE *f, const char *s);
+
 /* Display text of @s into @buf (always terminated, cut at a character
  * boundary to fit @len).  Returns @buf. */
 const char *vs_markup_display(const char *s, char *buf, size_t len);

@@ -121,7 +121,7 @@ static void test_dot_hostile_name(void **state) {
         assert_int_equal(vs_graph_from_json(o, &g), 0);
         assert_int_equal(vs_graph_dot(g, &dot), 0);
         /* only in the HTML-like label, XML-escaped; no line break and no quote from the name */
-        assert_non_null(strstr(dot, "<B>VM &lt;/B&gt;&quot;];\\x0a&quot;evil&quot; -&gt; &quot;v0&quot;;&lt;&amp;</B>"));
+        assert_non_null(strstr(dot, "<B>VM &lt;/B&gt;&quot;];\\\\x0a&quot;evil&quot; -&gt; &quot;v0&quot;;&lt;&amp;</B>"));
         assert_null(strstr(dot, "\"evil\""));
         assert_null(strstr(dot, "->"));         /* no edges at all */
         free(dot);

@@ -56,6 +56,12 @@ static void test_dot(void **state) {
         assert_string_equal(capture(vs_markup_dot, "<b>&"), "<b>&");
 }
 
+static void test_dot_html(void **state) {
+        assert_string_equal(capture(vs_markup_dot_html, "<b>&\"'"), "&lt;b&gt;&amp;&quot;&#39;");
+        /* Graphviz halves backslashes in HTML-like labels: shown as \\ and \x0a */
+        assert_string_equal(capture(vs_markup_dot_html, "a\\b\n"), "a\\\\\\\\b\\\\x0a");
+}
+
 static void test_display(void **state) {
         char buf[8];
 
@@ -122,6 +128,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_xml),
                 cmocka_unit_test(test_dot),
+                cmocka_unit_test(test_dot_html),
                 cmocka_unit_test(test_display),
                 cmocka_unit_test(test_file_name),
                 cmocka_unit_test(test_file_name_random),
