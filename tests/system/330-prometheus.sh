@@ -199,6 +199,18 @@ until [ "$(code "http://127.0.0.1:$P2/metrics")" = 000 ]; do
         i=$((i + 1)); [ $i -lt 50 ] || fail "the listener did not stop"; sleep 0.1
 done
 expect_grep "metrics: HTTP listener on 127.0.0.1:$P2 stopped" "$TMP/err"
+# IPv6 loopback, when the host has it
+if python3 -c 'import socket,sys; socket.socket(socket.AF_INET6).bind(("::1", int(sys.argv[1])))' "$P3" 2>/dev/null; then
+        conf "[::1]:$P3"
+        kill -HUP $vs
+        i=0
+        until [ "$(code -g "http://[::1]:$P3/metrics")" = 200 ]; do
+                i=$((i + 1)); [ $i -lt 50 ] || fail "no listener on [::1]:$P3"; sleep 0.1
+        done
+        curl -sS -g "http://[::1]:$P3/metrics" | grep -q '^vschedd_events_total{type="ipi"} ' || fail "IPv6 scrape"
+else
+        say "no IPv6 loopback here: [::1] not tested"
+fi
 conf "127.0.0.1:$P2"
 kill -HUP $vs
 i=0
