@@ -47,6 +47,40 @@ static struct json_object *us(uint64_t ns) {
         return json_object_new_double((double) ns / 1000.0);
 }
 
+/* kvm:kvm_directed_yield (kernel/ patch): totals by reason and the
+ * spinner -> target edges, most yields first (edge order = pair order). */
+static struct json_object *directed_yields_json(const struct vs_an_vm *vm) {
+        struct json_object *o = json_object_new_object(), *by = json_object_new_object();
+        struct json_object *edges = json_object_new_array();
+        uint64_t tot[_VS_DY_MAX][2] = { { 0 } };
+
+        for (unsigned k = 0; k < vm->n_pairs; k++) {
+                const struct vs_an_pair *p = &vm->pairs[k];
+                for (unsigned r = 0; r < _VS_DY_MAX; r++) {
+                        if (!p->dy[r][0] && !p->dy[r][1])
+                                continue;
+                        struct json_object *x = json_object_new_object();
+                        json_object_object_add(x, "spinner", json_object_new_int(p->src));
+                        json_object_object_add(x, "target", json_object_new_int(p->dst));
+                        json_object_object_add(x, "reason", json_object_new_string(vs_dy_reason_name(r)));
+                        json_object_object_add(x, "yielded", u64(p->dy[r][0]));
+                        json_object_object_add(x, "failed", u64(p->dy[r][1]));
+                        json_object_array_add(edges, x);
+                        tot[r][0] += p->dy[r][0];
+                        tot[r][1] += p->dy[r][1];
+                }
+        }
+        for (unsigned r = 0; r < _VS_DY_MAX; r++) {
+                struct json_object *x = json_object_new_object();
+                json_object_object_add(x, "yielded", u64(tot[r][0]));
+                json_object_object_add(x, "failed", u64(tot[r][1]));
+                json_object_object_add(by, vs_dy_reason_name(r), x);
+        }
+        json_object_object_add(o, "by_reason", by);
+        json_object_object_add(o, "edges", edges);
+        return o;
+}
+
 static struct json_object *signals_json(const struct vs_analysis *a) {
         struct json_object *o = json_object_new_object(), *seen = json_object_new_object();
         bool ipi = vs_analysis_seen(a, VS_EV_IPI) > 0, eoi = vs_analysis_seen(a, VS_EV_EOI) > 0;
@@ -158,6 +192,7 @@ struct json_object *vs_analysis_report_json(const struct vs_analysis *a) {
                         json_object_array_add(osc, x);
                 }
                 json_object_object_add(v, "oscillating_pairs", osc);
+                json_object_object_add(v, "directed_yields", directed_yields_json(vm));
                 json_object_array_add(vms, v);
         }
         json_object_object_add(root, "vms", vms);
@@ -236,6 +271,13 @@ void vs_analysis_report_print(const struct vs_analysis *a, FILE *f) {
                         if (vm->pairs[k].oscillations)
                                 fprintf(f, "  oscillating yields %u<->%u: %" PRIu32 "\n", vm->pairs[k].src,
                                         vm->pairs[k].dst, vm->pairs[k].oscillations);
+                for (unsigned k = 0; k < vm->n_pairs; k++)
+                        for (unsigned r = 0; r < _VS_DY_MAX; r++)
+                                if (vm->pairs[k].dy[r][0] || vm->pairs[k].dy[r][1])
+                                        fprintf(f, "  directed yields %u->%u %-5s: %" PRIu32 " yielded, %" PRIu32
+                                                   " failed\n",
+                                                vm->pairs[k].src, vm->pairs[k].dst, vs_dy_reason_name(r),
+                                                vm->pairs[k].dy[r][0], vm->pairs[k].dy[r][1]);
         }
         if (vs_analysis_n_cpus(a)) {
                 fprintf(f, "\nrun-queue depth (waiting vCPU threads, time average):");

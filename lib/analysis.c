@@ -619,6 +619,22 @@ static void on_avic(struct vs_analysis *a, const struct vs_event *ev) {
                 INC32(m->pairs[pi].avic_not_running);
 }
 
+/* kernel/ patch: the spinner (the thread it fires in) yielded to target */
+static void on_directed_yield(struct vs_analysis *a, const struct vs_event *ev) {
+        int32_t vm, src, dst, pi;
+        struct vs_an_vm *m;
+
+        if (ev->dy.reason >= _VS_DY_MAX || !resolve(a, ev->tid, &vm, &src))
+                return;
+        m = &a->vms[vm];
+        dst = vs_topology_vcpu_of_apic(a->topo, topo_vm_of(a, ev->tid), ev->dy.target);
+        if (dst < 0 || dst >= VS_AN_MAX_VCPUS || !vcpu_get(m, (unsigned) dst, 0))
+                return;
+        pi = pair_get(m, (unsigned) src, (unsigned) dst);
+        if (pi >= 0)
+                INC32(m->pairs[pi].dy[ev->dy.reason][ev->dy.result > 0 ? 0 : 1]);
+}
+
 static void epoch_roll(struct vs_analysis *a, uint64_t ts) {
         double len = (double) (ts - a->epoch_start);
 
@@ -674,6 +690,9 @@ int vs_analysis_event(struct vs_analysis *a, const struct vs_event *ev) {
                 break;
         case VS_EV_AVIC_INCOMPLETE_IPI:
                 on_avic(a, ev);
+                break;
+        case VS_EV_DIRECTED_YIELD:
+                on_directed_yield(a, ev);
                 break;
         case VS_EV_EXIT_PAUSE:
                 if (resolve(a, ev->tid, &vm, &idx)) {

@@ -102,6 +102,9 @@ struct vs_an_pair {
         uint32_t kicks, yields;         /* hypercall 5 / 11 src -> dst (kicks count as yields too) */
         uint32_t oscillations;          /* kept on the pair with src < dst */
         uint64_t yield_last_ts;
+        /* kvm:kvm_directed_yield (kernel/ patch) src -> dst, by VS_DY_* reason:
+         * [reason][0] yielded (result > 0), [reason][1] not */
+        uint32_t dy[_VS_DY_MAX][2];
 };
 
 struct vs_an_vcpu {

@@ -207,6 +207,14 @@ struct json_object *vs_event_to_json(const struct vs_event *ev, struct vs_topolo
                 add_u64(o, "vcpu_id", ev->vcpu.vcpu_id);
                 add_str(o, "from", ev->flags & VS_EVF_FROM_EXIT ? "kvm_exit" : "kvm_entry");
                 break;
+        case VS_EV_DIRECTED_YIELD:
+                add_u64(o, "spinner", ev->dy.spinner);
+                add_u64(o, "target", ev->dy.target);
+                add_opt(o, "dst_vcpu", vcpu_of_apic(topo, vm, ev->dy.target));
+                add_str(o, "reason", vs_dy_reason_name(ev->dy.reason));
+                add_int(o, "result", ev->dy.result);
+                add_bool(o, "yielded", ev->dy.result > 0);
+                break;
         default:
                 break;
         }
@@ -278,6 +286,15 @@ int vs_event_format(const struct vs_event *ev, struct vs_topology *topo, char *b
                 return snprintf(buf, len, " %s icr %#x:%08x", avic_reason(ev->avic.id), ev->avic.icrh, ev->avic.icrl);
         case VS_EV_VCPU_ID:
                 return snprintf(buf, len, " vcpu_id %u", ev->vcpu.vcpu_id);
+        case VS_EV_DIRECTED_YIELD: {
+                int32_t d = vcpu_of_apic(topo, vm, ev->dy.target);
+                if (d >= 0)
+                        snprintf(b, sizeof(b), "vcpu%d", d);
+                else
+                        snprintf(b, sizeof(b), "?");
+                return snprintf(buf, len, " -> %s (vcpu_id %u) %s result %d", b, ev->dy.target,
+                                vs_dy_reason_name(ev->dy.reason), ev->dy.result);
+        }
         default:
                 return n;
         }

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <stdio.h>
+#include <string.h>
 
 #include "event.h"
 
@@ -14,7 +15,26 @@ static const char *const type_names[_VS_EV_MAX] = {
         [VS_EV_PLE_WINDOW] = "ple_window",
         [VS_EV_AVIC_INCOMPLETE_IPI] = "avic_incomplete_ipi",
         [VS_EV_VCPU_ID] = "vcpu_id",
+        [VS_EV_DIRECTED_YIELD] = "directed_yield",
 };
+
+static const char *const dy_reason_names[_VS_DY_MAX] = {
+        [VS_DY_STOCK] = "stock",
+        [VS_DY_IPI] = "ipi",
+        [VS_DY_HINT] = "hint",
+        [VS_DY_PV] = "pv",
+};
+
+const char *vs_dy_reason_name(unsigned reason) {
+        return reason < _VS_DY_MAX ? dy_reason_names[reason] : "unknown";
+}
+
+int vs_dy_reason_from_name(const char *name, size_t len) {
+        for (unsigned i = 0; i < _VS_DY_MAX; i++)
+                if (strlen(dy_reason_names[i]) == len && memcmp(dy_reason_names[i], name, len) == 0)
+                        return (int) i;
+        return -1;
+}
 
 const char *vs_event_type_name(enum vs_event_type t) {
         if ((unsigned) t >= _VS_EV_MAX)

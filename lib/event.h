@@ -29,6 +29,7 @@ enum vs_event_type {
         VS_EV_PLE_WINDOW,           /* kvm:kvm_ple_window_update */
         VS_EV_AVIC_INCOMPLETE_IPI,  /* kvm:kvm_avic_incomplete_ipi */
         VS_EV_VCPU_ID,              /* kvm:kvm_entry / non-PAUSE kvm:kvm_exit: vcpu_id seen on a TID */
+        VS_EV_DIRECTED_YIELD,       /* kvm:kvm_directed_yield (kernel/ patch), in the spinner */
         _VS_EV_MAX,
 };
 
@@ -57,6 +58,20 @@ enum {
         VS_HC_SEND_IPI = 10,
         VS_HC_SCHED_YIELD = 11,
 };
+
+/* kvm_directed_yield reason (kernel/patches: enum kvm_dy_reason, fixed values) */
+enum {
+        VS_DY_STOCK = 0,        /* kvm_vcpu_on_spin()'s round-robin candidate scan */
+        VS_DY_IPI = 1,          /* the receiver of the spinner's pending IPI */
+        VS_DY_HINT = 2,         /* the target vschedd wrote to directed_yield_hint */
+        VS_DY_PV = 3,           /* the target the guest named (hypercall 11 / 5) */
+        _VS_DY_MAX,
+};
+
+/* "stock", "ipi", "hint", "pv", or "unknown" */
+const char *vs_dy_reason_name(unsigned reason);
+/* VS_DY_* for a name, or -1 */
+int vs_dy_reason_from_name(const char *name, size_t len);
 
 /* kvm_exit ISA field (arch/x86/kvm/trace.h: KVM_ISA_VMX = 1, KVM_ISA_SVM = 2) */
 enum {
@@ -135,6 +150,12 @@ struct vs_event {
                 struct {
                         uint32_t vcpu_id;
                 } vcpu;
+                struct {
+                        uint32_t spinner;       /* vcpu_id of the yielding vCPU (= the thread's) */
+                        uint32_t target;        /* vcpu_id of the vCPU yielded to */
+                        int32_t result;         /* yield_to(): > 0 yielded, 0 not, < 0 -errno */
+                        uint8_t reason;         /* VS_DY_*, may be >= _VS_DY_MAX from a newer kernel */
+                } dy;
         };
 };
 

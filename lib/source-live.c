@@ -89,6 +89,7 @@ static const struct {
         { "kvm", "kvm_ple_window_update", "kvm_ple_window", false },
         { "kvm", "kvm_avic_incomplete_ipi", NULL, false },
         { "kvm", "kvm_vcpu_wakeup", NULL, false },
+        { "kvm", "kvm_directed_yield", NULL, false },   /* kernel/ patch only */
 };
 
 static uint64_t now_ns(void) {

@@ -1018,6 +1018,47 @@ static int parse_kvm_avic_incomplete_ipi(_unused_ struct text_source *t, struct 
         return 1;
 }
 
+/* kernel/ patch: "spinner %u target %u reason %s result %d", the reason one of
+ * stock ipi hint pv (or a number a newer kernel added); -R: "spinner=1 target=0
+ * reason=1 result=1". */
+static int parse_kvm_directed_yield(_unused_ struct text_source *t, struct line_ctx *c, struct vs_event *ev) {
+        const char *p = c->body, *e = c->end, *r;
+        uint32_t spinner, target;
+        uint64_t reason;
+        int32_t result;
+
+        if (STARTS(p, e, "spinner=")) {
+                uint64_t v;
+
+                if (!kv_u32(p, e, "spinner", &spinner) || !kv_u32(p, e, "target", &target) ||
+                    !kv_num(p, e, "reason", &reason) || !kv_num(p, e, "result", &v) ||
+                    (int64_t) v < INT32_MIN || (int64_t) v > INT32_MAX)
+                        return c->why = "kvm_directed_yield: bad raw fields", -1;
+                result = (int32_t) (int64_t) v;
+        } else {
+                int n;
+
+                if (!EAT(&p, e, "spinner ") || !parse_u32_dec(&p, e, &spinner) ||
+                    !EAT(&p, e, " target ") || !parse_u32_dec(&p, e, &target) || !EAT(&p, e, " reason "))
+                        return c->why = "kvm_directed_yield: bad spinner/target", -1;
+                for (r = p; p < e && !is_space(*p); p++)
+                        ;
+                n = vs_dy_reason_from_name(r, (size_t) (p - r));
+                if (n >= 0)
+                        reason = (uint64_t) n;
+                else if (!parse_num(&r, p, &reason) || r != p)
+                        return c->why = "kvm_directed_yield: bad reason", -1;
+                if (!EAT(&p, e, " result ") || !parse_s32(&p, e, &result) || !at_end(p, e))
+                        return c->why = "kvm_directed_yield: bad result", -1;
+        }
+        ev->type = VS_EV_DIRECTED_YIELD;
+        ev->dy.spinner = spinner;
+        ev->dy.target = target;
+        ev->dy.reason = reason < _VS_DY_MAX ? (uint8_t) reason : UINT8_MAX;
+        ev->dy.result = result;
+        return 1;
+}
+
 /* ------------------------------------------------------------ ftrace print */
 
 static int handle_marker(struct text_source *t, struct line_ctx *c, const char *msg) {
@@ -1077,6 +1118,7 @@ static const struct {
         P(kvm_hypercall),
         P(kvm_ple_window_update),
         P(kvm_avic_incomplete_ipi),
+        P(kvm_directed_yield),
         P(tracing_mark_write),
         P(print),
 #undef P

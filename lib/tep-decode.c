@@ -23,6 +23,7 @@ enum dec_kind {
         K_PLE,
         K_AVIC,
         K_VCPU_WAKEUP,
+        K_DYIELD,
         K_PRINT,
         _K_MAX,
 };
@@ -67,6 +68,7 @@ static const struct dec dec_template[] = {
         D("kvm", "kvm_ple_window_update", "kvm_ple_window", K_PLE, "vcpu_id", "old", "new"),
         D("kvm", "kvm_avic_incomplete_ipi", NULL, K_AVIC, "vcpu", "icrh", "icrl", "id", "index"),
         D("kvm", "kvm_vcpu_wakeup", NULL, K_VCPU_WAKEUP, "ns", "waited", "valid"),
+        D("kvm", "kvm_directed_yield", NULL, K_DYIELD, "spinner", "target", "reason", "result"),
         D("ftrace", "print", NULL, K_PRINT, "buf"),
 };
 
@@ -429,6 +431,16 @@ int vs_tep_decode(struct vs_tep_decoder *d, const void *data, int size, uint64_t
                 ev->wakeup.waited = !!rd(d, &dc->f[1], p, size);
                 ev->wakeup.valid = !!rd(d, &dc->f[2], p, size);
                 break;
+        case K_DYIELD: {
+                int64_t reason = (int64_t) rd(d, &dc->f[2], p, size);
+
+                ev->type = VS_EV_DIRECTED_YIELD;
+                ev->dy.spinner = (uint32_t) rd(d, &dc->f[0], p, size);
+                ev->dy.target = (uint32_t) rd(d, &dc->f[1], p, size);
+                ev->dy.reason = reason >= 0 && reason < _VS_DY_MAX ? (uint8_t) reason : UINT8_MAX;
+                ev->dy.result = (int32_t) rd(d, &dc->f[3], p, size);
+                break;
+        }
         case K_PRINT: {
                 char msg[512], vm[128], comm[64];
                 struct vs_thread_info ti;

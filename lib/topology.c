@@ -260,6 +260,9 @@ int vs_topology_observe(struct vs_topology *t, const struct vs_event *ev) {
         case VS_EV_EOI:
                 /* kvm_eoi fires in the receiver; its apicid is the receiver's vcpu_id */
                 return mark_vcpu(t, ev->tid, ev->eoi.apic_id);
+        case VS_EV_DIRECTED_YIELD:
+                /* fires in the spinner; spinner is its vcpu_id */
+                return mark_vcpu(t, ev->tid, ev->dy.spinner);
         case VS_EV_IPI:
         case VS_EV_HYPERCALL:
         case VS_EV_AVIC_INCOMPLETE_IPI:

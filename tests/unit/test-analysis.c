@@ -280,6 +280,67 @@ static void test_runqueue_depth(void **state) {
         assert_int_equal(vm()->vcpus[1].preempted_ns, 1000);
 }
 
+static void dyield(uint64_t ts, int32_t spinner_tid, uint32_t spinner, uint32_t target, uint8_t reason,
+                   int32_t result) {
+        struct vs_event e = { .ts_ns = ts, .tid = spinner_tid, .type = VS_EV_DIRECTED_YIELD };
+        e.dy.spinner = spinner;
+        e.dy.target = target;
+        e.dy.reason = reason;
+        e.dy.result = result;
+        feed(&e);
+}
+
+/* kvm_directed_yield (kernel/ patch): spinner and target are vcpu_ids (= APIC
+ * IDs here), mapped to vCPU indexes; counted per reason, yielded or not. */
+static void test_directed_yield(void **state) {
+        struct json_object *o, *vms, *v, *dy, *by, *x, *edges, *e;
+
+        dyield(1000, V0, 0, 2, VS_DY_IPI, 1);           /* vCPU 0 -> vCPU 1 (APIC 2) */
+        dyield(2000, V0, 0, 2, VS_DY_IPI, 1);
+        dyield(3000, V0, 0, 2, VS_DY_IPI, 0);           /* target ran meanwhile */
+        dyield(4000, V2, 4, 0, VS_DY_HINT, 1);          /* vCPU 2 -> vCPU 0 */
+        dyield(5000, V2, 4, 0, VS_DY_STOCK, -3);        /* -ESRCH */
+        dyield(6000, V1, 2, 0, UINT8_MAX, 1);           /* unknown reason: ignored */
+        dyield(7000, V1, 2, 6, VS_DY_PV, 1);            /* no vCPU has APIC 6: ignored */
+        vs_analysis_finish(an, 8000);
+
+        assert_int_equal(pair(0, 1)->dy[VS_DY_IPI][0], 2);
+        assert_int_equal(pair(0, 1)->dy[VS_DY_IPI][1], 1);
+        assert_int_equal(pair(2, 0)->dy[VS_DY_HINT][0], 1);
+        assert_int_equal(pair(2, 0)->dy[VS_DY_STOCK][1], 1);
+        assert_null(pair(1, 0));
+        assert_int_equal(vs_analysis_seen(an, VS_EV_DIRECTED_YIELD), 7);
+        /* not a guest yield: the hypercall/PAUSE counters are untouched */
+        assert_int_equal(vm()->vcpus[0].yields_out, 0);
+
+        o = vs_analysis_report_json(an);
+        assert_true(json_object_object_get_ex(o, "vms", &vms));
+        v = json_object_array_get_idx(vms, 0);
+        assert_true(json_object_object_get_ex(v, "directed_yields", &dy));
+        assert_true(json_object_object_get_ex(dy, "by_reason", &by));
+        assert_true(json_object_object_get_ex(by, "ipi", &x));
+        assert_true(json_object_object_get_ex(x, "yielded", &e));
+        assert_int_equal(json_object_get_int(e), 2);
+        assert_true(json_object_object_get_ex(x, "failed", &e));
+        assert_int_equal(json_object_get_int(e), 1);
+        assert_true(json_object_object_get_ex(by, "hint", &x));
+        assert_true(json_object_object_get_ex(x, "yielded", &e));
+        assert_int_equal(json_object_get_int(e), 1);
+        assert_true(json_object_object_get_ex(by, "pv", &x));
+        assert_true(json_object_object_get_ex(x, "yielded", &e));
+        assert_int_equal(json_object_get_int(e), 0);
+        assert_true(json_object_object_get_ex(dy, "edges", &edges));
+        assert_int_equal(json_object_array_length(edges), 3);
+        e = json_object_array_get_idx(edges, 0);
+        assert_true(json_object_object_get_ex(e, "spinner", &x));
+        assert_int_equal(json_object_get_int(x), 0);
+        assert_true(json_object_object_get_ex(e, "target", &x));
+        assert_int_equal(json_object_get_int(x), 1);
+        assert_true(json_object_object_get_ex(e, "reason", &x));
+        assert_string_equal(json_object_get_string(x), "ipi");
+        json_object_put(o);
+}
+
 static void test_report_json(void **state) {
         struct json_object *o, *vms, *v, *edges, *e, *x;
 
@@ -320,6 +381,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_pause_ple, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_thread_exits, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_runqueue_depth, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_directed_yield, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_report_json, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

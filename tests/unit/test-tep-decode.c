@@ -72,6 +72,7 @@ static int setup(void **state) {
                 { "kvm", "kvm_eoi" }, { "kvm", "kvm_pv_eoi" }, { "kvm", "kvm_exit" }, { "kvm", "kvm_entry" },
                 { "kvm", "kvm_hypercall" }, { "kvm", "kvm_ple_window_update" },
                 { "kvm", "kvm_avic_incomplete_ipi" }, { "kvm", "kvm_vcpu_wakeup" }, { "ftrace", "print" },
+                { "kvm", "kvm_directed_yield" },
         };
 
         tep = tep_alloc();
@@ -335,6 +336,41 @@ static void test_ple_avic(void **state) {
         assert_int_equal(ev.avic.id, 1);
 }
 
+/* kernel/ patch's tracepoint; format file written from its TRACE_EVENT */
+static void test_directed_yield(void **state) {
+        struct vs_event ev;
+        struct rec r = mkrec("kvm", "kvm_directed_yield", 4243);
+        uint32_t spinner = 1, target = 0;
+        int32_t reason = 1, result = -3;
+
+        /* byte for byte: spinner at 8, target at 12, reason at 16, result at 20 */
+        memcpy(r.b + 8, &spinner, 4);
+        memcpy(r.b + 12, &target, 4);
+        memcpy(r.b + 16, &reason, 4);
+        memcpy(r.b + 20, &result, 4);
+        assert_int_equal(r.size, 24);
+        assert_int_equal(dec1(&r, &ev), 1);
+        assert_int_equal(ev.type, VS_EV_DIRECTED_YIELD);
+        assert_int_equal(ev.tid, 4243);
+        assert_int_equal(ev.dy.spinner, 1);
+        assert_int_equal(ev.dy.target, 0);
+        assert_int_equal(ev.dy.reason, VS_DY_IPI);
+        assert_int_equal(ev.dy.result, -3);
+
+        put(&r, "reason", 2);
+        put(&r, "result", 1);
+        assert_int_equal(dec1(&r, &ev), 1);
+        assert_int_equal(ev.dy.reason, VS_DY_HINT);
+        assert_int_equal(ev.dy.result, 1);
+        put(&r, "reason", 7);                   /* a reason a newer kernel added */
+        assert_int_equal(dec1(&r, &ev), 1);
+        assert_int_equal(ev.dy.reason, UINT8_MAX);
+        assert_string_equal(vs_dy_reason_name(ev.dy.reason), "unknown");
+        r.size = 20;                            /* truncated: result missing */
+        assert_int_equal(dec1(&r, &ev), 0);
+        assert_int_equal(src.stats.malformed, 1);
+}
+
 static void test_marker(void **state) {
         struct vs_event ev;
         struct rec r = mkrec("ftrace", "print", 9);
@@ -424,6 +460,7 @@ int main(void) {
                 cmocka_unit_test_setup(test_exits, reset),
                 cmocka_unit_test_setup(test_hypercalls, reset),
                 cmocka_unit_test_setup(test_ple_avic, reset),
+                cmocka_unit_test_setup(test_directed_yield, reset),
                 cmocka_unit_test_setup(test_marker, reset),
                 cmocka_unit_test_setup(test_bad_records, reset),
                 cmocka_unit_test_setup(test_old_kvm_exit_format, reset),

@@ -386,6 +386,42 @@ static void test_ple(void **state) {
         assert_int_equal(ev.ple.old_window, 8192);
 }
 
+/* ------------------------------------------------------------ kvm_directed_yield */
+
+static void test_directed_yield(void **state) {
+        static const struct {
+                const char *body;
+                uint32_t spinner, target;
+                uint8_t reason;
+                int32_t result;
+        } cases[] = {
+                { "spinner 1 target 0 reason ipi result 1", 1, 0, VS_DY_IPI, 1 },
+                { "spinner 0 target 2 reason hint result 0", 0, 2, VS_DY_HINT, 0 },
+                { "spinner 3 target 1 reason stock result -3", 3, 1, VS_DY_STOCK, -3 },
+                { "spinner 2 target 0 reason pv result 1", 2, 0, VS_DY_PV, 1 },
+                /* __print_symbolic of a reason a newer kernel added */
+                { "spinner 2 target 0 reason 0x9 result 1", 2, 0, UINT8_MAX, 1 },
+                /* trace-cmd report -R */
+                { "spinner=1 target=0 reason=2 result=-3", 1, 0, VS_DY_HINT, -3 },
+        };
+
+        (void) state;
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++)
+                for (int fmt = 0; fmt < _FMT_MAX; fmt++) {
+                        struct vs_event ev = ev_fmt(fmt, "kvm_directed_yield", cases[i].body);
+                        assert_int_equal(ev.type, VS_EV_DIRECTED_YIELD);
+                        assert_int_equal(ev.dy.spinner, cases[i].spinner);
+                        assert_int_equal(ev.dy.target, cases[i].target);
+                        assert_int_equal(ev.dy.reason, cases[i].reason);
+                        assert_int_equal(ev.dy.result, cases[i].result);
+                }
+        assert_int_equal(no_event(mkline(FMT_TRACE, "kvm_directed_yield", "spinner 1 target 0 reason bogus result 1"))
+                                 .malformed,
+                         1);
+        assert_int_equal(no_event(mkline(FMT_TRACE, "kvm_directed_yield", "spinner 1 target 0 reason ipi")).malformed,
+                         1);
+}
+
 /* ------------------------------------------------------------ kvm_avic_incomplete_ipi */
 
 static void test_avic(void **state) {
@@ -1038,6 +1074,7 @@ int main(void) {
                 cmocka_unit_test(test_hypercall),
                 cmocka_unit_test(test_ple),
                 cmocka_unit_test(test_avic),
+                cmocka_unit_test(test_directed_yield),
                 cmocka_unit_test(test_report_kvm_real),
                 cmocka_unit_test(test_switch_real_trace),
                 cmocka_unit_test(test_switch_states),
