@@ -375,6 +375,7 @@ static int open_in_child(const char *path) {
                         if (rec)
                                 tracecmd_free_record(rec);
                 }
+                tracecmd_close(in);     /* not needed before _exit, but keeps memcheck quiet */
                 _exit(0);
         }
         while (waitpid(pid, &status, 0) < 0)
@@ -414,6 +415,13 @@ int vs_source_dat_open(const char *path, struct vs_source **ret) {
                 return r;
         }
 
+        /* No plugins: we decode fields ourselves, and plugins only change printing. */
+        tracecmd_set_loglevel(TEP_LOG_NONE);
+        /* before anything is allocated here: the child exits holding nothing of ours */
+        r = open_in_child(path);
+        if (r < 0)
+                return r;
+
         d = calloc(1, sizeof(*d));
         if (!d)
                 return -ENOMEM;
@@ -421,14 +429,6 @@ int vs_source_dat_open(const char *path, struct vs_source **ret) {
         d->s.kind = VS_SOURCE_DAT;
         if (stat(path, &st) == 0)
                 d->file_size = st.st_size;
-
-        /* No plugins: we decode fields ourselves, and plugins only change printing. */
-        tracecmd_set_loglevel(TEP_LOG_NONE);
-        r = open_in_child(path);
-        if (r < 0) {
-                free(d);
-                return r;
-        }
         d->in = tracecmd_open(path, TRACECMD_FL_LOAD_NO_PLUGINS);
         if (!d->in) {
                 r = errno > 0 && errno != ENOENT ? -errno : -EBADMSG;
