@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdbool.h>
@@ -65,6 +66,36 @@ static uint64_t now_ms(void) {
         return (uint64_t) ts.tv_sec * 1000u + (uint64_t) ts.tv_nsec / 1000000u;
 }
 
+/* Writing to a dot that died early must be an EPIPE, not a SIGPIPE that kills
+ * the caller (vschedctl does not ignore it): block it for the call and
+ * swallow one we caused. */
+struct sigpipe_guard {
+        sigset_t old;
+        bool was_pending;
+};
+
+static void sigpipe_block(struct sigpipe_guard *g) {
+        sigset_t set, pending;
+
+        sigemptyset(&set);
+        sigaddset(&set, SIGPIPE);
+        sigpending(&pending);
+        g->was_pending = sigismember(&pending, SIGPIPE) == 1;
+        pthread_sigmask(SIG_BLOCK, &set, &g->old);
+}
+
+static void sigpipe_restore(struct sigpipe_guard *g) {
+        sigset_t set, pending;
+        struct timespec zero = {};
+
+        sigemptyset(&set);
+        sigaddset(&set, SIGPIPE);
+        sigpending(&pending);
+        if (!g->was_pending && sigismember(&pending, SIGPIPE) == 1)
+                (void) sigtimedwait(&set, NULL, &zero);
+        pthread_sigmask(SIG_SETMASK, &g->old, NULL);
+}
+
 static bool format_ok(const char *format) {
         if (!format || !*format || strlen(format) > 32)
                 return false;
@@ -79,14 +110,17 @@ int vs_graph_render(const char *dot, const char *format, char **ret, size_t *ret
         int in[2] = { -1, -1 }, out[2] = { -1, -1 }, err[2] = { -1, -1 };
         struct buf o = {}, e = {};
         posix_spawn_file_actions_t fa;
+        posix_spawnattr_t attr;
         char targ[40];
         size_t len = strlen(dot), off = 0;
         uint64_t deadline = now_ms() + VS_GRAPH_RENDER_TIMEOUT_MS;
         pid_t pid = -1;
+        struct sigpipe_guard guard;
         int r = 0, status;
 
         if (!format_ok(format))
                 return -EINVAL;
+        sigpipe_block(&guard);
         snprintf(targ, sizeof(targ), "-T%s", format);
         if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0) {
                 r = -errno;
@@ -99,7 +133,22 @@ int vs_graph_render(const char *dot, const char *format, char **ret, size_t *ret
         posix_spawn_file_actions_adddup2(&fa, in[0], STDIN_FILENO);
         posix_spawn_file_actions_adddup2(&fa, out[1], STDOUT_FILENO);
         posix_spawn_file_actions_adddup2(&fa, err[1], STDERR_FILENO);
-        r = -posix_spawnp(&pid, bin, &fa, NULL, (char *const[]) { (char *) bin, targ, NULL }, environ);
+        /* dot gets the caller's signal mask and a default SIGPIPE (vschedd ignores it) */
+        if (posix_spawnattr_init(&attr) != 0) {
+                posix_spawn_file_actions_destroy(&fa);
+                r = -ENOMEM;
+                goto out;
+        }
+        {
+                sigset_t def;
+                sigemptyset(&def);
+                sigaddset(&def, SIGPIPE);
+                posix_spawnattr_setsigmask(&attr, &guard.old);
+                posix_spawnattr_setsigdefault(&attr, &def);
+                posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+        }
+        r = -posix_spawnp(&pid, bin, &fa, &attr, (char *const[]) { (char *) bin, targ, NULL }, environ);
+        posix_spawnattr_destroy(&attr);
         posix_spawn_file_actions_destroy(&fa);
         if (r < 0) {
                 pid = -1;
@@ -184,5 +233,6 @@ out:
                 *ret_error = TAKE_PTR(e.p);
         free(o.p);
         free(e.p);
+        sigpipe_restore(&guard);
         return r;
 }

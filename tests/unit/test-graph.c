@@ -173,6 +173,18 @@ static void test_render_errors(void **state) {
         err = NULL;
         assert_int_equal(vs_graph_render("digraph { }", "svg;rm -rf /", &out, &len, &err), -EINVAL);
         assert_int_equal(vs_graph_render("digraph { }", "", &out, &len, &err), -EINVAL);
+        /* a "dot" that exits without reading: an error, not a SIGPIPE that kills us */
+        {
+                size_t big = 4u << 20;
+                char *text = malloc(big + 1);
+                assert_non_null(text);
+                memset(text, ' ', big);
+                text[big] = 0;
+                assert_int_equal(setenv("VSCHEDD_DOT", "true", 1), 0);
+                assert_int_equal(vs_graph_render(text, "svg", &out, &len, &err), -EBADMSG);
+                assert_null(out);
+                free(text);
+        }
         assert_int_equal(setenv("VSCHEDD_DOT", "/nonexistent/dot", 1), 0);
         assert_int_equal(vs_graph_render("digraph { }", "svg", &out, &len, &err), -ENOENT);
         assert_int_equal(unsetenv("VSCHEDD_DOT"), 0);
