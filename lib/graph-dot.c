@@ -140,7 +140,7 @@ int vs_graph_write_dot(const struct vs_graph *g, FILE *f) {
                 total += g->edges[i].count;
         }
         fputs("digraph \"ipi\" {\n"
-              "  graph [fontname=\"sans-serif\", labelloc=t, nodesep=0.6, ranksep=0.9, pad=0.3];\n"
+              "  graph [fontname=\"sans-serif\", labelloc=t, nodesep=1.2, ranksep=0.9, pad=0.3];\n"
               "  node [shape=circle, style=filled, fillcolor=\"#dde6f3\", color=\"#4a5d7e\", fontname=\"sans-serif\"];\n"
               "  edge [fontname=\"sans-serif\", fontsize=10];\n", f);
         /* the legend: an HTML-like label (XML escaping), colour scale in cells */
@@ -165,9 +165,9 @@ int vs_graph_write_dot(const struct vs_graph *g, FILE *f) {
                 vs_graph_share_color(e->preempted_share, col);
                 fprintf(f,
                         "  \"v%u\" -> \"v%u\" [id=\"e%u_%u\", penwidth=%.2f, arrowsize=%.2f, color=\"%s\", "
-                        "fontcolor=\"%s\", label=\"%llu IPI%s%s\\n%.1f/s\\n%.0f %% not running\"];\n",
+                        "fontcolor=\"#303030\", label=\"%llu IPI%s%s\\n%.1f/s\\n%.0f %% not running\"];\n",
                         e->src, e->dst, e->src, e->dst, vs_graph_pen_width(e->rate_per_s, max_rate),
-                        0.6 + 0.1 * vs_graph_pen_width(e->rate_per_s, max_rate), col, col,
+                        0.6 + 0.1 * vs_graph_pen_width(e->rate_per_s, max_rate), col,
                         (unsigned long long) e->count, e->count == 1 ? "" : "s", e->pv ? " (pv)" : "", e->rate_per_s,
                         100.0 * e->preempted_share);
         }
