@@ -21,6 +21,8 @@
  *   vm:     {"vm", "vcpus", "mode", "weight_min", "weight_max", "idle",
  *            "edges": [...], "adjustments": [...], ...}
  *   metrics:{"text": OpenMetrics text}   (printed raw without --json)
+ *   graph:  the "vm" answer drawn through lib/graph-dot (dot text) and
+ *           dot(1) (SVG); --json does not apply
  *
  * Keys ending in "_share" are fractions (printed as percentages); "edges"
  * are sorted by "count" and, in "status", cut to the top 5.
