@@ -33,6 +33,7 @@
 #include "event-json.h"
 #include "graph-dot.h"
 #include "graph-render.h"
+#include "kvm-hook.h"
 #include "markup.h"
 #include "svg-timeline.h"
 #include "timeline.h"
@@ -1082,6 +1083,12 @@ static int ctl_status(void *ud, struct json_object **ret) {
         json_object_object_add(o, "uptime_s", json_object_new_double(up));
         json_object_object_add(o, "events_per_s", json_object_new_double(st && up > 0 ? st->events / up : 0));
         json_object_object_add(o, "lost", json_object_new_uint64(st ? st->lost : 0));
+        {
+                /* the companion kernel patch (kernel/): loaded, which parts on */
+                struct vs_kvm_hook hook;
+                if (vs_kvm_hook_probe("/sys", &hook) >= 0)
+                        json_object_object_add(o, "kernel_hook", vs_kvm_hook_json(&hook));
+        }
         if (json_object_object_get_ex(rep, "signals", &x))
                 json_object_object_add(o, "signals", json_object_get(x));
         if (json_object_object_get_ex(rep, "vms", &vms))
