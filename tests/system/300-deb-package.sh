@@ -62,14 +62,17 @@ version=$(sed -n 's/^AC_INIT(\[vschedd\], *\[\([^]]*\)\].*/\1/p' "$top_srcdir/co
 [ -n "$version" ] || fail "no version in configure.ac's AC_INIT"
 SRC="$TMP/src/vschedd-$version"
 mkdir -p "$SRC"
-if git -C "$top_srcdir" -c safe.directory="$top_srcdir" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
-        git -C "$top_srcdir" -c safe.directory="$top_srcdir" ls-files -z --cached --others --exclude-standard \
+srcdir_abs=$(cd "$top_srcdir" && pwd -P)
+gittop=$(git -C "$top_srcdir" -c safe.directory="$srcdir_abs" rev-parse --show-toplevel 2>/dev/null || true)
+if [ -n "$gittop" ] && [ "$(cd "$gittop" && pwd -P)" = "$srcdir_abs" ]; then
+        git -C "$top_srcdir" -c safe.directory="$srcdir_abs" ls-files -z --cached --others --exclude-standard \
                 >"$TMP/files" || fail "git ls-files failed"
         # tracked files deleted in the work tree are not part of it
         (cd "$top_srcdir" && xargs -0 -r sh -c 'for f; do [ -e "$f" ] && printf "%s\0" "$f"; done' sh \
                 <"$TMP/files" | tar --null -T - -cf -) | tar -C "$SRC" -xf - || fail "copying the source tree failed"
 else
-        # a release tarball: its contents are what `make distdir` writes
+        # a release tarball (or make distcheck's copy inside some other work
+        # tree): its contents are what `make distdir` writes
         make -s -C "$top_builddir" distdir distdir="$SRC" >"$TMP/distdir.log" 2>&1 ||
                 { cat "$TMP/distdir.log" >&2; fail "make distdir failed"; }
 fi
@@ -146,6 +149,9 @@ mount --rbind /proc "$R/proc"
 mount --rbind /sys "$R/sys"
 mount --rbind /dev "$R/dev"
 mount -t tmpfs -o mode=0755 tmpfs "$R/run"
+# the .deb and the fixture, wherever $TMP lives (the overlay only has /'s own filesystem)
+mkdir -p "$R$TMP"
+mount --bind "$TMP" "$R$TMP"
 unset VSCHEDD_CONTROL
 in_root() { chroot "$R" "$@"; }
 vs=""
@@ -224,11 +230,14 @@ case "$st" in ""|*not-installed) ;; *) fail "status after purge: $st" ;; esac
 # the system group
 find "$O/upper" "$R/run" -name '*vschedd*' \
         ! -path "$O/upper/var/lib/dpkg/*" ! -path "$O/upper/var/log/*" \
-        ! -path "$O/upper/tmp/vschedd-deb-cg*" >"$TMP/leftovers" || true
+        ! -path "$O/upper/tmp/vschedd-deb-cg*" ! -path "$O/upper$TMP" ! -path "$O/upper$TMP/*" \
+        >"$TMP/leftovers" || true
 if [ -s "$TMP/leftovers" ]; then cat "$TMP/leftovers" >&2; fail "purge left files behind"; fi
 grep -q '^vschedd:' "$O/upper/etc/group" || fail "group vschedd vanished (Debian keeps system groups)"
 say "in the throwaway root: installed, status answered ($([ "$LIVE" = 1 ] && echo live || echo replay)), removed with restore, purged"
 EOF
+cp "$ACT" "$TMP/actuator-driver"
+ACT="$TMP/actuator-driver"
 export TMP DEB INST LIVE ACT TRACEFS
 unshare --mount --propagation private sh "$TMP/in-root.sh" ||
         fail "install/run/remove/purge in the throwaway root failed"
