@@ -233,7 +233,7 @@ find "$O/upper" "$R/run" -name '*vschedd*' \
         ! -path "$O/upper/tmp/vschedd-deb-cg*" ! -path "$O/upper$TMP" ! -path "$O/upper$TMP/*" \
         >"$TMP/leftovers" || true
 if [ -s "$TMP/leftovers" ]; then cat "$TMP/leftovers" >&2; fail "purge left files behind"; fi
-grep -q '^vschedd:' "$O/upper/etc/group" || fail "group vschedd vanished (Debian keeps system groups)"
+grep -q '^vschedd:' "$R/etc/group" || fail "group vschedd vanished (Debian keeps system groups)"
 say "in the throwaway root: installed, status answered ($([ "$LIVE" = 1 ] && echo live || echo replay)), removed with restore, purged"
 EOF
 cp "$ACT" "$TMP/actuator-driver"
