@@ -34,6 +34,7 @@
 #include "graph-dot.h"
 #include "graph-render.h"
 #include "kvm-hook.h"
+#include "yield-hint.h"
 #include "markup.h"
 #include "svg-timeline.h"
 #include "timeline.h"
@@ -953,6 +954,66 @@ static void note_loop_latency(struct run *run, sd_event_source *s, uint64_t sche
                 run->loop_late_max[0] = late;
 }
 
+/* Companion kernel patch (kernel/): point each spinning vCPU of an enforced
+ * VM at its strongest waiting edge through the per-vCPU debugfs hint.  Hints
+ * expire in the kernel (TTL: two epochs), so they are not journalled. */
+struct hint_ctx {
+        struct run *run;
+        uint32_t ttl_us;
+        unsigned written;
+};
+
+static void write_hint(const struct vs_yield_hint *h, void *userdata) {
+        struct hint_ctx *c = userdata;
+        struct vs_topology *t = c->run->topo;
+        struct vs_vm_policy vp;
+        int32_t vm = -1, src = -1, dst = -1;
+        int r;
+
+        vs_config_vm(&c->run->cfg, h->vm, &vp);
+        if (vp.mode != VS_MODE_ENFORCE)
+                return;
+        for (unsigned i = 0; i < vs_topology_n_vms(t) && vm < 0; i++)
+                if (strcmp(vs_topology_vm(t, (int32_t) i)->name, h->vm) == 0 && vs_topology_vm(t, (int32_t) i)->tgid > 0)
+                        vm = (int32_t) i;
+        for (unsigned i = 0; vm >= 0 && i < vs_topology_n_threads(t); i++) {
+                const struct vs_thread *th = vs_topology_thread_at(t, i);
+                int32_t idx = th->vm == vm ? vs_topology_vcpu_of(t, th->tid) : -1;
+                if (idx >= 0 && (unsigned) idx == h->src)
+                        src = th->apic_id;
+                else if (idx >= 0 && (unsigned) idx == h->dst)
+                        dst = th->apic_id;
+        }
+        if (src < 0 || dst < 0)
+                return;
+        r = vs_kvm_hook_write_hint("/sys/kernel/debug", vs_topology_vm(t, vm)->tgid, (uint32_t) src, dst, c->ttl_us);
+        if (r < 0)
+                log_debug("yield hint %s vCPU %u -> %u: %s, ignoring", h->vm, h->src, h->dst, strerror(-r));
+        else
+                c->written++;
+}
+
+static void write_yield_hints(struct run *run) {
+        static struct vs_kvm_hook hook;
+        static uint64_t probed_usec;
+        struct hint_ctx c = { .run = run };
+        uint64_t now = mono_usec();
+
+        if (arg.mode != MODE_LIVE || arg.dry_run || !run->enf)
+                return;
+        if (!probed_usec || now - probed_usec > 5 * 1000000ull) {
+                if (vs_kvm_hook_probe("/sys", &hook) < 0)
+                        hook.present = false;
+                probed_usec = now;
+        }
+        if (!hook.present || !hook.hint)
+                return;
+        c.ttl_us = 2 * run->cfg.epoch_ms * 1000u;
+        if (c.ttl_us > VS_KVM_HOOK_HINT_MAX_TTL_US)
+                c.ttl_us = VS_KVM_HOOK_HINT_MAX_TTL_US;
+        (void) vs_yield_hints(run->an, trace_now(run), 1.0, write_hint, &c);
+}
+
 static int on_epoch(sd_event_source *s, uint64_t usec, void *userdata) {
         struct run *run = userdata;
         int r;
@@ -962,6 +1023,8 @@ static int on_epoch(sd_event_source *s, uint64_t usec, void *userdata) {
 
         if (r >= 0 && run->enf)
                 r = enforcer_epoch(run->enf, run->an, trace_now(run));
+        if (r >= 0)
+                write_yield_hints(run);
         if (r < 0) {
                 run->r = r;
                 return sd_event_exit(sd_event_source_get_event(s), r);

@@ -17,6 +17,7 @@
 #include "analysis.h"
 #include "histogram.h"
 #include "topology.h"
+#include "yield-hint.h"
 
 #define V0 101
 #define V1 102
@@ -341,6 +342,51 @@ static void test_directed_yield(void **state) {
         json_object_put(o);
 }
 
+static void collect_hint(const struct vs_yield_hint *h, void *userdata) {
+        struct vs_yield_hint *out = userdata;
+        unsigned i = 0;
+        while (out[i].vm)
+                i++;
+        out[i] = *h;
+}
+
+/* yield-hint.c: each vCPU that still waits for an IPI it sent, or wasted time
+ * spinning/yielding, is pointed at its strongest out-edge. */
+static void test_yield_hints(void **state) {
+        struct vs_yield_hint h[8] = { 0 };
+
+        /* vCPU 0 sends 3 IPIs to vCPU 1 and 1 to vCPU 2; the last to vCPU 1 is
+         * still pending at the end.  vCPU 2 sent one to vCPU 0, answered: not
+         * waiting, no PAUSE exits, no yields: no hint for it. */
+        ipi(1000, V0, VEC, 2);
+        eoi(2000, V1, 2, VEC);
+        ipi(3000, V0, VEC, 2);
+        eoi(4000, V1, 2, VEC);
+        ipi(5000, V0, VEC, 4);
+        eoi(6000, V2, 4, VEC);
+        ipi(7000, V2, VEC, 0);
+        eoi(8000, V0, 0, VEC);
+        ipi(9000, V0, VEC, 2);
+        assert_int_equal(vs_yield_hints(an, 10000, 0.0, collect_hint, h), 1);
+        assert_string_equal(h[0].vm, "vm");
+        assert_int_equal(h[0].src, 0);
+        assert_int_equal(h[0].dst, 1);
+        assert_true(h[0].rate > 0);
+        /* a rate floor above every edge: nothing */
+        assert_int_equal(vs_yield_hints(an, 10000, 1e12, NULL, NULL), 0);
+
+        /* vCPU 1 spins (a PV yield costs waste) although it sent nothing: no edge, no hint */
+        hc(11000, V1, 11, 0, 0, 0, 0);
+        assert_int_equal(vs_yield_hints(an, 12000, 0.0, NULL, NULL), 1);
+        /* once vCPU 1 answers, vCPU 0 waits no more; vCPU 2 yields: its edge is to vCPU 0 */
+        eoi(13000, V1, 2, VEC);
+        hc(14000, V2, 11, 0, 0, 0, 0);
+        memset(h, 0, sizeof(h));
+        assert_int_equal(vs_yield_hints(an, 15000, 0.0, collect_hint, h), 1);
+        assert_int_equal(h[0].src, 2);
+        assert_int_equal(h[0].dst, 0);
+}
+
 static void test_report_json(void **state) {
         struct json_object *o, *vms, *v, *edges, *e, *x;
 
@@ -382,6 +428,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_thread_exits, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_runqueue_depth, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_directed_yield, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_yield_hints, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_report_json, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
