@@ -179,12 +179,31 @@ static bool load_page(struct live_source *l, struct live_cpu *c) {
         return c->rec != NULL;
 }
 
+/*
+ * Enable or disable exactly one event of the instance through its own
+ * events/SYSTEM/EVENT/enable file.  Not tracefs_event_enable(): it takes
+ * system and event as regular expressions and looks at every system and
+ * event directory of tracefs to match them (3000+ lookups on a Debian
+ * kernel: 0.3 s of a 0.5 s start here, and most of a 5 s start in the nested
+ * testbed, where eventfs lookups are slow), and we always name one event.
+ */
+static int event_set(struct tracefs_instance *inst, const char *system, const char *event, bool on) {
+        char path[256];
+
+        if (snprintf(path, sizeof(path), "events/%s/%s/enable", system, event) >= (int) sizeof(path))
+                return -ENAMETOOLONG;
+        errno = 0;
+        if (tracefs_instance_file_write(inst, path, on ? "1" : "0") < 0)
+                return negative_errno();
+        return 0;
+}
+
 static void learning_window(struct live_source *l) {
         if (!l->entry_on || l->learn_ns == 0)
                 return;
         if (now_ns() < l->entry_off_at)
                 return;
-        (void) tracefs_event_disable(l->inst, "kvm", "kvm_entry");
+        (void) event_set(l->inst, "kvm", "kvm_entry", false);
         l->entry_on = false;
 }
 
@@ -228,13 +247,15 @@ static const struct vs_source_ops live_ops = {
 
 int vs_source_live_relearn(struct vs_source *src, unsigned ms) {
         struct live_source *l = (struct live_source *) src;
+        int r;
 
         if (src->kind != VS_SOURCE_LIVE)
                 return -EINVAL;
         if (!tracefs_event_file_exists(l->inst, "kvm", "kvm_entry", "enable"))
                 return -EOPNOTSUPP;
-        if (tracefs_event_enable(l->inst, "kvm", "kvm_entry") < 0)
-                return negative_errno();
+        r = event_set(l->inst, "kvm", "kvm_entry", true);
+        if (r < 0)
+                return r;
         l->entry_on = true;
         l->learn_ns = (uint64_t) ms * 1000000ull;
         l->entry_off_at = now_ns() + l->learn_ns;
@@ -341,9 +362,9 @@ static int enable_events(struct live_source *l) {
                         if (tracefs_instance_file_write(l->inst, path, f) < 0)
                                 continue;   /* cannot filter: do without PAUSE exits */
                 }
-                if (tracefs_event_enable(l->inst, wanted[i].system, ev) < 0) {
+                int r = event_set(l->inst, wanted[i].system, ev, true);
+                if (r < 0) {
                         if (wanted[i].required) {
-                                int r = negative_errno();
                                 set_err(&l->s, r, "enabling sched:sched_switch");
                                 return r;
                         }
