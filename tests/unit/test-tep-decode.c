@@ -336,7 +336,7 @@ static void test_ple_avic(void **state) {
         assert_int_equal(ev.avic.id, 1);
 }
 
-/* kernel/ patch's tracepoint; format file written from its TRACE_EVENT */
+/* kernel/ patch's tracepoint; format file from the testbed L1 with the patched kvm.ko */
 static void test_directed_yield(void **state) {
         struct vs_event ev;
         struct rec r = mkrec("kvm", "kvm_directed_yield", 4243);

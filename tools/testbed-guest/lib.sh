@@ -52,6 +52,8 @@ tb_setup() {
 tb_start_vm() {
         local name=$1 smp=$2 wl=$3 apic=${4:-} dur=${5:-0} args pid i
         args="-name $name -smp $smp -workload $wl -warmup ${TB_WARMUP:-0.5} -duration $dur -topology /tmp/topo-$name.json"
+        # more tb-vmm options for every VM (e.g. "-yield 16")
+        args="$args ${TB_VMM_ARGS:-}"
         [ -n "$apic" ] && args="$args -apic-ids $apic"
         rm -f /tmp/topo-$name.json
         # shellcheck disable=SC2086
@@ -91,11 +93,13 @@ tb_cgroup_vm() {
         # the whole process into the threaded domain, then each thread where it belongs
         echo $pid >"$lv/cgroup.procs" || fatal "$lv: cannot move process $pid"
         for t in /proc/$pid/task/*; do
-                comm=$(cat $t/comm)
+                # short-lived threads (KVM's kvm-nx-lpage-recovery worker) may be gone already
+                comm=$(cat $t/comm 2>/dev/null) || continue
                 case $comm in
                 "CPU "*/KVM) k=${comm#CPU }; k=${k%/KVM}; echo ${t##*/} >"$lv/vcpu$k/cgroup.threads" ||
                         fatal "cannot move thread ${t##*/} to vcpu$k" ;;
-                *) echo ${t##*/} >"$lv/emulator/cgroup.threads" || fatal "cannot move thread ${t##*/} to emulator" ;;
+                *) echo ${t##*/} 2>/dev/null >"$lv/emulator/cgroup.threads" || [ ! -e $t ] ||
+                        fatal "cannot move thread ${t##*/} to emulator" ;;
                 esac
         done
         log "VM $name (pid $pid): $(for t in /proc/$pid/task/*; do printf '%s=%s ' "$(cat $t/comm | tr ' ' _)" "$(cut -d: -f3 $t/cgroup)"; done)"

@@ -8,7 +8,7 @@
  * vCPU named "CPU n/KVM".
  *
  * usage: tb-vmm -name NAME [-smp N] [-apic-ids A,B,..] [-workload W]
- *               [-warmup SEC] [-duration SEC] [-topology FILE]
+ *               [-warmup SEC] [-duration SEC] [-topology FILE] [-yield N]
  *   W = pingpong  vCPU i sends a fixed IPI (vector 0x40) to vCPU i+1 (mod N)
  *                 when the turn is its own, spins with PAUSE until the
  *                 receiver's handler has acknowledged, then passes the turn:
@@ -20,6 +20,10 @@
  *   -apic-ids     APIC ID of each vCPU (= the KVM vcpu_id); default 0..N-1.
  *                 Sparse IDs (e.g. 0,2) are allowed.
  *   -duration 0   run until SIGINT/SIGTERM.
+ *   -yield N      while spin-waiting for an acknowledgement, after every N
+ *                 PAUSEs make the PV sched-yield hypercall (KVM_HC_SCHED_YIELD
+ *                 = 11, a0 = the receiver's APIC ID), as Linux guests do for a
+ *                 preempted IPI target; 0 (default) never yields.
  *   -warmup -1    start the measurement window at SIGUSR1 (tools/testbed
  *                 bench starts every VM's window at once, after the setting
  *                 under test is in place); SIGINT/SIGTERM before it: no output.
@@ -33,9 +37,10 @@
  * sender can hang on a lost IPI.
  *
  * Output (stdout, one line at the end):
- *   tb-vmm: vm=NAME workload=W vcpus=N seconds=S round_trips=R ops_per_s=X rt_us=Y per_vcpu=a,b,.. busy=B
+ *   tb-vmm: vm=NAME workload=W vcpus=N seconds=S round_trips=R ops_per_s=X rt_us=Y per_vcpu=a,b,.. busy=B yields=Y
  * round_trips = IPIs sent and acknowledged in the measurement window (after
- * -warmup), rt_us = mean time per round trip of one sender.
+ * -warmup), rt_us = mean time per round trip of one sender, yields = PV
+ * sched-yield hypercalls made since the start (-yield).
  * With -topology FILE, a JSON object describing the VM is written once all
  * vCPU threads exist: {"vm":..,"tgid":..,"vcpus":[{"index":..,"tid":..,"apic_id":..}]}.
  *
@@ -62,8 +67,8 @@
 #define MEM_SIZE        0x200000UL
 #define GDT_ADDR        0x0500
 #define IDT_ADDR        0x1000
-#define SHARED_ADDR     0x3000          /* stop flag, turn, ready count, vCPU count */
-#define BLOCK_ADDR      0x3100          /* per-vCPU block: ack, ops, busy */
+#define SHARED_ADDR     0x3000          /* stop flag, turn, ready count, vCPU count, yield spins */
+#define BLOCK_ADDR      0x3100          /* per-vCPU block: ack, ops, busy, yields */
 #define BLOCK_SIZE      64
 #define CODE_ADDR       0x10000
 #define STACK_TOP       0x80000
@@ -108,10 +113,7 @@ __asm__(
         "  movl (%esi), %eax\n"                 /* snapshot target's ack */
         "  movl %edx, 0xfee00310\n"             /* ICR high: destination */
         "  movl $0x4040, 0xfee00300\n"          /* ICR low: fixed, physical, assert, vector 0x40 */
-        "3:\n"
-        "  pause\n"
-        "  cmpl (%esi), %eax\n"
-        "  je 3b\n"
+        "  call guest_wait_ack\n"
         "  incl 4(%edi)\n"                      /* ops++ */
         "  movl %ecx, 0x3004\n"                 /* pass the turn */
         "  jmp 1b\n"
@@ -138,12 +140,35 @@ __asm__(
         "  movl (%esi), %eax\n"
         "  movl %edx, 0xfee00310\n"
         "  movl $0x4040, 0xfee00300\n"
-        "3:\n"
-        "  pause\n"
-        "  cmpl (%esi), %eax\n"
-        "  je 3b\n"
+        "  call guest_wait_ack\n"
         "  incl 4(%edi)\n"
         "  jmp 1b\n"
+
+        /* Spin with PAUSE until the target's ack counter differs from EAX;
+         * every 0x3010 spins (0: never) PV sched-yield to the target's APIC
+         * ID (EDX >> 24): vmmcall, EAX = 11, EBX = a0; KVM returns in EAX. */
+        "guest_wait_ack:\n"
+        "  movl 0x3010, %ebp\n"
+        "1:\n"
+        "  pause\n"
+        "  cmpl (%esi), %eax\n"
+        "  jne 2f\n"
+        "  testl %ebp, %ebp\n"
+        "  jz 1b\n"
+        "  decl %ebp\n"
+        "  jnz 1b\n"
+        "  pushl %eax\n"
+        "  pushl %ebx\n"
+        "  movl %edx, %ebx\n"
+        "  shrl $24, %ebx\n"
+        "  movl $11, %eax\n"
+        "  vmmcall\n"
+        "  incl 12(%edi)\n"                     /* yields++ */
+        "  popl %ebx\n"
+        "  popl %eax\n"
+        "  jmp guest_wait_ack\n"
+        "2:\n"
+        "  ret\n"
 
         ".globl guest_idle\n"
         "guest_idle:\n"
@@ -189,6 +214,7 @@ static volatile sig_atomic_t stop_requested, start_requested;
 static volatile int failed, threads_ready;
 static const char *name = "tbvm", *workload = "pingpong", *topo_path;
 static double warmup = 0.5, duration = 3.0;
+static int yield_spins;
 
 static void die(const char *what) {
         fprintf(stderr, "tb-vmm[%s]: %s: %s\n", name, what, strerror(errno));
@@ -397,7 +423,7 @@ static int parse_apic_ids(const char *s) {
 
 static int usage(void) {
         fprintf(stderr, "usage: tb-vmm -name NAME [-smp N] [-apic-ids A,B,..] [-workload pingpong|holder|idle]\n"
-                        "              [-warmup SEC] [-duration SEC] [-topology FILE]\n");
+                        "              [-warmup SEC] [-duration SEC] [-topology FILE] [-yield N]\n");
         return 2;
 }
 
@@ -454,11 +480,13 @@ int main(int argc, char **argv) {
                         duration = atof(val);
                 else if (strcmp(a, "-topology") == 0)
                         topo_path = val;
+                else if (strcmp(a, "-yield") == 0)
+                        yield_spins = atoi(val);
                 else
                         return usage();
                 i++;
         }
-        if (nvcpu < 1 || nvcpu > MAX_VCPU)
+        if (nvcpu < 1 || nvcpu > MAX_VCPU || yield_spins < 0)
                 return usage();
         if (strcmp(workload, "pingpong") && strcmp(workload, "holder") && strcmp(workload, "idle"))
                 return usage();
@@ -494,6 +522,7 @@ int main(int argc, char **argv) {
         *u32(SHARED_ADDR + 4) = 0;              /* turn: vCPU 0 starts */
         *u32(SHARED_ADDR + 8) = 0;              /* vCPUs past the start barrier */
         *u32(SHARED_ADDR + 12) = (uint32_t) nvcpu;
+        *u32(SHARED_ADDR + 16) = (uint32_t) yield_spins;
         for (int i = 0; i < nvcpu; i++)
                 setup_vcpu(&vcpus[i]);
         for (int i = 0; i < nvcpu; i++) {
@@ -528,6 +557,10 @@ int main(int argc, char **argv) {
         if (strcmp(workload, "idle") == 0)
                 return 0;
 
+        uint32_t yields = 0;
+        for (int i = 0; i < nvcpu; i++)
+                yields += *u32(BLOCK_ADDR + BLOCK_SIZE * (uint32_t) i + 12);
+
         char per[256] = "";
         size_t pl = 0;
         for (int i = 0; i < nvcpu; i++) {
@@ -546,9 +579,9 @@ int main(int argc, char **argv) {
         if (strcmp(workload, "pingpong") == 0)
                 rt_us = total ? secs * 1e6 / (double) total : 0;
         printf("tb-vmm: vm=%s workload=%s vcpus=%d seconds=%.3f round_trips=%llu ops_per_s=%.1f rt_us=%.1f "
-               "per_vcpu=%s busy=%u\n",
+               "per_vcpu=%s busy=%u yields=%u\n",
                name, workload, nvcpu, secs, (unsigned long long) total, rate, rt_us, per,
-               (uint32_t) (*u32(BLOCK_ADDR + 8) - (uint32_t) busy0));
+               (uint32_t) (*u32(BLOCK_ADDR + 8) - (uint32_t) busy0), yields);
         fflush(stdout);
         _exit(0);
 }
