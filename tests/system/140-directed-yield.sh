@@ -3,10 +3,11 @@
 # * a hand-made ftrace text trace (tests/data/directed-yield.txt) with every
 #   reason: events decoded, the report's directed_yields counts per
 #   spinner -> target, reason and result;
-# * a real recording from the nested testbed with the patched kvm.ko in L1
-#   (tests/data/testbed/dyield-ipi.dat, scenario dyield): the report shows
-#   directed yields to the IPI receiver, as many as trace-cmd sees (when
-#   trace-cmd is installed);
+# * real recordings from the nested testbed with the patched kvm.ko in L1
+#   (scenario dyield): dyield-ipi.dat, the report shows directed yields to
+#   the IPI receiver, as many as trace-cmd sees (when trace-cmd is
+#   installed); dyield-hint.dat (IPI candidate off, debugfs hints on): only
+#   reason hint;
 # * vschedctl status says whether the hook is loaded on this host, as
 #   /sys/module/kvm/parameters says.
 . "$(dirname "$0")/test-lib.sh"
@@ -62,6 +63,22 @@ if command -v trace-cmd >/dev/null; then
         expect_eq "directed yields in $F (vschedd vs trace-cmd)" "$n" "$tc"
 fi
 say "testbed recording: $n directed yields, all mapped to VMs and vCPUs"
+
+# same, with dy_ipi_window_ns=0 and debugfs hints naming the receiver: only hints
+F="$DATA/testbed/dyield-hint.dat"
+[ -f "$F" ] || fail "$F missing"
+"$VSCHEDD" --replay "$F" --report --json --quiet >"$TMP/tbh.json" || fail "report of $F failed"
+python3 - "$TMP/tbh.json" <<'PY' || fail "report of $F: not only hint (and pv) directed yields"
+import json, sys
+rep = [json.loads(l) for l in open(sys.argv[1])][-1]
+by = [v["directed_yields"]["by_reason"] for v in rep["vms"]]
+assert sum(b["hint"]["yielded"] for b in by) > 0, by
+assert sum(b["ipi"]["yielded"] + b["ipi"]["failed"] for b in by) == 0, by
+for v in rep["vms"]:
+    for e in v["directed_yields"]["edges"]:
+        assert e["target"] == (e["spinner"] + 1) % 2, e
+PY
+say "testbed recording with hints: directed yields with reason hint, none with reason ipi"
 
 # --- vschedctl status: kernel_hook
 SOCK="$TMP/ctl.sock"
