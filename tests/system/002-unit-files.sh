@@ -10,13 +10,15 @@ UNIT="$top_builddir/systemd/vschedd.service"
 expect_grep '^Type=notify' "$UNIT"
 expect_grep '^ExecStopPost=.*vschedd --restore' "$UNIT"
 expect_grep '^WatchdogSec=' "$UNIT"
-expect_grep '^ExecReload=' "$UNIT"
+# reload through the control socket: synchronous, fails on a rejected file, no procps needed
+expect_grep '^ExecReload=.*/vschedctl reload$' "$UNIT"
 if grep -q '^ProtectControlGroups=yes' "$UNIT"; then fail "ProtectControlGroups=yes would forbid the cgroup writes"; fi
 if grep -q '@[a-z]*@' "$UNIT"; then fail "unsubstituted @variables@ in the unit"; fi
 
 if command -v systemd-analyze >/dev/null 2>&1; then
         mkdir -p "$TMP/unit"
         sed -e "s|^ExecStart=[^ ]*|ExecStart=$VSCHEDD|" -e "s|^ExecStopPost=[^ ]*|ExecStopPost=$VSCHEDD|" \
+                -e "s|^ExecReload=[^ ]*|ExecReload=${VSCHEDCTL:-$top_builddir/vschedctl}|" \
                 "$UNIT" >"$TMP/unit/vschedd.service"
         systemd-analyze verify --man=no "$TMP/unit/vschedd.service" >"$TMP/verify" 2>&1 ||
                 { cat "$TMP/verify" >&2; fail "systemd-analyze verify failed"; }
