@@ -688,6 +688,14 @@ int vs_policy_epoch(struct vs_policy *p, const struct vs_analysis *a, uint64_t n
         p->last_epoch = now;
         if (hold < 1)
                 hold = 1;
+        /* oversubscribed: more vCPU threads than CPUs they may use */
+        unsigned host_vcpus = 0;
+        for (unsigned i = 0; i < vs_analysis_n_vms(a); i++) {
+                const struct vs_an_vm *vm = vs_analysis_vm(a, i);
+                for (unsigned k = 0; k < vm->n_vcpus; k++)
+                        host_vcpus += vm->vcpus[k].present;
+        }
+        bool oversubscribed = host_vcpus > p->n_cpus;
         for (unsigned i = 0; i < vs_analysis_n_vms(a); i++) {
                 const struct vs_an_vm *vm = vs_analysis_vm(a, i);
                 struct vs_vm_policy vp;
@@ -736,13 +744,15 @@ int vs_policy_epoch(struct vs_policy *p, const struct vs_analysis *a, uint64_t n
                                                  "idle as configured", &e);
 
                 double rate = d_ipis / (dt / 1e9);
-                /* Waiting alone is not enough: when only host tasks preempt the
-                 * vCPUs (one VM alone on its CPUs), placement, turns and weights
-                 * cannot help and were measured to cost; act only while vCPU
-                 * threads preempt vCPU threads (trigger_vcpu_contention). */
+                /* Waiting alone is not enough: when the vCPUs fit on the CPUs
+                 * (the balancer then gives each its own) or only host tasks
+                 * preempt them, placement, turns and weights cannot help and
+                 * were measured to cost (testbed, 1:1); act only on an
+                 * oversubscribed host while vCPU threads preempt vCPU threads
+                 * (trigger_vcpu_contention). */
                 bool trig = d_ipis > 0 && rate >= p->cfg->trigger_ipi_rate &&
                             (double) d_notrun >= p->cfg->trigger_preempted_share * (double) d_ipis &&
-                            (!p->cfg->trigger_vcpu_contention || m->contended > 0);
+                            (!p->cfg->trigger_vcpu_contention || (oversubscribed && m->contended > 0));
                 /* An engaged VM stays engaged while it keeps exchanging IPIs (or is
                  * frozen by us): the levers remove the very symptom (preempted
                  * receivers) that triggered them, so that alone must not release

@@ -12,10 +12,11 @@
  * Levers (each switchable in [policy] and per VM), escalated only while a
  * VM keeps waiting, i.e. while its IPIs reach receivers that are not running
  * (share >= trigger_preempted_share at >= trigger_ipi_rate IPIs/s), and the
- * cause is vCPU contention: one of its vCPU threads was preempted by another
- * vCPU thread (any VM) within the last decay_half_life_ms
- * (trigger_vcpu_contention; a VM alone on its CPUs, preempted only by host
- * tasks, is left alone: no lever helps there):
+ * cause is vCPU contention (trigger_vcpu_contention): the host has more
+ * vCPU threads than CPUs, and one of the VM's vCPU threads was preempted by
+ * another vCPU thread (any VM) within the last decay_half_life_ms.  VMs that
+ * fit on their CPUs, preempted only by host tasks, are left alone: no lever
+ * helps there, and in the testbed at 1:1 each one cost throughput:
  *  - placement (cpuset): the VM's vCPUs are spread over disjoint groups of
  *    the CPUs it may use, so vCPUs that exchange IPIs never share a CPU when
  *    there is room; when there is not, a greedy colouring keeps the heaviest

@@ -201,7 +201,7 @@ static void test_caps_by_contention(void **state) {
 }
 
 static void test_oscillation_halves(void **state) {
-        world_init(2, true, false, false);
+        world_init(1, true, false, false); /* 2 vCPUs on 1 CPU */
         add_vm("a", 1000, 2);
         sw(1, 1, 0, 0, 1000);
         sw(2, 1, 1000, 1, 1001);
@@ -221,7 +221,7 @@ static void test_oscillation_halves(void **state) {
 }
 
 static void test_rate_limit_and_decay(void **state) {
-        world_init(2, true, false, false);
+        world_init(1, true, false, false); /* 2 vCPUs on 1 CPU */
         W.cfg.write_interval_ms = 50;
         W.cfg.decay_half_life_ms = 40;
         add_vm("a", 1000, 2);
@@ -249,7 +249,7 @@ static void test_rate_limit_and_decay(void **state) {
 }
 
 static void test_starvation_guard(void **state) {
-        world_init(2, true, false, false);
+        world_init(1, true, false, false); /* 2 vCPUs on 1 CPU */
         W.cfg.write_interval_ms = 1000;         /* the guard ignores the rate limit */
         W.cfg.starvation_ms = 30;
         add_vm("a", 1000, 2);
@@ -358,8 +358,11 @@ static void test_property_conservation(void **state) {
 static void test_placement_apart(void **state) {
         world_init(4, false, true, false);
         add_vm("a", 1000, 4);
+        add_vm("other", 5000, 2);               /* 6 vCPUs on 4 CPUs: oversubscribed */
         for (int k = 0; k < 4; k++)
                 sw(1 + k, 1, 0, 0, 1000 + k);
+        for (int k = 0; k < 2; k++)
+                sw(6 + k, 2, 0, 0, 5000 + k);
         waiting_epoch(1 * MS, 1000, 4, 2, 0);
         epoch(21 * MS);
         const char *c[4];
@@ -395,6 +398,10 @@ static void test_placement_apart(void **state) {
 static void test_placement_respects_pinning(void **state) {
         world_init(2, false, true, false);
         add_vm("a", 1000, 2);
+        add_vm("other", 5000, 2);               /* 4 vCPUs on 2 CPUs: oversubscribed */
+        sw(1, 1, 0, 0, 5000);
+        sw(1, 1, 5000, 1, 5001);
+        sw(1, 1, 5001, 1, 0);
         /* the operator pinned vCPU 0 to CPU 1 */
         assert_int_equal(vs_policy_set_baseline(W.pol, "a", 0, VS_KNOB_CPUSET, "1"), 0);
         sw(1, 1, 0, 0, 1000);
@@ -444,8 +451,8 @@ static void test_no_vcpu_contention_no_action(void **state) {
         assert_non_null(vs_policy_value(W.pol, "alone", 1, VS_KNOB_CPUSET));
         world_done();
 
-        /* gate on, and one vCPU-on-vCPU preemption (the VM's two vCPUs stacked
-         * on CPU 0): the levers engage */
+        /* gate on, one vCPU-on-vCPU preemption (two vCPUs stacked on CPU 0),
+         * but the VM's 2 vCPUs fit on the 2 CPUs: the balancer's business */
         world_init(2, false, true, false);
         add_vm("alone", 1000, 2);
         sw(1, 1, 0, 0, 1000);
@@ -453,7 +460,19 @@ static void test_no_vcpu_contention_no_action(void **state) {
         for (int i = 0; i < 10; i++)
                 ipi(MS + (uint64_t) i * 1000, 1000, 1);
         epoch(21 * MS);
-        assert_non_null(vs_policy_value(W.pol, "alone", 0, VS_KNOB_CPUSET));
+        assert_int_equal(W.n_dec, 0);
+        world_done();
+
+        /* the same with a third vCPU (oversubscribed): the levers engage */
+        world_init(2, false, true, false);
+        add_vm("three", 1000, 3);
+        sw(1, 1, 0, 0, 1002);                   /* the analysis learns a vCPU when it runs */
+        sw(1, 1, 1002, 1, 1000);
+        sw(2, 0, 1001, 0x100, 1000);
+        for (int i = 0; i < 10; i++)
+                ipi(MS + (uint64_t) i * 1000, 1000, 1);
+        epoch(21 * MS);
+        assert_non_null(vs_policy_value(W.pol, "three", 0, VS_KNOB_CPUSET));
         world_done();
 }
 
