@@ -64,6 +64,10 @@ rnd() { echo $(($(od -An -N2 -tu2 /dev/urandom) % $1)); }
 rsleep() { usleep $(($(rnd $1) * 1000)); }
 
 T0=$(now)
+# every vschedd start/stop enables/disables these two as well: parked, so
+# their tracepoints' static keys never flip (a flip patches svm_vcpu_run
+# while the other L1 CPU runs it, and L1 oopses under MTTCG; seen here)
+TB_PARK_EXTRA="kvm:kvm_ple_window_update kvm:kvm_avic_incomplete_ipi"
 tb_setup
 # the VMs spin (and TCG is slow): host tasks (this shell, vschedd) first
 # (measured: vschedd starts 2-3x faster); the VMs still run whenever L1's
