@@ -30,8 +30,9 @@ struct pvm {
         unsigned n;                     /* pvcpu slots */
         struct pvcpu *v;
         struct knob_state vmk[_VS_KNOB_MAX];
-        uint64_t snap_ipis, snap_notrun, snap_osc, snap_vpre;
+        uint64_t snap_ipis, snap_notrun, snap_osc, snap_vpre, snap_pvy;
         unsigned contended;             /* epochs left of the last vCPU-on-vCPU preemption's hold */
+        unsigned yielding;              /* epochs left: the guest directs its own yields */
         bool active;                    /* waiting persists (or held after it) */
         unsigned quiet;                 /* epochs without the trigger */
         bool placed, weighted;
@@ -700,7 +701,7 @@ int vs_policy_epoch(struct vs_policy *p, const struct vs_analysis *a, uint64_t n
                 const struct vs_an_vm *vm = vs_analysis_vm(a, i);
                 struct vs_vm_policy vp;
                 struct pvm *m = pvm_get(p, vm->name, true);
-                uint64_t ipis = 0, notrun = 0, osc = 0, vpre = 0;
+                uint64_t ipis = 0, notrun = 0, osc = 0, vpre = 0, pvy = 0;
                 unsigned present = 0;
 
                 if (!m)
@@ -715,6 +716,7 @@ int vs_policy_epoch(struct vs_policy *p, const struct vs_analysis *a, uint64_t n
                         notrun += pr->at_state[VS_AN_PREEMPTED] + pr->at_state[VS_AN_WOKEN] +
                                   pr->at_state[VS_AN_BLOCKED];
                         osc += pr->oscillations;
+                        pvy += pr->yields - pr->kicks;  /* hypercall 11 only, not PV-spinlock kicks */
                 }
                 for (unsigned k = 0; k < vm->n_vcpus; k++) {
                         present += vm->vcpus[k].present;
@@ -727,6 +729,17 @@ int vs_policy_epoch(struct vs_policy *p, const struct vs_analysis *a, uint64_t n
                         m->contended = hold;
                 else if (m->contended > 0)
                         m->contended--;
+                /* A guest that makes a directed PV yield (hypercall 11) for every
+                 * IPI it sends already hands its CPU to the receiver it waits
+                 * for; freezing turns then only add their cost (testbed, 2:1,
+                 * bench/results.md): no co-scheduling for it unless
+                 * coschedule_yielding. */
+                uint64_t d_pvy = pvy - m->snap_pvy;
+                if (d_pvy > 0 && d_pvy >= d_ipis)
+                        m->yielding = hold;
+                else if (m->yielding > 0)
+                        m->yielding--;
+                m->snap_pvy = pvy;
                 m->snap_ipis = ipis;
                 m->snap_notrun = notrun;
                 m->snap_osc = osc;
@@ -769,7 +782,8 @@ int vs_policy_epoch(struct vs_policy *p, const struct vs_analysis *a, uint64_t n
                         weigh(p, m, vm, &vp, entities, oscillating, dt, now, &e);
                 else if (m->weighted)
                         release_vm(p, m, now, "weights disabled", &e);
-                m->cos_candidate = vp.coschedule && m->active && present <= p->n_cpus && present > 0;
+                m->cos_candidate = vp.coschedule && m->active && present <= p->n_cpus && present > 0 &&
+                                   (p->cfg->coschedule_yielding || m->yielding == 0);
         }
         coschedule(p, now, &e);
         return e.n;

@@ -26,6 +26,9 @@
  *    wait and fit their CPUs take turns (turn_ms, one VM thawed at a time);
  *    no VM stays frozen longer than max_frozen_ms (turns shrink to
  *    max_frozen_ms / (VMs - 1)); all thawed when fewer than two contend.
+ *    Not for a VM whose guest makes at least one directed PV yield
+ *    (hypercall 11) per IPI it sends (within decay_half_life_ms): it steers
+ *    its own waiting, and turns measured worse there (coschedule_yielding).
  *  - weights (cpu.weight of vcpuK), the debooster's intent without its
  *    unfairness.  INVARIANT: the sum of one VM's vCPU weights always equals
  *    the sum of their baselines, so no other VM or host task gains or loses

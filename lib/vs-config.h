@@ -61,6 +61,7 @@ struct vs_config {
         /* [policy] */
         bool placement;                         /* yes */
         bool coschedule;                        /* no (opt-in) */
+        bool coschedule_yielding;               /* no: not for VMs whose guests direct-yield as often as they IPI */
         bool weights;                           /* no (measured to hurt without PLE) */
         double trigger_preempted_share;         /* 0.2: share of a VM's IPIs sent to a not-running receiver */
         uint32_t trigger_ipi_rate;              /* 50 IPIs/s per VM before anything is done */

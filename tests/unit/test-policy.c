@@ -527,6 +527,51 @@ static void test_coschedule_turns(void **state) {
         world_done();
 }
 
+/* Two contending VMs whose guests make a directed PV yield for every IPI:
+ * no turns (they steer their own waiting) unless coschedule_yielding. */
+static unsigned yielding_epochs(bool pv_yield) {
+        unsigned freezes = 0;
+        for (int e = 0; e < 6; e++) {
+                uint64_t t = 1 * MS + (uint64_t) e * 20 * MS;
+                for (int v = 0; v < 2; v++) {
+                        int32_t base = 1000 * (v + 1), other = 1000 * (2 - v);
+                        sw(t, 1, 0, 0, base);
+                        sw(t + 1, 0, base + 1, 0x100, other);
+                        ipi(t + 2, base, 1);
+                        if (pv_yield)
+                                yield(t + 3, base, 1);
+                        sw(t + 3 * MS, 0, other, 1, base + 1);
+                        eoi(t + 4 * MS, base + 1, 1);
+                }
+                epoch(t + 20 * MS);
+                for (unsigned i = 0; i < W.n_dec; i++)
+                        freezes += W.dec[i].knob == VS_KNOB_FREEZE;
+        }
+        return freezes;
+}
+
+static void test_coschedule_not_for_yielding_guests(void **state) {
+        world_init(2, false, false, true);
+        add_vm("x", 1000, 2);
+        add_vm("y", 2000, 2);
+        assert_int_equal(yielding_epochs(true), 0);
+        world_done();
+
+        world_init(2, false, false, true);
+        W.cfg.coschedule_yielding = true;
+        add_vm("x", 1000, 2);
+        add_vm("y", 2000, 2);
+        assert_true(yielding_epochs(true) > 0);
+        world_done();
+
+        /* the same traffic without yields is co-scheduled (the control) */
+        world_init(2, false, false, true);
+        add_vm("x", 1000, 2);
+        add_vm("y", 2000, 2);
+        assert_true(yielding_epochs(false) > 0);
+        world_done();
+}
+
 static void test_observe_mode_writes_nothing(void **state) {
         world_init(2, true, true, true);
         W.cfg.mode = VS_MODE_OBSERVE;
@@ -549,6 +594,7 @@ int main(void) {
                 cmocka_unit_test(test_placement_respects_pinning),
                 cmocka_unit_test(test_no_vcpu_contention_no_action),
                 cmocka_unit_test(test_coschedule_turns),
+                cmocka_unit_test(test_coschedule_not_for_yielding_guests),
                 cmocka_unit_test(test_observe_mode_writes_nothing),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
