@@ -22,6 +22,7 @@ rc=0
 VSCHEDD_TESTBED_OFFLINE=1 VSCHEDD="$VSCHEDD" "$top_srcdir/tools/testbed" run smoke \
         --out "$TMP/out" --timeout 120 >"$TMP/log" 2>&1 || rc=$?
 [ $rc != 77 ] || skip "$(grep 'testbed: error' "$TMP/log" | head -n 1)"
+testbed_crash_skip $rc "$TMP/out"
 [ $rc = 0 ] || { cat "$TMP/log" >&2; fail "tools/testbed run smoke exited $rc"; }
 
 rec="$TMP/out/smoke-vschedd.dat"

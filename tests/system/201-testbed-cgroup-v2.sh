@@ -38,6 +38,7 @@ rc=0
 VSCHEDD_TESTBED_OFFLINE=1 VSCHEDD="$VSCHEDD" VSCHEDD_TESTBED_BINS="$DRIVER" \
         "$top_srcdir/tools/testbed" run cgroup-v2 --out "$TMP/out" --timeout 1500 >"$TMP/log" 2>&1 || rc=$?
 [ $rc != 77 ] || skip "$(grep 'testbed: error' "$TMP/log" | head -n 1)"
+testbed_crash_skip $rc "$TMP/out"
 R="$TMP/out/cgroup-v2.result"
 if [ $rc != 0 ]; then
         cat "$TMP/log" >&2

@@ -27,6 +27,7 @@ rc=0
 VSCHEDD_TESTBED_OFFLINE=1 "$top_srcdir/tools/testbed-systemd" run --out "$TMP/out" --timeout 420 \
         >"$TMP/log" 2>&1 || rc=$?
 [ $rc != 77 ] || skip "$(grep 'testbed-systemd: error\|testbed: error' "$TMP/log" | head -n 1)"
+testbed_crash_skip $rc "$TMP/out"
 if [ $rc != 0 ]; then
         cat "$TMP/log" >&2
         [ -f "$TMP/out/scenario.log" ] && { echo "--- L1 scenario.log:" >&2; cat "$TMP/out/scenario.log" >&2; }
