@@ -18,9 +18,8 @@ fi
 command -v qemu-system-x86_64 >/dev/null 2>&1 || skip "qemu-system-x86_64 not installed (tools/testbed prepare)"
 [ -x /bin/busybox ] || skip "busybox-static not installed (tools/testbed prepare)"
 
-rc=0
-VSCHEDD_TESTBED_OFFLINE=1 VSCHEDD="$VSCHEDD" "$top_srcdir/tools/testbed" run smoke \
-        --out "$TMP/out" --timeout 120 >"$TMP/log" 2>&1 || rc=$?
+testbed_run "$TMP/out" env VSCHEDD_TESTBED_OFFLINE=1 VSCHEDD="$VSCHEDD" "$top_srcdir/tools/testbed" run smoke \
+        --out "$TMP/out" --timeout 240
 [ $rc != 77 ] || skip "$(grep 'testbed: error' "$TMP/log" | head -n 1)"
 testbed_crash_skip $rc "$TMP/out"
 [ $rc = 0 ] || { cat "$TMP/log" >&2; fail "tools/testbed run smoke exited $rc"; }

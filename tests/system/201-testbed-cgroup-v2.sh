@@ -34,9 +34,8 @@ command -v qemu-system-x86_64 >/dev/null 2>&1 || skip "qemu-system-x86_64 not in
 DRIVER="$top_builddir/tests/system/actuator-driver"
 [ -x "$DRIVER" ] || fail "actuator-driver not built"
 
-rc=0
-VSCHEDD_TESTBED_OFFLINE=1 VSCHEDD="$VSCHEDD" VSCHEDD_TESTBED_BINS="$DRIVER" \
-        "$top_srcdir/tools/testbed" run cgroup-v2 --out "$TMP/out" --timeout 1500 >"$TMP/log" 2>&1 || rc=$?
+testbed_run "$TMP/out" env VSCHEDD_TESTBED_OFFLINE=1 VSCHEDD="$VSCHEDD" VSCHEDD_TESTBED_BINS="$DRIVER" \
+        "$top_srcdir/tools/testbed" run cgroup-v2 --out "$TMP/out" --timeout 1500
 [ $rc != 77 ] || skip "$(grep 'testbed: error' "$TMP/log" | head -n 1)"
 testbed_crash_skip $rc "$TMP/out"
 R="$TMP/out/cgroup-v2.result"

@@ -23,9 +23,8 @@ fi
 command -v qemu-system-x86_64 >/dev/null 2>&1 || skip "qemu-system-x86_64 not installed (tools/testbed prepare)"
 command -v python3 >/dev/null 2>&1 || skip "python3 not installed"
 
-rc=0
-VSCHEDD_TESTBED_OFFLINE=1 "$top_srcdir/tools/testbed-systemd" run --out "$TMP/out" --timeout 420 \
-        >"$TMP/log" 2>&1 || rc=$?
+testbed_run "$TMP/out" env VSCHEDD_TESTBED_OFFLINE=1 "$top_srcdir/tools/testbed-systemd" run --out "$TMP/out" \
+        --timeout 420
 [ $rc != 77 ] || skip "$(grep 'testbed-systemd: error\|testbed: error' "$TMP/log" | head -n 1)"
 testbed_crash_skip $rc "$TMP/out"
 if [ $rc != 0 ]; then
