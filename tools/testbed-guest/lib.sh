@@ -36,9 +36,23 @@ tb_setup() {
                 echo 1 >$inst/events/${ev%%:*}/${ev#*:}/enable || fatal "cannot enable $ev"
         done
         # events only vschedd --live enables (its first enable would flip the key)
-        for ev in ${TB_PARK_EXTRA:-}; do
+        : "${TB_PARK_EXTRA=kvm:kvm_ple_window_update kvm:kvm_avic_incomplete_ipi}"
+        for ev in $TB_PARK_EXTRA; do
                 [ -e $inst/events/${ev%%:*}/${ev#*:}/enable ] || continue
                 echo 1 >$inst/events/${ev%%:*}/${ev#*:}/enable || log "cannot park $ev"
+        done
+        # ... and a second parked probe on each: going from one probe to two
+        # and back switches the tracepoint's static call, patching call sites
+        # (kvm_apic_send_ipi, svm_vcpu_run) the other L1 CPU may be running:
+        # L1 oopses or soft-locks there under MTTCG (seen in the cgroup-v2
+        # crash loop and in a benchmark).  With two parked, vschedd's is the third.
+        mkdir -p $TRACEFS/instances/tb-keepalive2
+        echo 0 >$TRACEFS/instances/tb-keepalive2/tracing_on
+        echo 4 >$TRACEFS/instances/tb-keepalive2/buffer_size_kb
+        for ev in $TB_EVENTS $TB_PARK_EXTRA; do
+                [ -e $TRACEFS/instances/tb-keepalive2/events/${ev%%:*}/${ev#*:}/enable ] || continue
+                echo 1 >$TRACEFS/instances/tb-keepalive2/events/${ev%%:*}/${ev#*:}/enable ||
+                        log "cannot park $ev twice"
         done
         # cgroup v2: cpu and cpuset down to machine.slice, as systemd + libvirt
         echo "+cpu +cpuset" >$CG/cgroup.subtree_control || fatal "cannot enable cpu,cpuset at the cgroup root"
