@@ -689,12 +689,12 @@ int vs_policy_epoch(struct vs_policy *p, const struct vs_analysis *a, uint64_t n
         p->last_epoch = now;
         if (hold < 1)
                 hold = 1;
-        /* oversubscribed: more vCPU threads than CPUs they may use */
+        /* oversubscribed: more live vCPU threads than CPUs they may use */
         unsigned host_vcpus = 0;
         for (unsigned i = 0; i < vs_analysis_n_vms(a); i++) {
                 const struct vs_an_vm *vm = vs_analysis_vm(a, i);
                 for (unsigned k = 0; k < vm->n_vcpus; k++)
-                        host_vcpus += vm->vcpus[k].present;
+                        host_vcpus += vm->vcpus[k].present && vm->vcpus[k].state != VS_AN_EXITED;
         }
         bool oversubscribed = host_vcpus > p->n_cpus;
         for (unsigned i = 0; i < vs_analysis_n_vms(a); i++) {
@@ -771,7 +771,9 @@ int vs_policy_epoch(struct vs_policy *p, const struct vs_analysis *a, uint64_t n
                  * receivers) that triggered them, so that alone must not release
                  * them.  Released after `hold` epochs without traffic. */
                 bool traffic = rate >= p->cfg->trigger_ipi_rate || m->frozen;
-                m->quiet = trig || (m->active && traffic) ? 0 : m->quiet + 1;
+                /* ... but not once the host stops being oversubscribed (a VM left) */
+                bool still_contended = !p->cfg->trigger_vcpu_contention || oversubscribed;
+                m->quiet = trig || (m->active && traffic && still_contended) ? 0 : m->quiet + 1;
                 m->active = trig || (m->active && m->quiet < hold);
 
                 if (vp.placement && m->active)

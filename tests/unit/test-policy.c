@@ -395,6 +395,43 @@ static void test_placement_apart(void **state) {
         world_done();
 }
 
+/* Two VMs at 2:1 engage placement; when one VM's vCPU threads exit, the host
+ * is no longer oversubscribed and the other VM's placement is released after
+ * the hold, although its traffic goes on. */
+static void test_release_when_no_longer_oversubscribed(void **state) {
+        uint64_t t = 1 * MS;
+        world_init(2, false, true, false);
+        W.cfg.decay_half_life_ms = 60;          /* hold: 3 epochs */
+        add_vm("a", 1000, 2);
+        add_vm("b", 2000, 2);
+        sw(1, 1, 0, 0, 2000);
+        sw(1, 1, 2000, 1, 2001);
+        sw(1, 1, 2001, 1, 1000);
+        for (int e = 0; e < 2; e++, t += 20 * MS) {
+                sw(t, 0, 1001, 0x100, 2000);    /* b's vCPU takes CPU 0 from a's vCPU 1 */
+                for (int i = 0; i < 10; i++)
+                        ipi(t + MS + (uint64_t) i * 1000, 1000, 1);
+                sw(t + 15 * MS, 0, 2000, 1, 1001);
+                eoi(t + 16 * MS, 1001, 1);
+                epoch(t + 20 * MS);
+        }
+        assert_non_null(vs_policy_value(W.pol, "a", 0, VS_KNOB_CPUSET));
+        /* b exits: its threads die (prev_state X) */
+        sw(t, 1, 2000, 0x10, 0);
+        sw(t, 1, 2001, 0x10, 0);
+        bool released = false;
+        for (int e = 0; e < 8; e++, t += 20 * MS) {
+                for (int i = 0; i < 10; i++)
+                        ipi(t + MS + (uint64_t) i * 1000, 1000, 1);
+                eoi(t + 16 * MS, 1001, 1);
+                epoch(t + 20 * MS);
+                for (unsigned i = 0; i < W.n_dec; i++)
+                        released |= W.dec[i].knob == VS_KNOB_CPUSET && strcmp(W.dec[i].vm, "a") == 0;
+        }
+        assert_true(released);
+        world_done();
+}
+
 static void test_placement_respects_pinning(void **state) {
         world_init(2, false, true, false);
         add_vm("a", 1000, 2);
@@ -592,6 +629,7 @@ int main(void) {
                 cmocka_unit_test(test_property_conservation),
                 cmocka_unit_test(test_placement_apart),
                 cmocka_unit_test(test_placement_respects_pinning),
+                cmocka_unit_test(test_release_when_no_longer_oversubscribed),
                 cmocka_unit_test(test_no_vcpu_contention_no_action),
                 cmocka_unit_test(test_coschedule_turns),
                 cmocka_unit_test(test_coschedule_not_for_yielding_guests),
