@@ -25,7 +25,6 @@
 : "${TB_SETTINGS:=default observe enf-place enf-place-ovr enf-cosched hand-place hand-gang}"
 : "${TB_SETTLE:=1.5}" "${TB_TURN_MS:=20}"
 VS_STATE=/run/vschedd-bench
-TB_PARK_EXTRA="kvm:kvm_ple_window_update kvm:kvm_avic_incomplete_ipi"
 SCOPE_PREFIX=$CG/machine.slice/'machine-qemu\x2d'
 
 tb_setup

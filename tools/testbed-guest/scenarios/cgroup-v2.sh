@@ -64,23 +64,9 @@ rnd() { echo $(($(od -An -N2 -tu2 /dev/urandom) % $1)); }
 rsleep() { usleep $(($(rnd $1) * 1000)); }
 
 T0=$(now)
-# every vschedd start/stop enables/disables these two as well: parked, so
-# their tracepoints' static keys never flip (code patching while the other
-# L1 CPU runs the code oopses L1 under MTTCG)
-TB_PARK_EXTRA="kvm:kvm_ple_window_update kvm:kvm_avic_incomplete_ipi"
+# tb_setup parks two probes on every tracepoint vschedd enables (see lib.sh):
+# this loop's ~250 vschedd starts and stops oopsed L1 without them
 tb_setup
-# ... and a second parked probe on each: a tracepoint's static call switches
-# between its one probe and the iterator when it goes from one probe to two
-# and back, patching the call site (kvm_apic_send_ipi, svm_vcpu_run) while
-# the other CPU may run it: L1 oopsed there twice under this loop's ~250
-# vschedd starts and stops.  With two parked probes vschedd's is the third.
-mkdir -p $TRACEFS/instances/tb-keepalive2
-echo 0 >$TRACEFS/instances/tb-keepalive2/tracing_on
-echo 4 >$TRACEFS/instances/tb-keepalive2/buffer_size_kb
-for ev in $TB_EVENTS $TB_PARK_EXTRA; do
-        f=$TRACEFS/instances/tb-keepalive2/events/${ev%%:*}/${ev#*:}/enable
-        [ -e $f ] && { echo 1 >$f || log "cannot park $ev twice"; }
-done
 # the VMs spin (and TCG is slow): host tasks (this shell, vschedd) first
 # (measured: vschedd starts 2-3x faster); the VMs still run whenever L1's
 # CPUs are free, and vschedd never writes machine.slice
