@@ -197,7 +197,12 @@ struct json_object *vs_analysis_report_json(const struct vs_analysis *a) {
         }
         json_object_object_add(root, "vms", vms);
         cpus = json_object_new_array();
+        /* only the CPUs a vCPU thread waited on: CPU numbers are sparse (a
+         * VM pinned to CPUs 64-71, or one hostile "[65535]" in a trace) */
         for (unsigned c = 0; c < vs_analysis_n_cpus(a); c++) {
+                const struct vs_an_cpu *ac = vs_analysis_cpu(a, c);
+                if (!ac || !ac->queued)
+                        continue;
                 struct json_object *x = json_object_new_object();
                 json_object_object_add(x, "cpu", json_object_new_int((int) c));
                 json_object_object_add(x, "runqueue_depth", json_object_new_double(vs_analysis_cpu_depth(a, c)));
@@ -281,8 +286,11 @@ void vs_analysis_report_print(const struct vs_analysis *a, FILE *f) {
         }
         if (vs_analysis_n_cpus(a)) {
                 fprintf(f, "\nrun-queue depth (waiting vCPU threads, time average):");
-                for (unsigned c = 0; c < vs_analysis_n_cpus(a); c++)
-                        fprintf(f, " cpu%u=%.2f", c, vs_analysis_cpu_depth(a, c));
+                for (unsigned c = 0; c < vs_analysis_n_cpus(a); c++) {
+                        const struct vs_an_cpu *ac = vs_analysis_cpu(a, c);
+                        if (ac && ac->queued)
+                                fprintf(f, " cpu%u=%.2f", c, vs_analysis_cpu_depth(a, c));
+                }
                 fprintf(f, "\n");
         }
 }

@@ -321,6 +321,7 @@ static void queue_enter(struct vs_analysis *a, struct vs_an_vcpu *v, int32_t cpu
                 return;
         depth_advance(c, ts);
         c->depth++;
+        c->queued = true;
         v->queue_cpu = cpu;
 }
 

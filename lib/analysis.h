@@ -142,6 +142,7 @@ struct vs_an_vm {
 
 struct vs_an_cpu {
         bool started;
+        bool queued;                    /* a vCPU thread waited here at least once */
         uint32_t depth;
         uint64_t last_ts;
         double depth_ns;                /* integral of depth over time */

@@ -1087,6 +1087,10 @@ static bool printable_value(const char *s) {
         n = strlen(s);
         if (has_control(s) || (n > 0 && (is_blank(s[0]) || is_blank(s[n - 1]))))
                 return false;
+        /* printed after "key = ": a leading ';' would follow a blank and
+         * load back as an inline comment (found by fuzz-config) */
+        if (s[0] == ';')
+                return false;
         for (size_t i = 1; i < n; i++)
                 if (s[i] == ';' && is_blank(s[i - 1]))
                         return false;

@@ -281,6 +281,27 @@ static void test_runqueue_depth(void **state) {
         assert_int_equal(vm()->vcpus[1].preempted_ns, 1000);
 }
 
+/* The report lists only the CPUs a vCPU queued on, by number: CPU ids are
+ * sparse, and one hostile "[65535]" must not make 65536 entries. */
+static void test_report_sparse_cpus(void **state) {
+        struct json_object *o, *cpus, *c;
+
+        sw(0, 7, V1, 0x100, V0);
+        wake(500, V0, V2, 7);
+        sw(1500, 7, V1, 1, V2);
+        sw(2000, 7, V2, 1, 0);
+        vs_analysis_finish(an, 2000);
+        assert_true(vs_analysis_n_cpus(an) >= 8);
+        o = vs_analysis_report_json(an);
+        assert_non_null(o);
+        assert_true(json_object_object_get_ex(o, "cpus", &cpus));
+        assert_int_equal(json_object_array_length(cpus), 1);
+        c = json_object_array_get_idx(cpus, 0);
+        assert_true(json_object_object_get_ex(c, "cpu", &c));
+        assert_int_equal(json_object_get_int(c), 7);
+        json_object_put(o);
+}
+
 static void dyield(uint64_t ts, int32_t spinner_tid, uint32_t spinner, uint32_t target, uint8_t reason,
                    int32_t result) {
         struct vs_event e = { .ts_ns = ts, .tid = spinner_tid, .type = VS_EV_DIRECTED_YIELD };
@@ -427,6 +448,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_pause_ple, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_thread_exits, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_runqueue_depth, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_report_sparse_cpus, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_directed_yield, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_yield_hints, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_report_json, setup, teardown),
