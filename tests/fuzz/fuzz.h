@@ -41,6 +41,30 @@ static inline int fuzz_skip_open(void) {
         return e && e[0] == '1';
 }
 
+/*
+ * True when this input gets the expensive property checks (the JSON round
+ * trips, some 80% of fuzz-text's instructions).  VSCHEDD_FUZZ_SAMPLE=N
+ * (tools/fuzz campaigns) keeps them for one input in N, picked by a hash of
+ * the input so a finding reproduces; unset (the replays of make check), every
+ * input gets them.  The code under test runs on every input either way.
+ */
+static inline int fuzz_full_checks(const uint8_t *data, size_t size) {
+        static long every = -1;
+        uint32_t h = 2166136261u;
+
+        if (every < 0) {
+                const char *e = getenv("VSCHEDD_FUZZ_SAMPLE");
+                every = e ? strtol(e, NULL, 10) : 1;
+                if (every < 1)
+                        every = 1;
+        }
+        if (every == 1)
+                return 1;
+        for (size_t i = 0; i < size; i++)
+                h = (h ^ data[i]) * 16777619u;
+        return h % (uint32_t) every == 0;
+}
+
 /* The path of a scratch file private to this process (created on first use,
  * removed at exit), rewritten with @data, mode @mode.  Returns the path, or
  * NULL when the file cannot be written (the input is then skipped). */
