@@ -40,11 +40,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         }
         if (!path)
                 return 0;
-        /* open bug 3 (regress/README.md): a version string other than "6"
-         * skips the v6 pre-check although libtracecmd reads it as v6 */
-        if (fuzz_skip_open() && size > sizeof(dat_magic) + 1 && data[0] == dat_magic[0] &&
-            !((data[10] == '6' || data[10] == '7') && data[11] == 0))
-                return 0;
         if (vs_source_open_file(path, &src) < 0)
                 return 0;
         if (vs_topology_new(&topo) < 0)

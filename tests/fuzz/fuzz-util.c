@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* fuzz-util.c - scratch file and directory of the fuzz targets (fuzz.h). */
+/* fuzz-util.c - scratch file and directory, JSON round trip of the fuzz targets (fuzz.h). */
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -9,6 +9,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <json-c/json.h>
 
 #include "fuzz.h"
 
@@ -73,4 +75,14 @@ const char *fuzz_scratch_file(const void *data, size_t size, unsigned mode) {
         }
         close(fd);
         return scratch_file;
+}
+
+void fuzz_assert_json_roundtrip(struct json_object *o, const char *what, unsigned n) {
+        if (!o)
+                return;
+        const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+        struct json_object *back = json_tokener_parse(s);
+        FUZZ_ASSERT(back, "%s %u: invalid JSON '%s'", what, n, s);
+        json_object_put(back);
+        json_object_put(o);
 }

@@ -70,5 +70,10 @@ static inline int fuzz_full_checks(const uint8_t *data, size_t size) {
  * NULL when the file cannot be written (the input is then skipped). */
 const char *fuzz_scratch_file(const void *data, size_t size, unsigned mode);
 
+/* Serialize @o (as vschedd prints events: plain, no slash escapes), assert
+ * json-c parses the text back (naming @what @n), and put @o.  NULL: nothing. */
+struct json_object;
+void fuzz_assert_json_roundtrip(struct json_object *o, const char *what, unsigned n);
+
 /* A private directory created on first use and removed (recursively) at exit. */
 const char *fuzz_scratch_dir(void);
