@@ -15,6 +15,7 @@
 #include <curses.h>
 
 #include "macro.h"
+#include "mono-clock.h"
 #include "top-model.h"
 #include "vschedctl-top.h"
 
@@ -42,9 +43,7 @@ static void on_stop_signal(int sig) {
 }
 
 static double now_s(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+        return (double) vs_mono_ns() / 1e9;
 }
 
 static void json_putp(struct json_object **o) {

@@ -39,6 +39,7 @@
 #include "svg-timeline.h"
 #include "timeline.h"
 #include "macro.h"
+#include "mono-clock.h"
 #include "policy.h"
 #include "progress.h"
 #include "source.h"
@@ -165,6 +166,21 @@ static int usage_error(const char *fmt, ...) {
         return -EINVAL;
 }
 
+/* A decimal integer option in [min, max]: no sign, no suffix, no blanks. */
+static bool parse_uint_arg(const char *s, uint64_t min, uint64_t max, uint64_t *ret) {
+        char *end;
+        unsigned long long v;
+
+        if (!*s || *s < '0' || *s > '9')
+                return false;
+        errno = 0;
+        v = strtoull(s, &end, 10);
+        if (errno || *end || v < min || v > max)
+                return false;
+        *ret = v;
+        return true;
+}
+
 static int parse_args(int argc, char **argv) {
         enum {
                 ARG_AUTO = 0x100,
@@ -220,6 +236,7 @@ static int parse_args(int argc, char **argv) {
         arg.control = getenv("VSCHEDD_CONTROL");        /* tests: one socket each */
         opterr = 0;
         while ((c = getopt_long(argc, argv, ":r:ldjn:qt:c:hV", options, NULL)) >= 0) {
+                uint64_t v;
                 char *end;
 
                 switch (c) {
@@ -289,9 +306,7 @@ static int parse_args(int argc, char **argv) {
                         arg.summary = 0;
                         break;
                 case 'n':
-                        errno = 0;
-                        arg.limit = strtoull(optarg, &end, 10);
-                        if (errno || *end || !*optarg || optarg[0] == '-')
+                        if (!parse_uint_arg(optarg, 0, UINT64_MAX, &arg.limit))
                                 return usage_error("invalid --limit '%s'", optarg);
                         break;
                 case 'q':
@@ -312,25 +327,20 @@ static int parse_args(int argc, char **argv) {
                         arg.instance = optarg;
                         break;
                 case ARG_BUFFER_KB:
-                        errno = 0;
-                        unsigned long kb = strtoul(optarg, &end, 10);
-                        if (errno || *end || kb == 0 || kb > 1024 * 1024)
+                        if (!parse_uint_arg(optarg, 1, 1024 * 1024, &v))
                                 return usage_error("invalid --buffer-kb '%s'", optarg);
-                        arg.buffer_kb = (unsigned) kb;
+                        arg.buffer_kb = (unsigned) v;
                         break;
                 case ARG_RECORD:
                         if (!*optarg)
                                 return usage_error("--record needs a file name");
                         arg.record = optarg;
                         break;
-                case ARG_RECORD_MAX_MB: {
-                        errno = 0;
-                        unsigned long mb = strtoul(optarg, &end, 10);
-                        if (errno || *end || mb == 0 || mb > 1024 * 1024 || optarg[0] == '-')
+                case ARG_RECORD_MAX_MB:
+                        if (!parse_uint_arg(optarg, 1, 1024 * 1024, &v))
                                 return usage_error("invalid --record-max-mb '%s'", optarg);
-                        arg.record_max_mb = (unsigned) mb;
+                        arg.record_max_mb = (unsigned) v;
                         break;
-                }
                 case 'h':
                         help(stdout);
                         return 0;
@@ -843,15 +853,13 @@ static void metrics_listener_apply(struct run *run);
 static void apply_saved_overrides(struct run *run);
 
 static uint64_t mono_usec(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000ull + (uint64_t) ts.tv_nsec / 1000;
+        return vs_mono_ns() / 1000;
 }
 
 /* "now" on the trace clock (the kernel's local clock, close to but not the
  * same as CLOCK_MONOTONIC): learned from the first event read. */
 static uint64_t trace_now(struct run *run) {
-        int64_t now = (int64_t) mono_usec() * 1000;
+        int64_t now = (int64_t) vs_mono_ns();
         return run->have_offset ? (uint64_t) (now + run->trace_offset) : (uint64_t) now;
 }
 
@@ -861,7 +869,7 @@ static int drain(struct run *run) {
 
         while ((r = vs_source_next(run->src, &ev)) > 0) {
                 if (!run->have_offset) {
-                        run->trace_offset = (int64_t) ev.ts_ns - (int64_t) mono_usec() * 1000;
+                        run->trace_offset = (int64_t) ev.ts_ns - (int64_t) vs_mono_ns();
                         run->have_offset = true;
                 }
                 r = emit(run, &ev);

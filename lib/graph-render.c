@@ -30,6 +30,7 @@
 
 #include "graph-render.h"
 #include "macro.h"
+#include "mono-clock.h"
 
 extern char **environ;
 
@@ -58,12 +59,6 @@ static int buf_read(struct buf *b, int fd, size_t max) {
                 return -EFBIG;
         b->p[b->n] = 0;
         return k > 0;           /* 0 = end of file */
-}
-
-static uint64_t now_ms(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000u + (uint64_t) ts.tv_nsec / 1000000u;
 }
 
 /* Writing to a dot that died early must be an EPIPE, not a SIGPIPE that kills
@@ -113,7 +108,7 @@ int vs_graph_render(const char *dot, const char *format, char **ret, size_t *ret
         posix_spawnattr_t attr;
         char targ[40];
         size_t len = strlen(dot), off = 0;
-        uint64_t deadline = now_ms() + VS_GRAPH_RENDER_TIMEOUT_MS;
+        uint64_t deadline = vs_mono_ns() / 1000000u + VS_GRAPH_RENDER_TIMEOUT_MS;
         pid_t pid = -1;
         struct sigpipe_guard guard;
         int r = 0, status;
@@ -166,7 +161,7 @@ int vs_graph_render(const char *dot, const char *format, char **ret, size_t *ret
                         { .fd = out[0], .events = POLLIN },
                         { .fd = err[0], .events = POLLIN },
                 };
-                uint64_t now = now_ms();
+                uint64_t now = vs_mono_ns() / 1000000u;
                 int k;
 
                 if (now >= deadline) {

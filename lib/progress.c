@@ -6,18 +6,13 @@
 #include <unistd.h>
 
 #include "progress.h"
-
-static uint64_t mono_ns(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
+#include "mono-clock.h"
 
 void vs_progress_init(struct vs_progress *p, const char *label) {
         *p = (struct vs_progress) {
                 .enabled = isatty(STDERR_FILENO) == 1 && !getenv("VSCHEDD_NO_PROGRESS"),
                 .label = label,
-                .start_ns = mono_ns(),
+                .start_ns = vs_mono_ns(),
         };
 }
 
@@ -27,7 +22,7 @@ void vs_progress_update(struct vs_progress *p, uint64_t done, uint64_t total, ui
 
         if (!p->enabled)
                 return;
-        now = mono_ns();
+        now = vs_mono_ns();
         if (p->drawn && now - p->last_ns < 100000000ull)
                 return;
         p->last_ns = now;

@@ -12,6 +12,7 @@
 #include <tracefs.h>
 
 #include "dat-writer.h"
+#include "mono-clock.h"
 #include "recorder.h"
 
 struct cpu_buf {
@@ -37,13 +38,6 @@ struct vs_recorder {
         char *kallsyms;
         uint64_t lost;
 };
-
-static uint64_t now_ns(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000000ull + (uint64_t) ts.tv_nsec;
-}
 
 static int read_text(const char *path, char **ret) {
         _cleanup_fclose_ FILE *f = NULL;
@@ -401,7 +395,7 @@ int vs_recorder_poll(struct vs_recorder *r) {
 
 int vs_recorder_run(struct vs_recorder *r, uint64_t duration_ns, unsigned interval_ms,
                     const volatile sig_atomic_t *stop) {
-        uint64_t end = duration_ns ? now_ns() + duration_ns : 0;
+        uint64_t end = duration_ns ? vs_mono_ns() + duration_ns : 0;
         int total = 0;
 
         if (interval_ms == 0)
@@ -413,7 +407,7 @@ int vs_recorder_run(struct vs_recorder *r, uint64_t duration_ns, unsigned interv
                 if (k < 0)
                         return k;
                 total += k;
-                if ((stop && *stop) || (end && now_ns() >= end))
+                if ((stop && *stop) || (end && vs_mono_ns() >= end))
                         return total;
                 (void) nanosleep(&ts, NULL);
         }

@@ -32,6 +32,7 @@
 #include <tracefs/tracefs.h>
 
 #include "macro.h"
+#include "mono-clock.h"
 #include "source.h"
 #include "dat-writer.h"
 #include "tep-decode.h"
@@ -91,12 +92,6 @@ static const struct {
         { "kvm", "kvm_vcpu_wakeup", NULL, false },
         { "kvm", "kvm_directed_yield", NULL, false },   /* kernel/ patch only */
 };
-
-static uint64_t now_ns(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
 
 static void set_err(struct vs_source *s, int r, const char *what) {
         snprintf(s->error, sizeof(s->error), "%s: %s", what, strerror(r < 0 ? -r : r));
@@ -201,7 +196,7 @@ static int event_set(struct tracefs_instance *inst, const char *system, const ch
 static void learning_window(struct live_source *l) {
         if (!l->entry_on || l->learn_ns == 0)
                 return;
-        if (now_ns() < l->entry_off_at)
+        if (vs_mono_ns() < l->entry_off_at)
                 return;
         (void) event_set(l->inst, "kvm", "kvm_entry", false);
         l->entry_on = false;
@@ -258,7 +253,7 @@ int vs_source_live_relearn(struct vs_source *src, unsigned ms) {
                 return r;
         l->entry_on = true;
         l->learn_ns = (uint64_t) ms * 1000000ull;
-        l->entry_off_at = now_ns() + l->learn_ns;
+        l->entry_off_at = vs_mono_ns() + l->learn_ns;
         return 0;
 }
 
@@ -494,7 +489,7 @@ int vs_source_live_open(const struct vs_live_options *opts, struct vs_source **r
         if (r < 0)
                 goto fail;
         if (l->entry_on)
-                l->entry_off_at = now_ns() + l->learn_ns;
+                l->entry_off_at = vs_mono_ns() + l->learn_ns;
         r = open_cpus(l);
         if (r < 0)
                 goto fail;

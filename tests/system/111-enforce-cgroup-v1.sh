@@ -8,9 +8,7 @@
 . "$(dirname "$0")/test-lib.sh"
 require_tracefs
 enforce_lock
-CPU=/sys/fs/cgroup/cpu
-[ -w "$CPU/cgroup.procs" ] || skip "no cgroup v1 cpu hierarchy at $CPU"
-[ -e "$CPU/cpu.idle" ] || skip "kernel without cpu.idle"
+require_v1_cpu
 FAKE="$top_builddir/tests/system/fake-vmm"
 TOP="$CPU/vschedd-test-$$"
 SCOPE="$TOP/machine-qemu\\x2d1\\x2denforcetest.scope"
@@ -28,12 +26,7 @@ cleanup() {
         [ -n "${vs:-}" ] && kill -9 "$vs" 2>/dev/null
         [ -n "${fake:-}" ] && kill -9 "$fake" 2>/dev/null
         wait 2>/dev/null
-        for d in "$LV/vcpu0" "$LV/vcpu1" "$LV/emulator" "$LV" "$SCOPE" "$TOP"; do
-                if [ -d "$d" ]; then
-                        while read -r t; do echo "$t" >"$CPU/tasks" 2>/dev/null; done <"$d/tasks"
-                        rmdir "$d" 2>/dev/null
-                fi
-        done
+        v1_rmtree "$TOP"
         [ -e "$TRACEFS/instances/$INST" ] && rmdir "$TRACEFS/instances/$INST" 2>/dev/null
         rm -rf "$TMP"
 }
@@ -42,16 +35,10 @@ trap cleanup EXIT
 mkdir -p "$LV/emulator" "$LV/vcpu0" "$LV/vcpu1"
 "$FAKE" enforcetest 2 120 >"$TMP/pid" &
 fake=$!
-sleep 0.3
+wait_file "$TMP/pid" "fake VMM did not start"
 pid=$(cat "$TMP/pid")
-for t in /proc/"$pid"/task/*; do
-        tid=${t##*/}
-        case "$(cat "$t/comm")" in
-        "CPU 0/KVM") echo "$tid" >"$LV/vcpu0/tasks" ;;
-        "CPU 1/KVM") echo "$tid" >"$LV/vcpu1/tasks" ;;
-        *) echo "$tid" >"$LV/emulator/tasks" ;;
-        esac
-done
+sleep 0.1
+v1_place_threads "$pid" "$LV"
 grep -q "libvirt/emulator" /proc/"$pid"/cgroup || fail "the fake VMM is not in the test tree"
 echo 700 >"$LV/vcpu1/cpu.shares"
 

@@ -7,8 +7,7 @@
 . "$(dirname "$0")/test-lib.sh"
 require_tracefs
 enforce_lock
-CPU=/sys/fs/cgroup/cpu
-[ -w "$CPU/cgroup.procs" ] && [ -e "$CPU/cpu.idle" ] || skip "no cgroup v1 cpu hierarchy with cpu.idle"
+require_v1_cpu
 command -v python3 >/dev/null || skip "python3 not installed"
 FAKE="$top_builddir/tests/system/fake-vmm"
 CTL="${VSCHEDCTL:-$top_builddir/vschedctl}"
@@ -23,10 +22,7 @@ cleanup() {
         [ -n "${vs:-}" ] && kill -9 "$vs" 2>/dev/null
         [ -n "${fake:-}" ] && kill -9 "$fake" 2>/dev/null
         wait 2>/dev/null
-        find "$CPU/vschedd-ctl-$$" -depth -type d 2>/dev/null | while read -r d; do
-                while read -r t; do echo "$t" >"$CPU/tasks"; done <"$d/tasks"
-                rmdir "$d"
-        done
+        v1_rmtree "$CPU/vschedd-ctl-$$"
         [ -e "$TRACEFS/instances/$INST" ] && rmdir "$TRACEFS/instances/$INST"
         rm -rf "$TMP"
 }
@@ -35,15 +31,10 @@ trap cleanup EXIT
 mkdir -p "$LV/emulator" "$LV/vcpu0" "$LV/vcpu1"
 "$FAKE" ctltest 2 120 >"$TMP/pid" &
 fake=$!
-sleep 0.3
+wait_file "$TMP/pid" "fake VMM did not start"
 pid=$(cat "$TMP/pid")
-for t in /proc/"$pid"/task/*; do
-        case "$(cat "$t/comm")" in
-        "CPU 0/KVM") echo "${t##*/}" >"$LV/vcpu0/tasks" ;;
-        "CPU 1/KVM") echo "${t##*/}" >"$LV/vcpu1/tasks" ;;
-        *) echo "${t##*/}" >"$LV/emulator/tasks" ;;
-        esac
-done
+sleep 0.1
+v1_place_threads "$pid" "$LV"
 printf '[daemon]\nmode = observe\nstate_dir = %s\n[policy]\nplacement = no\n' "$TMP/state" >"$TMP/vschedd.conf"
 chmod 644 "$TMP/vschedd.conf"
 

@@ -16,9 +16,7 @@
 . "$(dirname "$0")/test-lib.sh"
 require_tracefs
 enforce_lock
-CPU=/sys/fs/cgroup/cpu
-[ -w "$CPU/cgroup.procs" ] || skip "no cgroup v1 cpu hierarchy at $CPU"
-[ -e "$CPU/cpu.idle" ] || skip "kernel without cpu.idle"
+require_v1_cpu
 FAKE="$top_builddir/tests/system/fake-vmm"
 TOP="$CPU/vschedd-test-$$"
 SCOPE="$TOP/machine-qemu\\x2d1\\x2dcrashtest.scope"
@@ -39,12 +37,7 @@ cleanup() {
         [ -n "${vs:-}" ] && kill -9 "$vs" 2>/dev/null
         [ -n "${fake:-}" ] && kill -9 "$fake" 2>/dev/null
         wait 2>/dev/null
-        for d in "$LV/vcpu0" "$LV/vcpu1" "$LV/vcpu2" "$LV/emulator" "$LV" "$SCOPE" "$TOP"; do
-                if [ -d "$d" ]; then
-                        while read -r t; do echo "$t" >"$CPU/tasks" 2>/dev/null; done <"$d/tasks"
-                        rmdir "$d" 2>/dev/null
-                fi
-        done
+        v1_rmtree "$TOP"
         [ -e "$TRACEFS/instances/$INST" ] && rmdir "$TRACEFS/instances/$INST" 2>/dev/null
         [ -n "${KEEP:-}" ] || rm -rf "$TMP"
 }
@@ -58,19 +51,10 @@ rsleep() { sleep "$(printf '0.%03d' "$(rnd "$1")")"; }
 mkdir -p "$LV/emulator" "$LV/vcpu0" "$LV/vcpu1" "$LV/vcpu2"
 "$FAKE" crashtest 3 600 >"$TMP/pid" &
 fake=$!
-i=0
-while [ ! -s "$TMP/pid" ]; do i=$((i + 1)); [ $i -lt 100 ] || fail "fake VMM did not start"; sleep 0.05; done
+wait_file "$TMP/pid" "fake VMM did not start"
 pid=$(cat "$TMP/pid")
 sleep 0.1
-for t in /proc/"$pid"/task/*; do
-        tid=${t##*/}
-        case "$(cat "$t/comm")" in
-        "CPU 0/KVM") echo "$tid" >"$LV/vcpu0/tasks" ;;
-        "CPU 1/KVM") echo "$tid" >"$LV/vcpu1/tasks" ;;
-        "CPU 2/KVM") echo "$tid" >"$LV/vcpu2/tasks" ;;
-        *) echo "$tid" >"$LV/emulator/tasks" ;;
-        esac
-done
+v1_place_threads "$pid" "$LV"
 grep -q "libvirt/emulator" /proc/"$pid"/cgroup || fail "the fake VMM is not in the test tree"
 # distinct originals, so a value restored into the wrong group shows
 echo 700 >"$LV/vcpu1/cpu.shares"

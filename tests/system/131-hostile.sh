@@ -15,9 +15,7 @@
 require_tracefs
 enforce_lock
 command -v python3 >/dev/null || skip "no python3"
-CPU=/sys/fs/cgroup/cpu
-[ -w "$CPU/cgroup.procs" ] || skip "no cgroup v1 cpu hierarchy at $CPU"
-[ -e "$CPU/cpu.idle" ] || skip "kernel without cpu.idle"
+require_v1_cpu
 FAKE="$top_builddir/tests/system/fake-vmm"
 TOP="$CPU/vschedd-test-$$"
 INST=vschedd-hostile-$$
@@ -34,12 +32,7 @@ cleanup() {
         [ -n "${vs:-}" ] && kill -9 "$vs" 2>/dev/null
         for p in $pids; do kill -9 "$p" 2>/dev/null; done
         wait 2>/dev/null
-        if [ -d "$TOP" ]; then
-                find "$TOP" -depth -type d | while read -r d; do
-                        while read -r t; do echo "$t" >"$CPU/tasks" 2>/dev/null; done <"$d/tasks"
-                        rmdir "$d" 2>/dev/null
-                done
-        fi
+        v1_rmtree "$TOP"
         [ -e "$TRACEFS/instances/$INST" ] && rmdir "$TRACEFS/instances/$INST" 2>/dev/null
         rm -rf "$TMP"
 }
@@ -66,18 +59,9 @@ start_vm() {    # NAME
         mkdir -p "$lv/emulator" "$lv/vcpu0" "$lv/vcpu1"
         FAKE_VMM_PAUSE_US=2000 "$FAKE" "$1" 2 120 >"$TMP/pid.$n" &
         pids="$pids $!"
-        i=0
-        while [ ! -s "$TMP/pid.$n" ]; do i=$((i + 1)); [ $i -lt 100 ] || fail "fake VMM $n did not start"; sleep 0.05; done
-        pid=$(cat "$TMP/pid.$n")
+        wait_file "$TMP/pid.$n" "fake VMM $n did not start"
         sleep 0.1
-        for t in /proc/"$pid"/task/*; do
-                tid=${t##*/}
-                case "$(cat "$t/comm")" in
-                "CPU 0/KVM") echo "$tid" >"$lv/vcpu0/tasks" ;;
-                "CPU 1/KVM") echo "$tid" >"$lv/vcpu1/tasks" ;;
-                *) echo "$tid" >"$lv/emulator/tasks" ;;
-                esac
-        done
+        v1_place_threads "$(cat "$TMP/pid.$n")" "$lv"
 }
 while IFS= read -r name; do start_vm "$name"; done <"$TMP/names"
 start_vm "$(cat "$TMP/nlname")"

@@ -45,6 +45,42 @@ enforce_lock() {
         flock 9 || fail "cannot take the enforce-tests lock"
 }
 
+# The cgroup v1 cpu hierarchy of this host, for tests that actuate real
+# cgroups in a tree of their own: sets CPU, skips without it or cpu.idle.
+require_v1_cpu() {
+        CPU=/sys/fs/cgroup/cpu
+        [ -w "$CPU/cgroup.procs" ] || skip "no cgroup v1 cpu hierarchy at $CPU"
+        [ -e "$CPU/cpu.idle" ] || skip "kernel without cpu.idle"
+}
+
+# v1_rmtree DIR: remove a v1 tree this test made, deepest first, moving its
+# tasks back to the root group (quiet: runs from cleanup traps).
+v1_rmtree() {
+        [ -d "$1" ] || return 0
+        find "$1" -depth -type d | while read -r d; do
+                while read -r t; do echo "$t" >"$CPU/tasks" 2>/dev/null; done <"$d/tasks"
+                rmdir "$d" 2>/dev/null
+        done
+}
+
+# v1_place_threads PID LV: the threads of a fake VMM into LV/vcpuK (comm
+# "CPU K/KVM") or LV/emulator (the rest), as libvirt places QEMU's.
+v1_place_threads() {
+        for t in /proc/"$1"/task/*; do
+                c=$(cat "$t/comm" 2>/dev/null) || continue
+                case "$c" in
+                "CPU "*/KVM) k=${c#CPU }; echo "${t##*/}" >"$2/vcpu${k%/KVM}/tasks" ;;
+                *) echo "${t##*/}" >"$2/emulator/tasks" ;;
+                esac
+        done
+}
+
+# wait_file FILE WHAT: until FILE is not empty (5 s at most).
+wait_file() {
+        i=0
+        while [ ! -s "$1" ]; do i=$((i + 1)); [ $i -lt 100 ] || fail "$2"; sleep 0.05; done
+}
+
 # testbed_crash_skip RC OUTDIR: tools/testbed exits 3 when L1 could not be
 # booted twice.  When every try's console shows a kernel oops or panic (the
 # known MTTCG static-key oops in svm_vcpu_run under QEMU TCG: an emulator
