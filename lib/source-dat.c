@@ -21,6 +21,7 @@
 
 #include <trace-cmd/trace-cmd.h>
 
+#include "dat-layout.h"
 #include "macro.h"
 #include "source.h"
 #include "tep-decode.h"
@@ -152,69 +153,12 @@ static uint64_t dat_progress(struct vs_source *src, uint64_t *total) {
 }
 
 
-/*
- * Walk the v6 file layout (trace-cmd.dat.v6(5)) and check that every section
- * size and every CPU's data lies inside the file before libtracecmd sees it:
- * libtracecmd 3.1.6 crashes in its error path on a file cut short.  v7
- * (section-based) files are left to libtracecmd.  Returns 0, or -EBADMSG
- * with the reason and offset in @err.
- */
-struct rd {
-        const uint8_t *p;
-        uint64_t size, off;
-        bool le;
-};
-
-static bool rd_bytes(struct rd *r, uint64_t n) {
-        if (n > r->size - r->off)
-                return false;
-        r->off += n;
-        return true;
-}
-
-static bool rd_u(struct rd *r, unsigned width, uint64_t *ret) {
-        uint64_t v = 0;
-        if (width > r->size - r->off)
-                return false;
-        for (unsigned i = 0; i < width; i++) {
-                unsigned b = r->le ? width - 1 - i : i;
-                v = (v << 8) | r->p[r->off + b];
-        }
-        r->off += width;
-        *ret = v;
-        return true;
-}
-
-static bool rd_str(struct rd *r, const char *want) {
-        size_t n = strlen(want) + 1;
-        if (n > r->size - r->off || memcmp(r->p + r->off, want, n) != 0)
-                return false;
-        r->off += n;
-        return true;
-}
-
-static bool rd_cstr(struct rd *r) {
-        const void *z = memchr(r->p + r->off, 0, r->size - r->off);
-        if (!z)
-                return false;
-        r->off = (const uint8_t *) z - r->p + 1;
-        return true;
-}
-
-/* a length-prefixed blob: width-byte size then that many bytes */
-static bool rd_blob(struct rd *r, unsigned width) {
-        uint64_t n;
-        return rd_u(r, width, &n) && rd_bytes(r, n);
-}
-
+/* Map @path and check its layout (dat-layout.h) before libtracecmd sees it. */
 static int dat_precheck(const char *path, char *err, size_t errlen) {
         _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
         struct stat st;
-        uint8_t *map;
-        struct rd r = {};
-        uint64_t n, cpus, m;
-        const char *what = "header";
-        int ret = -EBADMSG;
+        void *map;
+        int r;
 
         if (fd < 0)
                 return negative_errno();
@@ -222,115 +166,14 @@ static int dat_precheck(const char *path, char *err, size_t errlen) {
                 return negative_errno();
         if (!S_ISREG(st.st_mode))
                 return 0;       /* a pipe or device: nothing to check up front */
-        if (st.st_size < 16) {
-                snprintf(err, errlen, "file is %lld bytes, too short for a trace-cmd header", (long long) st.st_size);
-                return -EBADMSG;
-        }
+        if (st.st_size < 16)
+                return vs_dat_check_layout(NULL, (uint64_t) st.st_size, err, errlen);
         map = mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
         if (map == MAP_FAILED)
                 return negative_errno();
-        r.p = map;
-        r.size = st.st_size;
-        r.off = 10;                             /* magic, checked by the caller */
-        if (!rd_cstr(&r))
-                goto bad;
-        {
-                /* libtracecmd reads the version as a number ("06" is 6): so do we.
-                 * 7 and later use sections libtracecmd checks itself; anything
-                 * else is not a file we (or it) can read safely. */
-                char *end;
-                const char *vs = (const char *) map + 10;
-                long v = strtol(vs, &end, 10);
-                if (end == vs || *end || v < 1 || v > 7) {
-                        snprintf(err, errlen, "unsupported trace-cmd file version '%.8s'", vs);
-                        goto out;
-                }
-                if (v == 7) {
-                        ret = 0;
-                        goto out;
-                }
-        }
-        if (r.off + 6 > r.size)
-                goto bad;
-        r.le = map[r.off] == 0;                 /* 0 = little endian file */
-        if (map[r.off] > 1 || (map[r.off + 1] != 4 && map[r.off + 1] != 8))
-                goto bad;
-        r.off += 6;                             /* endian, long size, page size */
-        what = "header_page";
-        if (!rd_str(&r, "header_page") || !rd_blob(&r, 8))
-                goto bad;
-        what = "header_event";
-        if (!rd_str(&r, "header_event") || !rd_blob(&r, 8))
-                goto bad;
-        what = "ftrace event formats";
-        if (!rd_u(&r, 4, &n))
-                goto bad;
-        for (uint64_t i = 0; i < n; i++)
-                if (!rd_blob(&r, 8))
-                        goto bad;
-        what = "event formats";
-        if (!rd_u(&r, 4, &n))
-                goto bad;
-        for (uint64_t i = 0; i < n; i++) {
-                if (!rd_cstr(&r) || !rd_u(&r, 4, &m))
-                        goto bad;
-                for (uint64_t j = 0; j < m; j++)
-                        if (!rd_blob(&r, 8))
-                                goto bad;
-        }
-        what = "kallsyms";
-        if (!rd_blob(&r, 4))
-                goto bad;
-        what = "printk formats";
-        if (!rd_blob(&r, 4))
-                goto bad;
-        what = "cmdlines";
-        if (!rd_blob(&r, 8))
-                goto bad;
-        what = "cpu count";
-        if (!rd_u(&r, 4, &cpus) || cpus > 65536)
-                goto bad;
-        if (r.off + 10 <= r.size && memcmp(map + r.off, "options  ", 10) == 0) {
-                uint64_t id;
-                r.off += 10;
-                what = "options";
-                for (;;) {
-                        if (!rd_u(&r, 2, &id))
-                                goto bad;
-                        if (id == 0)
-                                break;
-                        if (!rd_blob(&r, 4))
-                                goto bad;
-                }
-        }
-        what = "flyrecord";
-        if (r.off + 10 <= r.size && memcmp(map + r.off, "latency  ", 10) == 0) {
-                ret = 0;
-                goto out;
-        }
-        if (!rd_str(&r, "flyrecord"))
-                goto bad;
-        for (uint64_t c = 0; c < cpus; c++) {
-                uint64_t off, size;
-                if (!rd_u(&r, 8, &off) || !rd_u(&r, 8, &size))
-                        goto bad;
-                if (off > r.size || size > r.size - off) {
-                        snprintf(err, errlen,
-                                 "CPU %llu data at offset %llu (%llu bytes) runs past the end of the file "
-                                 "(%llu bytes): truncated?",
-                                 (unsigned long long) c, (unsigned long long) off, (unsigned long long) size,
-                                 (unsigned long long) r.size);
-                        goto out;
-                }
-        }
-        ret = 0;
-        goto out;
-bad:
-        snprintf(err, errlen, "%s section at offset %llu is cut short or corrupt", what,
-                 (unsigned long long) r.off);
-out:
+        r = vs_dat_check_layout(map, (uint64_t) st.st_size, err, errlen);
         munmap(map, st.st_size);
-        return ret;
+        return r;
 }
 
 static const struct vs_source_ops dat_ops = {

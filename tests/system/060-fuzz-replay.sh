@@ -13,7 +13,7 @@ export ASAN_OPTIONS="fast_unwind_on_malloc=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
 export VSCHEDD_FUZZ_SKIP_OPEN=0
 
 total=0
-for t in text dat record config marker cgpath ctl; do
+for t in text dat datlayout record config marker cgpath ctl; do
         [ -x "$BIN/fuzz-$t" ] || fail "$BIN/fuzz-$t not built"
         "$BIN/fuzz-$t" "$FUZZ/corpus/$t" >"$TMP/out" 2>&1 || { cat "$TMP/out" >&2; fail "$t: a seed input fails"; }
         total=$((total + $(ls "$FUZZ/corpus/$t" | wc -l)))

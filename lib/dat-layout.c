@@ -1,0 +1,169 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * dat-layout.c - the trace-cmd v6 file layout check (dat-layout.h): a bounded
+ * walk over the header, format and option sections and the per-CPU data
+ * offsets, on bytes in memory.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dat-layout.h"
+
+struct rd {
+        const uint8_t *p;
+        uint64_t size, off;
+        bool le;
+};
+
+static bool rd_bytes(struct rd *r, uint64_t n) {
+        if (n > r->size - r->off)
+                return false;
+        r->off += n;
+        return true;
+}
+
+static bool rd_u(struct rd *r, unsigned width, uint64_t *ret) {
+        uint64_t v = 0;
+        if (width > r->size - r->off)
+                return false;
+        for (unsigned i = 0; i < width; i++) {
+                unsigned b = r->le ? width - 1 - i : i;
+                v = (v << 8) | r->p[r->off + b];
+        }
+        r->off += width;
+        *ret = v;
+        return true;
+}
+
+static bool rd_str(struct rd *r, const char *want) {
+        size_t n = strlen(want) + 1;
+        if (n > r->size - r->off || memcmp(r->p + r->off, want, n) != 0)
+                return false;
+        r->off += n;
+        return true;
+}
+
+static bool rd_cstr(struct rd *r) {
+        const void *z = memchr(r->p + r->off, 0, r->size - r->off);
+        if (!z)
+                return false;
+        r->off = (const uint8_t *) z - r->p + 1;
+        return true;
+}
+
+/* a length-prefixed blob: width-byte size then that many bytes */
+static bool rd_blob(struct rd *r, unsigned width) {
+        uint64_t n;
+        return rd_u(r, width, &n) && rd_bytes(r, n);
+}
+
+int vs_dat_check_layout(const void *buf, uint64_t size, char *err, size_t errlen) {
+        const uint8_t *map = buf;
+        struct rd r = {};
+        uint64_t n, cpus, m;
+        const char *what = "header";
+
+        if (size < 16) {
+                snprintf(err, errlen, "file is %llu bytes, too short for a trace-cmd header",
+                         (unsigned long long) size);
+                return -EBADMSG;
+        }
+        r.p = map;
+        r.size = size;
+        r.off = 10;                             /* magic, checked by the caller */
+        if (!rd_cstr(&r))
+                goto bad;
+        {
+                /* libtracecmd reads the version as a number ("06" is 6): so do we.
+                 * 7 and later use sections libtracecmd checks itself; anything
+                 * else is not a file we (or it) can read safely. */
+                char *end;
+                const char *vs = (const char *) map + 10;
+                long v = strtol(vs, &end, 10);
+                if (end == vs || *end || v < 1 || v > 7) {
+                        snprintf(err, errlen, "unsupported trace-cmd file version '%.8s'", vs);
+                        return -EBADMSG;
+                }
+                if (v == 7)
+                        return 0;
+        }
+        if (r.off + 6 > r.size)
+                goto bad;
+        r.le = map[r.off] == 0;                 /* 0 = little endian file */
+        if (map[r.off] > 1 || (map[r.off + 1] != 4 && map[r.off + 1] != 8))
+                goto bad;
+        r.off += 6;                             /* endian, long size, page size */
+        what = "header_page";
+        if (!rd_str(&r, "header_page") || !rd_blob(&r, 8))
+                goto bad;
+        what = "header_event";
+        if (!rd_str(&r, "header_event") || !rd_blob(&r, 8))
+                goto bad;
+        what = "ftrace event formats";
+        if (!rd_u(&r, 4, &n))
+                goto bad;
+        for (uint64_t i = 0; i < n; i++)
+                if (!rd_blob(&r, 8))
+                        goto bad;
+        what = "event formats";
+        if (!rd_u(&r, 4, &n))
+                goto bad;
+        for (uint64_t i = 0; i < n; i++) {
+                if (!rd_cstr(&r) || !rd_u(&r, 4, &m))
+                        goto bad;
+                for (uint64_t j = 0; j < m; j++)
+                        if (!rd_blob(&r, 8))
+                                goto bad;
+        }
+        what = "kallsyms";
+        if (!rd_blob(&r, 4))
+                goto bad;
+        what = "printk formats";
+        if (!rd_blob(&r, 4))
+                goto bad;
+        what = "cmdlines";
+        if (!rd_blob(&r, 8))
+                goto bad;
+        what = "cpu count";
+        if (!rd_u(&r, 4, &cpus) || cpus > 65536)
+                goto bad;
+        if (r.off + 10 <= r.size && memcmp(map + r.off, "options  ", 10) == 0) {
+                uint64_t id;
+                r.off += 10;
+                what = "options";
+                for (;;) {
+                        if (!rd_u(&r, 2, &id))
+                                goto bad;
+                        if (id == 0)
+                                break;
+                        if (!rd_blob(&r, 4))
+                                goto bad;
+                }
+        }
+        what = "flyrecord";
+        if (r.off + 10 <= r.size && memcmp(map + r.off, "latency  ", 10) == 0)
+                return 0;
+        if (!rd_str(&r, "flyrecord"))
+                goto bad;
+        for (uint64_t c = 0; c < cpus; c++) {
+                uint64_t off, len;
+                if (!rd_u(&r, 8, &off) || !rd_u(&r, 8, &len))
+                        goto bad;
+                if (off > r.size || len > r.size - off) {
+                        snprintf(err, errlen,
+                                 "CPU %llu data at offset %llu (%llu bytes) runs past the end of the file "
+                                 "(%llu bytes): truncated?",
+                                 (unsigned long long) c, (unsigned long long) off, (unsigned long long) len,
+                                 (unsigned long long) r.size);
+                        return -EBADMSG;
+                }
+        }
+        return 0;
+bad:
+        snprintf(err, errlen, "%s section at offset %llu is cut short or corrupt", what,
+                 (unsigned long long) r.off);
+        return -EBADMSG;
+}

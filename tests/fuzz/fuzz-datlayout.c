@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * fuzz-datlayout - the .dat layout check vschedd runs before libtracecmd
+ * sees a file (lib/dat-layout.c), on the input bytes in memory: libFuzzer's
+ * buffer is exactly the input's size, so ASan catches any read past the end
+ * (the daemon runs it on an mmap()ed file, where such a read would go
+ * unnoticed up to the page end).  fuzz-dat reaches it too, but at fuzz-dat's
+ * pace (a throwaway child per input that passes it).
+ *
+ * Inputs that do not start with the .dat magic get it prepended, as in
+ * fuzz-dat, so the corpora can be shared.
+ *
+ * Properties:
+ *  - the result is 0 or -EBADMSG, with an error text exactly when -EBADMSG,
+ *    that names the problem (a section cut short or corrupt, CPU data past
+ *    the end, a file too short, an unsupported version);
+ *  - a v6 file that passes still passes with bytes appended (the check
+ *    bounds what it reads by the sizes inside the file, not by its end).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dat-layout.h"
+#include "fuzz.h"
+
+static const uint8_t dat_magic[] = { 0x17, 0x08, 0x44, 't', 'r', 'a', 'c', 'i', 'n', 'g' };
+
+static int check(const uint8_t *buf, size_t size) {
+        char err[256] = "";
+        int r = vs_dat_check_layout(buf, size, err, sizeof(err));
+
+        FUZZ_ASSERT(r == 0 || r == -EBADMSG, "vs_dat_check_layout returned %d", r);
+        FUZZ_ASSERT((r == 0) == (err[0] == 0), "result %d with error text '%s'", r, err);
+        if (r < 0)
+                FUZZ_ASSERT(strstr(err, "cut short or corrupt") || strstr(err, "runs past the end") ||
+                                    strstr(err, "too short") || strstr(err, "unsupported trace-cmd file version"),
+                            "unexpected error text '%s'", err);
+        return r;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+        uint8_t *buf;
+        size_t len;
+
+        if (size >= sizeof(dat_magic) && memcmp(data, dat_magic, sizeof(dat_magic)) == 0) {
+                buf = malloc(size ? size : 1);
+                len = size;
+                if (!buf)
+                        return 0;
+                memcpy(buf, data, size);
+        } else {
+                len = size + sizeof(dat_magic);
+                buf = malloc(len);
+                if (!buf)
+                        return 0;
+                memcpy(buf, dat_magic, sizeof(dat_magic));
+                if (size)
+                        memcpy(buf + sizeof(dat_magic), data, size);
+        }
+
+        if (check(buf, len) == 0 && len > 12 && buf[10] == '6') {
+                uint8_t *more = malloc(len + 64);
+                if (more) {
+                        memcpy(more, buf, len);
+                        memset(more + len, 0xa5, 64);
+                        FUZZ_ASSERT(check(more, len + 64) == 0, "a passing v6 file fails with bytes appended");
+                        free(more);
+                }
+        }
+        free(buf);
+        return 0;
+}
