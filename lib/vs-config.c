@@ -1159,15 +1159,29 @@ static void print_items(FILE *f, enum section s, const void *base) {
         }
 }
 
+/* The longest line the loader takes: inih's buffer less its NUL (reader()). */
+#define LINE_MAX_PRINTED ((size_t) INI_MAX_LINE - 1)
+
 int vs_config_print(const struct vs_config *c, void *file) {
         FILE *f = file;
         locale_t cloc, old;
 
-        if (!printable_value(c->state_dir) || !printable_value(c->cgroup_root) || !printable_value(c->instance) ||
-            !printable_value(c->libvirt_uri) || !printable_value(c->metrics_listen))
-                return -EINVAL;
+        /* strings INI cannot carry, or lines the loader would refuse as too
+         * long ("key = value" is longer than a "key=value" that loaded; found
+         * by fuzz-config) */
+        for (size_t i = 0; i < N_ITEMS; i++) {
+                const struct item *it = &table[i];
+                const char *v;
+
+                if (it->type != T_STRING || it->section == SEC_VM)
+                        continue;
+                v = *(char *const *) ((const char *) c + it->offset);
+                if (!printable_value(v) || (v && strlen(it->key) + strlen(" = ") + strlen(v) > LINE_MAX_PRINTED))
+                        return -EINVAL;
+        }
         for (size_t i = 0; i < c->n_vms; i++)
-                if (!c->vms[i].pattern || !c->vms[i].pattern[0] || has_control(c->vms[i].pattern))
+                if (!c->vms[i].pattern || !c->vms[i].pattern[0] || has_control(c->vms[i].pattern) ||
+                    strlen("[vm \"\"]") + strlen(c->vms[i].pattern) > LINE_MAX_PRINTED)
                         return -EINVAL;
 
         cloc = newlocale(LC_NUMERIC_MASK, "C", (locale_t) 0);
