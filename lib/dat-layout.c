@@ -60,10 +60,69 @@ static bool rd_blob(struct rd *r, unsigned width) {
         return rd_u(r, width, &n) && rd_bytes(r, n);
 }
 
+/*
+ * One ring-buffer page as libtraceevent's kbuffer walks it (translate_data()
+ * and update_pointers() in kbuffer-parse.c, with its int lengths): every
+ * event must end after it starts and inside the page's commit.  kbuffer
+ * itself loops forever on an event whose length takes it back (a type-0
+ * length word below 4, a negative padding length: found by fuzz-dat), and
+ * hands out data past the commit for one that ends beyond it.  Returns the
+ * bad event's offset in the page, or 0 when the page is fine.
+ */
+#define RB_COMMIT_MASK ((1u << 27) - 1)
+
+static uint64_t bad_event(const struct rd *r, const uint8_t *page, uint64_t page_size, unsigned long_size) {
+        struct rd h = { .p = page, .size = page_size, .off = 8, .le = r->le };
+        uint64_t commit, start = 8 + long_size;
+        int64_t pos = 0, next;
+
+        if (!rd_u(&h, long_size, &commit))
+                return 8;
+        commit &= RB_COMMIT_MASK;
+        if (commit > page_size - start)
+                return 8;
+        while ((uint64_t) pos < commit) {
+                uint64_t w, v;
+                unsigned type_len;
+
+                h.off = start + (uint64_t) pos;
+                if (!rd_u(&h, 4, &w))
+                        return start + (uint64_t) pos;
+                type_len = r->le ? (unsigned) (w & 31) : (unsigned) (w >> 27);
+                switch (type_len) {
+                case 29:                        /* padding: length in the next word */
+                        if (!rd_u(&h, 4, &v))
+                                return start + (uint64_t) pos;
+                        next = pos + 4 + (int32_t) (uint32_t) v;
+                        break;
+                case 30:                        /* time extend */
+                        next = pos + 8;
+                        break;
+                case 31:                        /* absolute time stamp: libtraceevent
+                                                 * versions read it differently; stop
+                                                 * checking this page here */
+                        return 0;
+                case 0:                         /* data, length (+4) in the next word */
+                        if (!rd_u(&h, 4, &v))
+                                return start + (uint64_t) pos;
+                        next = pos + 8 + ((((int32_t) (uint32_t) v) - 4 + 3) & ~3);
+                        break;
+                default:
+                        next = pos + 4 + 4 * (int64_t) type_len;
+                        break;
+                }
+                if (next <= pos || (uint64_t) next > commit)
+                        return start + (uint64_t) pos;
+                pos = next;
+        }
+        return 0;
+}
+
 int vs_dat_check_layout(const void *buf, uint64_t size, char *err, size_t errlen) {
         const uint8_t *map = buf;
         struct rd r = {};
-        uint64_t n, cpus, m;
+        uint64_t n, cpus, m, page_size;
+        unsigned long_size;
         const char *what = "header";
 
         if (size < 16) {
@@ -95,7 +154,15 @@ int vs_dat_check_layout(const void *buf, uint64_t size, char *err, size_t errlen
         r.le = map[r.off] == 0;                 /* 0 = little endian file */
         if (map[r.off] > 1 || (map[r.off + 1] != 4 && map[r.off + 1] != 8))
                 goto bad;
-        r.off += 6;                             /* endian, long size, page size */
+        long_size = map[r.off + 1];
+        r.off += 2;                             /* endian, long size */
+        if (!rd_u(&r, 4, &page_size))
+                goto bad;
+        if (page_size < 64 || page_size > (1u << 24) || (page_size & (page_size - 1))) {
+                snprintf(err, errlen, "page size %llu is not a power of two in 64..16M",
+                         (unsigned long long) page_size);
+                return -EBADMSG;
+        }
         what = "header_page";
         if (!rd_str(&r, "header_page") || !rd_blob(&r, 8))
                 goto bad;
@@ -159,6 +226,18 @@ int vs_dat_check_layout(const void *buf, uint64_t size, char *err, size_t errlen
                                  (unsigned long long) c, (unsigned long long) off, (unsigned long long) len,
                                  (unsigned long long) r.size);
                         return -EBADMSG;
+                }
+                /* the pages libtracecmd will hand to kbuffer */
+                for (uint64_t p = 0; p + page_size <= len; p += page_size) {
+                        uint64_t at = bad_event(&r, map + off + p, page_size, long_size);
+                        if (at) {
+                                snprintf(err, errlen,
+                                         "CPU %llu data: the ring-buffer page at offset %llu is corrupt "
+                                         "(event at byte %llu)",
+                                         (unsigned long long) c, (unsigned long long) (off + p),
+                                         (unsigned long long) at);
+                                return -EBADMSG;
+                        }
                 }
         }
         return 0;

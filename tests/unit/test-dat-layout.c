@@ -120,6 +120,30 @@ static void test_section_named(void **state) {
         assert_non_null(strstr(err, "header_page section at offset"));
 }
 
+/* An event whose length takes kbuffer backwards (libtraceevent loops on it
+ * forever; found by fuzz-dat): the page is refused, naming CPU and offset.
+ * bundled.dat's first CPU section starts at a page boundary: its first event
+ * header follows the 16-byte page header. */
+static void test_backward_event(void **state) {
+        char err[256];
+        size_t len;
+        _cleanup_free_ uint8_t *buf = slurp(TEST_DATADIR "/bundled.dat", &len);
+        static const char fly[] = "flyrecord";
+        uint8_t *at = memmem(buf, len, fly, sizeof(fly));
+        uint64_t off = 0;
+
+        assert_non_null(at);
+        memcpy(&off, at + sizeof(fly), 8);      /* CPU 0 data offset (little endian host) */
+        assert_true(off > 0 && off + 4096 <= len);
+        uint8_t *ev = buf + off + 16;
+        ev[0] = 0;                              /* type_len 0, delta 0 */
+        ev[1] = ev[2] = ev[3] = 0;
+        ev[4] = 0xfc;                           /* length word -4: next = pos + 8 - 8 = pos */
+        ev[5] = ev[6] = ev[7] = 0xff;
+        assert_int_equal(vs_dat_check_layout(buf, len, err, sizeof(err)), -EBADMSG);
+        assert_non_null(strstr(err, "CPU 0 data: the ring-buffer page at offset"));
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_bundled),
@@ -127,6 +151,7 @@ int main(void) {
                 cmocka_unit_test(test_v7_left_to_libtracecmd),
                 cmocka_unit_test(test_versions),
                 cmocka_unit_test(test_section_named),
+                cmocka_unit_test(test_backward_event),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
