@@ -13,7 +13,8 @@
  * Properties:
  *  - the result is 0 or -EBADMSG, with an error text exactly when -EBADMSG,
  *    that names the problem (a section cut short or corrupt, CPU data past
- *    the end, a file too short, an unsupported version);
+ *    the end, a file too short, an unsupported version or page size, a
+ *    corrupt ring-buffer page);
  *  - a v6 file that passes still passes with bytes appended (the check
  *    bounds what it reads by the sizes inside the file, not by its end).
  */
@@ -34,7 +35,8 @@ static int check(const uint8_t *buf, size_t size) {
         FUZZ_ASSERT((r == 0) == (err[0] == 0), "result %d with error text '%s'", r, err);
         if (r < 0)
                 FUZZ_ASSERT(strstr(err, "cut short or corrupt") || strstr(err, "runs past the end") ||
-                                    strstr(err, "too short") || strstr(err, "unsupported trace-cmd file version"),
+                                    strstr(err, "too short") || strstr(err, "unsupported trace-cmd file version") ||
+                                    strstr(err, "page size") || strstr(err, "ring-buffer page"),
                             "unexpected error text '%s'", err);
         return r;
 }
