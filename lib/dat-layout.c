@@ -105,7 +105,9 @@ static uint64_t bad_event(const struct rd *r, const uint8_t *page, uint64_t page
                 case 0:                         /* data, length (+4) in the next word */
                         if (!rd_u(&h, 4, &v))
                                 return start + (uint64_t) pos;
-                        next = pos + 8 + ((((int32_t) (uint32_t) v) - 4 + 3) & ~3);
+                        /* in 64 bits: kbuffer's int wraps where this goes
+                         * negative, and both fail the check below */
+                        next = pos + 8 + (((int64_t) (int32_t) (uint32_t) v - 4 + 3) & ~(int64_t) 3);
                         break;
                 default:
                         next = pos + 4 + 4 * (int64_t) type_len;
