@@ -106,16 +106,21 @@ static void test_versions(void **state) {
         assert_int_equal(vs_dat_check_layout(buf, len, err, sizeof(err)), -EBADMSG);
 }
 
+/* Where what follows the NUL-terminated section name @name starts. */
+static uint8_t *after_name(uint8_t *buf, size_t len, const char *name) {
+        uint8_t *at = memmem(buf, len, name, strlen(name) + 1);
+
+        assert_non_null(at);
+        return at + strlen(name) + 1;
+}
+
 /* A section size that points past the end names the section and offset. */
 static void test_section_named(void **state) {
         char err[256];
         size_t len;
         _cleanup_free_ uint8_t *buf = slurp(TEST_DATADIR "/bundled.dat", &len);
-        static const char hp[] = "header_page";
-        uint8_t *at = memmem(buf, len, hp, sizeof(hp));
 
-        assert_non_null(at);
-        memset(at + sizeof(hp), 0xff, 8);       /* its 8-byte size */
+        memset(after_name(buf, len, "header_page"), 0xff, 8);   /* its 8-byte size */
         assert_int_equal(vs_dat_check_layout(buf, len, err, sizeof(err)), -EBADMSG);
         assert_non_null(strstr(err, "header_page section at offset"));
 }
@@ -128,12 +133,9 @@ static void test_backward_event(void **state) {
         char err[256];
         size_t len;
         _cleanup_free_ uint8_t *buf = slurp(TEST_DATADIR "/bundled.dat", &len);
-        static const char fly[] = "flyrecord";
-        uint8_t *at = memmem(buf, len, fly, sizeof(fly));
         uint64_t off = 0;
 
-        assert_non_null(at);
-        memcpy(&off, at + sizeof(fly), 8);      /* CPU 0 data offset (little endian host) */
+        memcpy(&off, after_name(buf, len, "flyrecord"), 8);     /* CPU 0 data offset (little endian host) */
         assert_true(off > 0 && off + 4096 <= len);
         uint8_t *ev = buf + off + 16;
         ev[0] = 0;                              /* type_len 0, delta 0 */
