@@ -16,8 +16,6 @@
 
 #define MAX_EVENTS 20000u
 
-static const uint8_t dat_magic[] = { 0x17, 0x08, 0x44, 't', 'r', 'a', 'c', 'i', 'n', 'g' };
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         struct vs_source *src = NULL;
         struct vs_topology *topo = NULL;
@@ -26,18 +24,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         unsigned n = 0;
         int r;
 
-        if (size >= sizeof(dat_magic) && memcmp(data, dat_magic, sizeof(dat_magic)) == 0)
-                path = fuzz_scratch_file(data, size, 0600);
-        else {
-                uint8_t *buf = malloc(size + sizeof(dat_magic));
-                if (!buf)
-                        return 0;
-                memcpy(buf, dat_magic, sizeof(dat_magic));
-                if (size)
-                        memcpy(buf + sizeof(dat_magic), data, size);
-                path = fuzz_scratch_file(buf, size + sizeof(dat_magic), 0600);
-                free(buf);
-        }
+        size_t len;
+        uint8_t *buf = fuzz_dat_bytes(data, size, &len);
+
+        if (!buf)
+                return 0;
+        path = fuzz_scratch_file(buf, len, 0600);
+        free(buf);
         if (!path)
                 return 0;
         if (vs_source_open_file(path, &src) < 0)

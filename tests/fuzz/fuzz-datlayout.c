@@ -25,8 +25,6 @@
 #include "dat-layout.h"
 #include "fuzz.h"
 
-static const uint8_t dat_magic[] = { 0x17, 0x08, 0x44, 't', 'r', 'a', 'c', 'i', 'n', 'g' };
-
 static int check(const uint8_t *buf, size_t size) {
         char err[256] = "";
         int r = vs_dat_check_layout(buf, size, err, sizeof(err));
@@ -42,24 +40,11 @@ static int check(const uint8_t *buf, size_t size) {
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-        uint8_t *buf;
         size_t len;
+        uint8_t *buf = fuzz_dat_bytes(data, size, &len);
 
-        if (size >= sizeof(dat_magic) && memcmp(data, dat_magic, sizeof(dat_magic)) == 0) {
-                buf = malloc(size ? size : 1);
-                len = size;
-                if (!buf)
-                        return 0;
-                memcpy(buf, data, size);
-        } else {
-                len = size + sizeof(dat_magic);
-                buf = malloc(len);
-                if (!buf)
-                        return 0;
-                memcpy(buf, dat_magic, sizeof(dat_magic));
-                if (size)
-                        memcpy(buf + sizeof(dat_magic), data, size);
-        }
+        if (!buf)
+                return 0;
 
         if (check(buf, len) == 0 && len > 12 && buf[10] == '6') {
                 uint8_t *more = malloc(len + 64);

@@ -86,3 +86,17 @@ void fuzz_assert_json_roundtrip(struct json_object *o, const char *what, unsigne
         json_object_put(back);
         json_object_put(o);
 }
+
+uint8_t *fuzz_dat_bytes(const uint8_t *data, size_t size, size_t *ret_len) {
+        static const uint8_t magic[] = { 0x17, 0x08, 0x44, 't', 'r', 'a', 'c', 'i', 'n', 'g' };
+        size_t pre = size >= sizeof(magic) && memcmp(data, magic, sizeof(magic)) == 0 ? 0 : sizeof(magic);
+        uint8_t *buf = malloc(size + pre ? size + pre : 1);
+
+        if (!buf)
+                return NULL;
+        memcpy(buf, magic, pre);
+        if (size)
+                memcpy(buf + pre, data, size);
+        *ret_len = size + pre;
+        return buf;
+}

@@ -75,5 +75,11 @@ const char *fuzz_scratch_file(const void *data, size_t size, unsigned mode);
 struct json_object;
 void fuzz_assert_json_roundtrip(struct json_object *o, const char *what, unsigned n);
 
+/* The input as a .dat file: a malloc()ed copy of exactly *@ret_len bytes,
+ * with the trace-cmd magic prepended when it does not start with it (so the
+ * .dat targets share corpora and do not drift into other formats).  NULL
+ * when out of memory. */
+uint8_t *fuzz_dat_bytes(const uint8_t *data, size_t size, size_t *ret_len);
+
 /* A private directory created on first use and removed (recursively) at exit. */
 const char *fuzz_scratch_dir(void);
