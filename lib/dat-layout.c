@@ -70,16 +70,23 @@ static bool rd_blob(struct rd *r, unsigned width) {
  * bad event's offset in the page, or 0 when the page is fine.
  */
 #define RB_COMMIT_MASK ((1u << 27) - 1)
+#define RB_MISSED_EVENTS (1u << 31)
+#define RB_MISSED_STORED (1u << 30)
 
 static uint64_t bad_event(const struct rd *r, const uint8_t *page, uint64_t page_size, unsigned long_size) {
         struct rd h = { .p = page, .size = page_size, .off = 8, .le = r->le };
-        uint64_t commit, start = 8 + long_size;
+        uint64_t commit, flags, start = 8 + long_size;
         int64_t pos = 0, next;
 
         if (!rd_u(&h, long_size, &commit))
                 return 8;
+        flags = commit;
         commit &= RB_COMMIT_MASK;
         if (commit > page_size - start)
+                return 8;
+        /* kbuffer reads a stored lost-event count right after the commit;
+         * the kernel stores one only where it fits in the page */
+        if ((flags & RB_MISSED_EVENTS) && (flags & RB_MISSED_STORED) && commit + long_size > page_size - start)
                 return 8;
         while ((uint64_t) pos < commit) {
                 uint64_t w, v;
@@ -96,12 +103,11 @@ static uint64_t bad_event(const struct rd *r, const uint8_t *page, uint64_t page
                         next = pos + 4 + (int32_t) (uint32_t) v;
                         break;
                 case 30:                        /* time extend */
+                case 31:                        /* absolute time stamp: the same 8 bytes
+                                                 * in every libtraceevent (since the
+                                                 * 2020 fix in its kbuffer, before 1.0) */
                         next = pos + 8;
                         break;
-                case 31:                        /* absolute time stamp: libtraceevent
-                                                 * versions read it differently; stop
-                                                 * checking this page here */
-                        return 0;
                 case 0:                         /* data, length (+4) in the next word */
                         if (!rd_u(&h, 4, &v))
                                 return start + (uint64_t) pos;
@@ -120,12 +126,22 @@ static uint64_t bad_event(const struct rd *r, const uint8_t *page, uint64_t page
         return 0;
 }
 
-int vs_dat_check_layout(const void *buf, uint64_t size, char *err, size_t errlen) {
+int vs_dat_check_layout(const void *buf, uint64_t size, unsigned page_long, struct vs_dat_info *info, char *err,
+                        size_t errlen) {
         const uint8_t *map = buf;
         struct rd r = {};
         uint64_t n, cpus, m, page_size;
         unsigned long_size;
         const char *what = "header";
+        struct vs_dat_info dummy;
+
+        if (!info)
+                info = &dummy;
+        *info = (struct vs_dat_info) {};
+        if (page_long != 0 && page_long != 4 && page_long != 8) {
+                snprintf(err, errlen, "no ring-buffer page has %u-byte commit words", page_long);
+                return -EINVAL;
+        }
 
         if (size < 16) {
                 snprintf(err, errlen, "file is %llu bytes, too short for a trace-cmd header",
@@ -148,6 +164,7 @@ int vs_dat_check_layout(const void *buf, uint64_t size, char *err, size_t errlen
                         snprintf(err, errlen, "unsupported trace-cmd file version '%.8s'", vs);
                         return -EBADMSG;
                 }
+                info->version = (unsigned) v;
                 if (v == 7)
                         return 0;
         }
@@ -156,7 +173,9 @@ int vs_dat_check_layout(const void *buf, uint64_t size, char *err, size_t errlen
         r.le = map[r.off] == 0;                 /* 0 = little endian file */
         if (map[r.off] > 1 || (map[r.off + 1] != 4 && map[r.off + 1] != 8))
                 goto bad;
-        long_size = map[r.off + 1];
+        info->long_size = long_size = map[r.off + 1];
+        if (page_long)
+                long_size = page_long;
         r.off += 2;                             /* endian, long size */
         if (!rd_u(&r, 4, &page_size))
                 goto bad;
@@ -166,8 +185,11 @@ int vs_dat_check_layout(const void *buf, uint64_t size, char *err, size_t errlen
                 return -EBADMSG;
         }
         what = "header_page";
-        if (!rd_str(&r, "header_page") || !rd_blob(&r, 8))
+        if (!rd_str(&r, "header_page") || !rd_u(&r, 8, &n) || n > r.size - r.off)
                 goto bad;
+        info->header_page_off = r.off;
+        info->header_page_len = n;
+        r.off += n;
         what = "header_event";
         if (!rd_str(&r, "header_event") || !rd_blob(&r, 8))
                 goto bad;
@@ -227,6 +249,18 @@ int vs_dat_check_layout(const void *buf, uint64_t size, char *err, size_t errlen
                                  "(%llu bytes): truncated?",
                                  (unsigned long long) c, (unsigned long long) off, (unsigned long long) len,
                                  (unsigned long long) r.size);
+                        return -EBADMSG;
+                }
+                /* libtracecmd loads a whole page wherever a CPU's data has
+                 * bytes left, reading past a short last page (file bytes,
+                 * zeros or SIGBUS, depending on the mapping); trace-cmd and
+                 * vschedd write whole pages */
+                if (len % page_size) {
+                        snprintf(err, errlen,
+                                 "CPU %llu data at offset %llu (%llu bytes) ends inside a %llu-byte "
+                                 "ring-buffer page",
+                                 (unsigned long long) c, (unsigned long long) off, (unsigned long long) len,
+                                 (unsigned long long) page_size);
                         return -EBADMSG;
                 }
                 /* the pages libtracecmd will hand to kbuffer */

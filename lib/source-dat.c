@@ -153,8 +153,21 @@ static uint64_t dat_progress(struct vs_source *src, uint64_t *total) {
 }
 
 
+/* The file mapped for the layout checks (map NULL: not a regular file). */
+struct dat_map {
+        void *map;
+        uint64_t size;
+        struct vs_dat_info info;
+};
+
+static void dat_unmap(struct dat_map *m) {
+        if (m->map)
+                munmap(m->map, m->size);
+        m->map = NULL;
+}
+
 /* Map @path and check its layout (dat-layout.h) before libtracecmd sees it. */
-static int dat_precheck(const char *path, char *err, size_t errlen) {
+static int dat_precheck(const char *path, struct dat_map *m, char *err, size_t errlen) {
         _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
         struct stat st;
         void *map;
@@ -167,13 +180,18 @@ static int dat_precheck(const char *path, char *err, size_t errlen) {
         if (!S_ISREG(st.st_mode))
                 return 0;       /* a pipe or device: nothing to check up front */
         if (st.st_size < 16)
-                return vs_dat_check_layout(NULL, (uint64_t) st.st_size, err, errlen);
+                return vs_dat_check_layout(NULL, (uint64_t) st.st_size, 0, NULL, err, errlen);
         map = mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
         if (map == MAP_FAILED)
                 return negative_errno();
-        r = vs_dat_check_layout(map, (uint64_t) st.st_size, err, errlen);
-        munmap(map, st.st_size);
-        return r;
+        r = vs_dat_check_layout(map, (uint64_t) st.st_size, 0, &m->info, err, errlen);
+        if (r < 0) {
+                munmap(map, st.st_size);
+                return r;
+        }
+        m->map = map;
+        m->size = (uint64_t) st.st_size;
+        return 0;
 }
 
 static const struct vs_source_ops dat_ops = {
@@ -184,22 +202,73 @@ static const struct vs_source_ops dat_ops = {
 
 
 /*
+ * libtracecmd reads a page's commit word with the size the header_page text
+ * gives its "commit" field, not the file header's long size.  Where the two
+ * differ (a corrupt file, or a 32-bit trace-cmd on a 64-bit kernel), walk the
+ * pages again with the size libtraceevent will use.  That size comes from
+ * libtraceevent's own parser (tep_parse_header_page(), the call libtracecmd
+ * makes) rather than ours, and it runs here in the child because the text is
+ * hostile.  Returns 0, or -EBADMSG with @err set.
+ */
+static int child_check_pages(const struct dat_map *m, char *err, size_t errlen) {
+        const struct vs_dat_info *info = &m->info;
+        struct tep_handle *tep;
+        unsigned page_long;
+        char *text;
+
+        if (!m->map || info->version >= 7 || !info->long_size)
+                return 0;
+        tep = tep_alloc();
+        text = malloc(info->header_page_len + 1);
+        if (!tep || !text) {
+                free(text);
+                tep_free(tep);
+                return 0;       /* cannot tell: libtracecmd would fail the same way */
+        }
+        memcpy(text, (const char *) m->map + info->header_page_off, info->header_page_len);
+        (void) tep_parse_header_page(tep, text, info->header_page_len, (int) info->long_size);
+        page_long = tep_get_header_page_size(tep) == 8 ? 8 : 4;
+        free(text);
+        tep_free(tep);
+        if (page_long == info->long_size)
+                return 0;       /* the parent's walk already used it */
+        char why[200] = "";
+        int r = vs_dat_check_layout(m->map, m->size, page_long, NULL, why, sizeof(why));
+        if (r < 0)
+                snprintf(err, errlen, "header_page gives %u-byte commit words (the file header's long is %u): %s",
+                         page_long, info->long_size, why);
+        return r;
+}
+
+/*
  * libtracecmd 3.1.6 crashes in the error paths of tracecmd_open() on some
  * corrupt files our layout pre-check cannot recognise (found by fuzzing).
  * Open (and read the first record of every CPU) in a throwaway child first:
  * a file that kills the child is refused with a message instead of killing
- * us.  Costs one fork per file opened.
+ * us.  Costs one fork per file opened.  Exit codes: 0 fine, 2 libtracecmd
+ * cannot open it, 3 crashed (our handler), 4 a page check failed (the reason
+ * on @fds[1]).
  */
+#define CHILD_TIMEOUT_S 60
+
 static void child_crashed(int sig) {
         _exit(3);
 }
 
-static int open_in_child(const char *path) {
-        int status;
-        pid_t pid = fork();
+static int open_in_child(const char *path, const struct dat_map *m) {
+        _cleanup_close_ int rfd = -1;
+        char msg[256] = "";
+        int fds[2], status;
+        pid_t pid;
 
-        if (pid < 0)
+        if (pipe2(fds, O_CLOEXEC) < 0)
                 return 0;               /* cannot check: go ahead */
+        rfd = fds[0];
+        pid = fork();
+        if (pid < 0) {
+                close(fds[1]);
+                return 0;
+        }
         if (pid == 0) {
                 struct tracecmd_input *in;
                 struct sigaction sa = { .sa_handler = child_crashed };
@@ -208,7 +277,13 @@ static int open_in_child(const char *path) {
                 for (int sig = SIGILL; sig <= SIGSEGV; sig++)
                         (void) sigaction(sig, &sa, NULL);
                 (void) sigaction(SIGBUS, &sa, NULL);
-                alarm(60);
+                alarm(CHILD_TIMEOUT_S);
+                if (child_check_pages(m, msg, sizeof(msg)) < 0) {
+                        /* shorter than PIPE_BUF: one write, never blocks */
+                        if (write(fds[1], msg, strlen(msg)) < 0)
+                                _exit(3);
+                        _exit(4);
+                }
                 in = tracecmd_open(path, TRACECMD_FL_LOAD_NO_PLUGINS);
                 if (!in)
                         _exit(2);
@@ -221,37 +296,50 @@ static int open_in_child(const char *path) {
                 tracecmd_close(in);     /* not needed before _exit, but keeps memcheck quiet */
                 _exit(0);
         }
+        close(fds[1]);
         while (waitpid(pid, &status, 0) < 0)
                 if (errno != EINTR)
                         return 0;
-        if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0) && !(WIFEXITED(status) && WEXITSTATUS(status) == 2) &&
-            !WIFSIGNALED(status)) {
+        if (WIFSIGNALED(status)) {
+                if (WTERMSIG(status) == SIGALRM)
+                        snprintf(msg, sizeof(msg),
+                                 "corrupt trace-cmd file: libtracecmd did not open it within %d s",
+                                 CHILD_TIMEOUT_S);
+                else
+                        snprintf(msg, sizeof(msg),
+                                 "corrupt trace-cmd file: libtracecmd crashes reading it (signal %d)",
+                                 WTERMSIG(status));
+                vs_source_set_open_error(path, msg);
+                return -EBADMSG;
+        }
+        switch (WEXITSTATUS(status)) {
+        case 0:
+                return 0;
+        case 2:
+                vs_source_set_open_error(path, "corrupt trace-cmd file: libtracecmd cannot open it");
+                return -EBADMSG;
+        case 4: {
+                ssize_t n = read(rfd, msg, sizeof(msg) - 1);
+                msg[n > 0 ? n : 0] = 0;
+                vs_source_set_open_error(path, msg[0] ? msg : "corrupt trace-cmd file: a ring-buffer page");
+                return -EBADMSG;
+        }
+        default:
                 /* under a sanitizer or a fuzzer the child's crash handler exits
                  * instead of dying from the signal */
                 vs_source_set_open_error(path, "corrupt trace-cmd file: libtracecmd fails reading it");
                 return -EBADMSG;
         }
-        if (WIFSIGNALED(status)) {
-                char msg[128];
-                snprintf(msg, sizeof(msg), "corrupt trace-cmd file: libtracecmd crashes reading it (signal %d)",
-                         WTERMSIG(status));
-                vs_source_set_open_error(path, msg);
-                return -EBADMSG;
-        }
-        if (WIFEXITED(status) && WEXITSTATUS(status) == 2) {
-                vs_source_set_open_error(path, "corrupt trace-cmd file: libtracecmd cannot open it");
-                return -EBADMSG;
-        }
-        return 0;
 }
 
 int vs_source_dat_open(const char *path, struct vs_source **ret) {
+        struct dat_map m = {};
         struct dat_source *d;
         struct stat st;
         char err[256] = "";
         int r;
 
-        r = dat_precheck(path, err, sizeof(err));
+        r = dat_precheck(path, &m, err, sizeof(err));
         if (r < 0) {
                 if (err[0])
                         vs_source_set_open_error(path, err);
@@ -261,7 +349,8 @@ int vs_source_dat_open(const char *path, struct vs_source **ret) {
         /* No plugins: we decode fields ourselves, and plugins only change printing. */
         tracecmd_set_loglevel(TEP_LOG_NONE);
         /* before anything is allocated here: the child exits holding nothing of ours */
-        r = open_in_child(path);
+        r = open_in_child(path, &m);
+        dat_unmap(&m);
         if (r < 0)
                 return r;
 

@@ -30,6 +30,33 @@ for n in 16 40 1000 12000 300000 524000; do
         expect_grep "cut.dat: .*\(cut short\|past the end\|too short\)" "$TMP/err"
 done
 
+# Corrupt ring-buffer pages on which libtracecmd/libtraceevent would loop
+# forever (found by fuzz-dat): exit 1 within seconds, naming CPU and page.
+REGRESS="$top_srcdir/tests/fuzz/regress/dat"
+for f in kbuffer-loop-on-backward-event kbuffer-loop-after-time-stamp-1 kbuffer-loop-after-time-stamp-2; do
+        rc=0
+        timeout 60 "$VSCHEDD" --replay "$REGRESS/$f.dat" >"$TMP/out" 2>"$TMP/err" || rc=$?
+        expect_eq "exit code for $f.dat" "$rc" 1
+        expect_grep "$f.dat: CPU 0 data: the ring-buffer page at offset [0-9]* is corrupt (event at byte" "$TMP/err"
+done
+rc=0
+timeout 60 "$VSCHEDD" --replay "$REGRESS/partial-page-loop.dat" >"$TMP/out" 2>"$TMP/err" || rc=$?
+expect_eq "exit code for CPU data of 1 byte" "$rc" 1
+expect_grep "CPU 0 data at offset 4096 (1 bytes) ends inside a 4096-byte ring-buffer page" "$TMP/err"
+
+# libtracecmd reads commit words with the size the header_page text gives:
+# told 4 bytes in an 8-byte file, the pages no longer parse, and the file is
+# refused with both sizes named (not read as garbage).
+cp "$DATA/bundled.dat" "$TMP/commit4.dat"
+at=$(grep -abo 'local_t commit;.offset:8;.size:8;' "$TMP/commit4.dat" | head -n 1 | cut -d: -f1)
+[ -n "$at" ] || fail "no commit field in bundled.dat's header_page"
+printf 4 | dd of="$TMP/commit4.dat" bs=1 seek=$((at + 31)) conv=notrunc status=none
+expect_grep 'commit;.offset:8;.size:4;' "$TMP/commit4.dat" "header_page edited"
+rc=0
+"$VSCHEDD" --replay "$TMP/commit4.dat" >"$TMP/out" 2>"$TMP/err" || rc=$?
+expect_eq "exit code for 4-byte commit words in an 8-byte file" "$rc" 1
+expect_grep "header_page gives 4-byte commit words (the file header's long is 8): CPU 0 data: the ring-buffer page" "$TMP/err"
+
 # Binary garbage that is not a .dat is read as text: every line malformed or unknown.
 head -c 20000 /dev/urandom >"$TMP/noise.txt"
 rc=0
