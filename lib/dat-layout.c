@@ -131,7 +131,6 @@ int vs_dat_check_layout(const void *buf, uint64_t size, unsigned page_long, stru
         const uint8_t *map = buf;
         struct rd r = {};
         uint64_t n, cpus, m, page_size;
-        unsigned long_size;
         const char *what = "header";
         struct vs_dat_info dummy;
 
@@ -173,9 +172,7 @@ int vs_dat_check_layout(const void *buf, uint64_t size, unsigned page_long, stru
         r.le = map[r.off] == 0;                 /* 0 = little endian file */
         if (map[r.off] > 1 || (map[r.off + 1] != 4 && map[r.off + 1] != 8))
                 goto bad;
-        info->long_size = long_size = map[r.off + 1];
-        if (page_long)
-                long_size = page_long;
+        info->long_size = map[r.off + 1];
         r.off += 2;                             /* endian, long size */
         if (!rd_u(&r, 4, &page_size))
                 goto bad;
@@ -264,8 +261,8 @@ int vs_dat_check_layout(const void *buf, uint64_t size, unsigned page_long, stru
                         return -EBADMSG;
                 }
                 /* the pages libtracecmd will hand to kbuffer */
-                for (uint64_t p = 0; p + page_size <= len; p += page_size) {
-                        uint64_t at = bad_event(&r, map + off + p, page_size, long_size);
+                for (uint64_t p = 0; page_long && p + page_size <= len; p += page_size) {
+                        uint64_t at = bad_event(&r, map + off + p, page_size, page_long);
                         if (at) {
                                 snprintf(err, errlen,
                                          "CPU %llu data: the ring-buffer page at offset %llu is corrupt "

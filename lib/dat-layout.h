@@ -23,12 +23,14 @@ struct vs_dat_info {
 };
 
 /* @buf: the whole file (@size bytes), starting with the .dat magic (the
- * caller checked it).  @page_long: the size of a ring-buffer page's commit
- * word as libtraceevent will read it, or 0 for the file header's long size.
- * (libtracecmd takes it from the header_page text, which the caller can
- * parse with libtraceevent from @info, then check again.)  @info may be
- * NULL.  Returns 0, or -EBADMSG with the reason and the offset in @err
- * ("X section at offset N is cut short or corrupt", an unsupported version,
- * CPU data past the end or not in whole pages, a corrupt ring-buffer page). */
+ * caller checked it).  @page_long: 0 to check only the layout, or 4 or 8 to
+ * walk every ring-buffer page too, reading its commit word with that size:
+ * the size libtraceevent will use, which libtracecmd takes from the
+ * header_page text (tep_parse_header_page()), not from the file header's
+ * long size (a 32-bit trace-cmd on a 64-bit kernel writes 4 and 8).  @info
+ * may be NULL.  Returns 0, or -EBADMSG with the reason and the offset in
+ * @err ("X section at offset N is cut short or corrupt", an unsupported
+ * version, CPU data past the end or not in whole pages, a corrupt
+ * ring-buffer page), -EINVAL for a @page_long other than 0, 4, 8. */
 int vs_dat_check_layout(const void *buf, uint64_t size, unsigned page_long, struct vs_dat_info *info, char *err,
                         size_t errlen);

@@ -202,52 +202,52 @@ static const struct vs_source_ops dat_ops = {
 
 
 /*
- * libtracecmd reads a page's commit word with the size the header_page text
- * gives its "commit" field, not the file header's long size.  Where the two
- * differ (a corrupt file, or a 32-bit trace-cmd on a 64-bit kernel), walk the
- * pages again with the size libtraceevent will use.  That size comes from
- * libtraceevent's own parser (tep_parse_header_page(), the call libtracecmd
- * makes) rather than ours, and it runs here in the child because the text is
+ * Walk every ring-buffer page the way kbuffer will (dat-layout.h).  kbuffer
+ * reads a page's commit word with the size libtracecmd takes from the
+ * header_page text's "commit" field, not the file header's long size (they
+ * differ for a 32-bit trace-cmd on a 64-bit kernel, or in a corrupt file).
+ * That size comes from libtraceevent's own parser, tep_parse_header_page(),
+ * the call libtracecmd makes; it runs here in the child because the text is
  * hostile.  Returns 0, or -EBADMSG with @err set.
  */
 static int child_check_pages(const struct dat_map *m, char *err, size_t errlen) {
         const struct vs_dat_info *info = &m->info;
         struct tep_handle *tep;
         unsigned page_long;
-        char *text;
+        char *text, why[200] = "";
+        int r;
 
         if (!m->map || info->version >= 7 || !info->long_size)
                 return 0;
+        page_long = info->long_size;    /* unless libtraceevent can tell */
         tep = tep_alloc();
         text = malloc(info->header_page_len + 1);
-        if (!tep || !text) {
-                free(text);
-                tep_free(tep);
-                return 0;       /* cannot tell: libtracecmd would fail the same way */
+        if (tep && text) {
+                memcpy(text, (const char *) m->map + info->header_page_off, info->header_page_len);
+                (void) tep_parse_header_page(tep, text, info->header_page_len, (int) info->long_size);
+                page_long = tep_get_header_page_size(tep) == 8 ? 8 : 4;
         }
-        memcpy(text, (const char *) m->map + info->header_page_off, info->header_page_len);
-        (void) tep_parse_header_page(tep, text, info->header_page_len, (int) info->long_size);
-        page_long = tep_get_header_page_size(tep) == 8 ? 8 : 4;
         free(text);
         tep_free(tep);
-        if (page_long == info->long_size)
-                return 0;       /* the parent's walk already used it */
-        char why[200] = "";
-        int r = vs_dat_check_layout(m->map, m->size, page_long, NULL, why, sizeof(why));
-        if (r < 0)
+
+        r = vs_dat_check_layout(m->map, m->size, page_long, NULL, why, sizeof(why));
+        if (r < 0 && page_long != info->long_size)
                 snprintf(err, errlen, "header_page gives %u-byte commit words (the file header's long is %u): %s",
                          page_long, info->long_size, why);
+        else if (r < 0)
+                snprintf(err, errlen, "%s", why);
         return r;
 }
 
 /*
  * libtracecmd 3.1.6 crashes in the error paths of tracecmd_open() on some
- * corrupt files our layout pre-check cannot recognise (found by fuzzing).
- * Open (and read the first record of every CPU) in a throwaway child first:
- * a file that kills the child is refused with a message instead of killing
- * us.  Costs one fork per file opened.  Exit codes: 0 fine, 2 libtracecmd
- * cannot open it, 3 crashed (our handler), 4 a page check failed (the reason
- * on @fds[1]).
+ * corrupt files our layout pre-check cannot recognise (found by fuzzing),
+ * and libtraceevent loops forever on some corrupt pages.  In a throwaway
+ * child, walk the pages (child_check_pages()), then open the file and read
+ * the first record of every CPU: a file that fails or kills the child is
+ * refused with a message instead of hanging or killing us.  Costs one fork
+ * per file opened.  Exit codes: 0 fine, 2 libtracecmd cannot open it, 3
+ * crashed (our handler), 4 a page is corrupt (the reason on @fds[1]).
  */
 #define CHILD_TIMEOUT_S 60
 

@@ -17,14 +17,16 @@
  *    corrupt ring-buffer page);
  *  - a v6 file that passes still passes with bytes appended (the check
  *    bounds what it reads by the sizes inside the file, not by its end);
- *  - both hold for the page walk with 4- and 8-byte commit words too (the
- *    size libtracecmd takes from the header_page text).
+ *  - both hold for the layout alone and for the page walk with 4- and
+ *    8-byte commit words (the size libtracecmd takes from the header_page
+ *    text).
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "dat-layout.h"
+#include "macro.h"
 #include "fuzz.h"
 
 static int check(const uint8_t *buf, size_t size, unsigned page_long) {
@@ -42,25 +44,26 @@ static int check(const uint8_t *buf, size_t size, unsigned page_long) {
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+        static const unsigned page_longs[] = { 0, 4, 8 };
         size_t len;
         uint8_t *buf = fuzz_dat_bytes(data, size, &len);
+        uint8_t *more;
 
         if (!buf)
                 return 0;
-
-        if (check(buf, len, 0) == 0 && len > 12 && buf[10] == '6') {
-                uint8_t *more = malloc(len + 64);
-                if (more) {
-                        memcpy(more, buf, len);
-                        memset(more + len, 0xa5, 64);
-                        FUZZ_ASSERT(check(more, len + 64, 0) == 0, "a passing v6 file fails with bytes appended");
-                        free(more);
-                }
+        more = malloc(len + 64);
+        if (more) {
+                memcpy(more, buf, len);
+                memset(more + len, 0xa5, 64);
         }
-        /* the pages read with the commit-word size a header_page text can
-         * give libtraceevent, whatever the file header says */
-        check(buf, len, 4);
-        check(buf, len, 8);
+        /* the layout alone, then the page walk with either commit-word size
+         * (a header_page text can give libtraceevent either) */
+        for (size_t i = 0; i < ELEMENTSOF(page_longs); i++)
+                if (check(buf, len, page_longs[i]) == 0 && more && len > 12 && buf[10] == '6')
+                        FUZZ_ASSERT(check(more, len + 64, page_longs[i]) == 0,
+                                    "a passing v6 file fails with bytes appended (commit words of %u)",
+                                    page_longs[i]);
+        free(more);
         free(buf);
         return 0;
 }

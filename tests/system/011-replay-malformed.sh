@@ -57,6 +57,15 @@ rc=0
 expect_eq "exit code for 4-byte commit words in an 8-byte file" "$rc" 1
 expect_grep "header_page gives 4-byte commit words (the file header's long is 8): CPU 0 data: the ring-buffer page" "$TMP/err"
 
+# The other way round is what a 32-bit trace-cmd on a 64-bit kernel writes
+# (long 4 in the file header, 8-byte commit words): read like the original.
+cp "$DATA/bundled.dat" "$TMP/long4.dat"
+printf '\004' | dd of="$TMP/long4.dat" bs=1 seek=13 conv=notrunc status=none   # "tracing6\0", endian, long
+"$VSCHEDD" --replay "$TMP/long4.dat" --json --summary >"$TMP/long4.out" 2>"$TMP/err" ||
+        { cat "$TMP/err" >&2; fail "a file header saying long is 4 was refused"; }
+"$VSCHEDD" --replay "$DATA/bundled.dat" --json --summary >"$TMP/long8.out"
+cmp -s "$TMP/long4.out" "$TMP/long8.out" || fail "long 4 in the file header changed what was read"
+
 # Binary garbage that is not a .dat is read as text: every line malformed or unknown.
 head -c 20000 /dev/urandom >"$TMP/noise.txt"
 rc=0

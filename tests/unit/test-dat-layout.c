@@ -52,7 +52,7 @@ static void check_file(const char *name) {
         snprintf(path, sizeof(path), "%s/%s", TEST_DATADIR, name);
         buf = slurp(path, &len);
         err[0] = 0;
-        assert_int_equal(vs_dat_check_layout(buf, len, 0, NULL, err, sizeof(err)), 0);
+        assert_int_equal(vs_dat_check_layout(buf, len, 8, NULL, err, sizeof(err)), 0);
         assert_string_equal(err, "");
 
         for (size_t cut = 0; cut < len; cut += cut < 4096 ? 1 : 4093) {
@@ -60,7 +60,7 @@ static void check_file(const char *name) {
                 assert_non_null(p);
                 memcpy(p, buf, cut);
                 err[0] = 0;
-                int r = vs_dat_check_layout(p, cut, 0, NULL, err, sizeof(err));
+                int r = vs_dat_check_layout(p, cut, 8, NULL, err, sizeof(err));
                 if (r != -EBADMSG)
                         fail_msg("%s cut at %zu of %zu: %d, want -EBADMSG", name, cut, len, r);
                 assert_true(strstr(err, "cut short") || strstr(err, "runs past the end") ||
@@ -84,9 +84,9 @@ static void test_v7_left_to_libtracecmd(void **state) {
         _cleanup_free_ uint8_t *buf = slurp(TEST_DATADIR "/testbed/2to1-trace-cmd.dat", &len);
 
         assert_memory_equal(buf + 10, "7", 2);
-        assert_int_equal(vs_dat_check_layout(buf, len, 0, NULL, err, sizeof(err)), 0);
-        assert_int_equal(vs_dat_check_layout(buf, 16, 0, NULL, err, sizeof(err)), 0);
-        assert_int_equal(vs_dat_check_layout(buf, 15, 0, NULL, err, sizeof(err)), -EBADMSG);
+        assert_int_equal(vs_dat_check_layout(buf, len, 8, NULL, err, sizeof(err)), 0);
+        assert_int_equal(vs_dat_check_layout(buf, 16, 8, NULL, err, sizeof(err)), 0);
+        assert_int_equal(vs_dat_check_layout(buf, 15, 8, NULL, err, sizeof(err)), -EBADMSG);
 }
 
 static void test_versions(void **state) {
@@ -96,15 +96,15 @@ static void test_versions(void **state) {
 
         assert_int_equal(buf[10], '6');
         buf[10] = '8';
-        assert_int_equal(vs_dat_check_layout(buf, len, 0, NULL, err, sizeof(err)), -EBADMSG);
+        assert_int_equal(vs_dat_check_layout(buf, len, 8, NULL, err, sizeof(err)), -EBADMSG);
         assert_non_null(strstr(err, "unsupported trace-cmd file version '8'"));
         buf[10] = 'x';
-        assert_int_equal(vs_dat_check_layout(buf, len, 0, NULL, err, sizeof(err)), -EBADMSG);
+        assert_int_equal(vs_dat_check_layout(buf, len, 8, NULL, err, sizeof(err)), -EBADMSG);
         buf[10] = '7';                          /* sections: libtracecmd checks them */
-        assert_int_equal(vs_dat_check_layout(buf, len, 0, NULL, err, sizeof(err)), 0);
+        assert_int_equal(vs_dat_check_layout(buf, len, 8, NULL, err, sizeof(err)), 0);
         buf[10] = '6';
         buf[11] = 'x';                          /* "6x": not a number */
-        assert_int_equal(vs_dat_check_layout(buf, len, 0, NULL, err, sizeof(err)), -EBADMSG);
+        assert_int_equal(vs_dat_check_layout(buf, len, 8, NULL, err, sizeof(err)), -EBADMSG);
 }
 
 /* Where what follows the NUL-terminated section name @name starts. */
@@ -122,7 +122,7 @@ static void test_section_named(void **state) {
         _cleanup_free_ uint8_t *buf = slurp(TEST_DATADIR "/bundled.dat", &len);
 
         memset(after_name(buf, len, "header_page"), 0xff, 8);   /* its 8-byte size */
-        assert_int_equal(vs_dat_check_layout(buf, len, 0, NULL, err, sizeof(err)), -EBADMSG);
+        assert_int_equal(vs_dat_check_layout(buf, len, 8, NULL, err, sizeof(err)), -EBADMSG);
         assert_non_null(strstr(err, "header_page section at offset"));
 }
 
@@ -143,8 +143,10 @@ static void test_backward_event(void **state) {
         ev[1] = ev[2] = ev[3] = 0;
         ev[4] = 0xfc;                           /* length word -4: next = pos + 8 - 8 = pos */
         ev[5] = ev[6] = ev[7] = 0xff;
-        assert_int_equal(vs_dat_check_layout(buf, len, 0, NULL, err, sizeof(err)), -EBADMSG);
+        assert_int_equal(vs_dat_check_layout(buf, len, 8, NULL, err, sizeof(err)), -EBADMSG);
         assert_non_null(strstr(err, "CPU 0 data: the ring-buffer page at offset"));
+        /* page_long 0: the layout alone, which is fine */
+        assert_int_equal(vs_dat_check_layout(buf, len, 0, NULL, err, sizeof(err)), 0);
 }
 
 /* CPU 0's data offset in bundled.dat (little-endian host and file), and its
@@ -171,14 +173,14 @@ static void test_partial_page(void **state) {
         assert_true(n >= 4096 && n % 4096 == 0);
         n -= 1;
         memcpy(size0, &n, 8);
-        assert_int_equal(vs_dat_check_layout(buf, len, 0, NULL, err, sizeof(err)), -EBADMSG);
+        assert_int_equal(vs_dat_check_layout(buf, len, 8, NULL, err, sizeof(err)), -EBADMSG);
         assert_non_null(strstr(err, "ends inside a 4096-byte ring-buffer page"));
         n = 1;
         memcpy(size0, &n, 8);
-        assert_int_equal(vs_dat_check_layout(buf, len, 0, NULL, err, sizeof(err)), -EBADMSG);
+        assert_int_equal(vs_dat_check_layout(buf, len, 8, NULL, err, sizeof(err)), -EBADMSG);
         n = 0;                                  /* an empty CPU is fine */
         memcpy(size0, &n, 8);
-        assert_int_equal(vs_dat_check_layout(buf, len, 0, NULL, err, sizeof(err)), 0);
+        assert_int_equal(vs_dat_check_layout(buf, len, 8, NULL, err, sizeof(err)), 0);
 }
 
 /* An absolute time stamp (type 31) is 8 bytes, and the walk goes on past it:
@@ -194,7 +196,7 @@ static void test_walk_past_time_stamp(void **state) {
 
         memcpy(ev, stamp, 8);
         memcpy(ev + 8, back, 8);
-        assert_int_equal(vs_dat_check_layout(buf, len, 0, NULL, err, sizeof(err)), -EBADMSG);
+        assert_int_equal(vs_dat_check_layout(buf, len, 8, NULL, err, sizeof(err)), -EBADMSG);
         assert_non_null(strstr(err, "(event at byte 24)"));
 }
 
@@ -211,7 +213,7 @@ static void test_missed_stored(void **state) {
         assert_true(w > 0 && w <= 4096 - 16 - 8);       /* room after it */
         w |= 3ull << 30;                        /* missed events, count stored */
         memcpy(commit, &w, 8);
-        assert_int_equal(vs_dat_check_layout(buf, len, 0, NULL, err, sizeof(err)), 0);
+        assert_int_equal(vs_dat_check_layout(buf, len, 8, NULL, err, sizeof(err)), 0);
         /* a padding event up to the page end, then no room for the count */
         uint64_t used = w & ((1u << 27) - 1);
         uint8_t *pad = buf + cpu0_off(buf, len) + 16 + used;
@@ -220,14 +222,15 @@ static void test_missed_stored(void **state) {
         memcpy(pad + 4, &plen, 4);
         w = (3ull << 30) | (4096 - 16);
         memcpy(commit, &w, 8);
-        assert_int_equal(vs_dat_check_layout(buf, len, 0, NULL, err, sizeof(err)), -EBADMSG);
+        assert_int_equal(vs_dat_check_layout(buf, len, 8, NULL, err, sizeof(err)), -EBADMSG);
         assert_non_null(strstr(err, "(event at byte 8)"));
         w &= ~(1ull << 30);                     /* not stored: fine */
         memcpy(commit, &w, 8);
-        assert_int_equal(vs_dat_check_layout(buf, len, 0, NULL, err, sizeof(err)), 0);
+        assert_int_equal(vs_dat_check_layout(buf, len, 8, NULL, err, sizeof(err)), 0);
 }
 
-/* What the check reports on the way, and the commit-word size it is told. */
+/* What the check reports on the way, and the commit-word size it is told
+ * (0: no page walk). */
 static void test_info(void **state) {
         char err[256];
         size_t len;
@@ -235,13 +238,13 @@ static void test_info(void **state) {
         struct vs_dat_info info;
         static const char field[] = "\tfield: u64 timestamp;";
 
-        assert_int_equal(vs_dat_check_layout(buf, len, 0, &info, err, sizeof(err)), 0);
+        assert_int_equal(vs_dat_check_layout(buf, len, 8, &info, err, sizeof(err)), 0);
         assert_int_equal(info.version, 6);
         assert_int_equal(info.long_size, 8);
         assert_true(info.header_page_len > sizeof(field) && info.header_page_off + info.header_page_len < len);
         assert_memory_equal(buf + info.header_page_off, field, sizeof(field) - 1);
         assert_non_null(memmem(buf + info.header_page_off, info.header_page_len, "local_t commit;", 15));
-        assert_int_equal(vs_dat_check_layout(buf, len, 8, NULL, err, sizeof(err)), 0);
+        assert_int_equal(vs_dat_check_layout(buf, len, 0, NULL, err, sizeof(err)), 0);
         assert_int_equal(vs_dat_check_layout(buf, len, 3, NULL, err, sizeof(err)), -EINVAL);
         /* read with 4-byte commit words, bundled.dat's first page starts with
          * the commit word's upper half (0): a data event whose length word is
