@@ -34,7 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (!path)
                 return 0;
         if (vs_source_open_file(path, &src) < 0)
-                return 0;
+                goto out;
         if (vs_topology_new(&topo) < 0)
                 goto out;
         vs_source_set_thread_cb(src, vs_topology_thread_cb, topo);
@@ -50,5 +50,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 out:
         vs_topology_free(topo);
         vs_source_free(src);
+        fuzz_unmap_scratch();
         return 0;
 }

@@ -7,12 +7,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
 
 #include "fuzz.h"
+#include "macro.h"
 
 static char scratch_dir[PATH_MAX];
 static char scratch_file[PATH_MAX];
@@ -75,6 +77,37 @@ const char *fuzz_scratch_file(const void *data, size_t size, unsigned mode) {
         }
         close(fd);
         return scratch_file;
+}
+
+void fuzz_unmap_scratch(void) {
+        char line[PATH_MAX + 128];
+        uintptr_t ranges[64][2];
+        size_t n;
+
+        if (!scratch_file[0])
+                return;
+        do {
+                /* collect, then unmap: unmapping shifts /proc/self/maps under
+                 * the reader */
+                FILE *f = fopen("/proc/self/maps", "re");
+                if (!f)
+                        return;
+                n = 0;
+                while (n < ELEMENTSOF(ranges) && fgets(line, sizeof(line), f)) {
+                        unsigned long lo, hi;
+                        int at = -1;
+                        line[strcspn(line, "\n")] = 0;
+                        if (sscanf(line, "%lx-%lx %*s %*s %*s %*s %n", &lo, &hi, &at) < 2 || at < 0 ||
+                            strcmp(line + at, scratch_file) != 0)
+                                continue;
+                        ranges[n][0] = lo;
+                        ranges[n][1] = hi;
+                        n++;
+                }
+                fclose(f);
+                for (size_t i = 0; i < n; i++)
+                        (void) munmap((void *) ranges[i][0], ranges[i][1] - ranges[i][0]);
+        } while (n == ELEMENTSOF(ranges));
 }
 
 void fuzz_assert_json_roundtrip(struct json_object *o, const char *what, unsigned n) {
