@@ -14,6 +14,7 @@
 #include <string.h>
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <signal.h>
@@ -251,6 +252,38 @@ static int child_check_pages(const struct dat_map *m, char *err, size_t errlen) 
  */
 #define CHILD_TIMEOUT_S 60
 
+/*
+ * libtracecmd 3.1.6 callocs whatever count a corrupt option asks for, and
+ * its error path then walks the array: an 8 KB file found by fuzz-dat had it
+ * calloc 909,670,432 x 16 bytes (14.5 GB of zero pages, 10 s of page faults)
+ * before giving up.  The child maps the file read-only, which RLIMIT_DATA
+ * does not count, so 1 GiB of private memory over what it holds at the fork
+ * is plenty for opening any real file and reading one record per CPU; past
+ * that, allocations fail at once and libtracecmd refuses the file.  (Relative
+ * to VmData, so it works under ASan's shadow mappings too.)
+ */
+#define CHILD_DATA_HEADROOM (1ull << 30)
+
+static void child_limit_memory(void) {
+        _cleanup_fclose_ FILE *f = fopen("/proc/self/status", "re");
+        unsigned long long kb = 0;
+        struct rlimit rl;
+        char line[256];
+
+        if (!f || getrlimit(RLIMIT_DATA, &rl) < 0)
+                return;
+        while (fgets(line, sizeof(line), f))
+                if (sscanf(line, "VmData: %llu kB", &kb) == 1)
+                        break;
+        if (!kb || kb > (RLIM_INFINITY - CHILD_DATA_HEADROOM) / 1024)
+                return;
+        rlim_t want = (rlim_t) (kb * 1024 + CHILD_DATA_HEADROOM);
+        if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur <= want)
+                return;
+        rl.rlim_cur = want;
+        (void) setrlimit(RLIMIT_DATA, &rl);
+}
+
 static void child_crashed(int sig) {
         _exit(3);
 }
@@ -278,6 +311,7 @@ static int open_in_child(const char *path, const struct dat_map *m) {
                         (void) sigaction(sig, &sa, NULL);
                 (void) sigaction(SIGBUS, &sa, NULL);
                 alarm(CHILD_TIMEOUT_S);
+                child_limit_memory();
                 if (child_check_pages(m, msg, sizeof(msg)) < 0) {
                         /* shorter than PIPE_BUF: one write, never blocks */
                         if (write(fds[1], msg, strlen(msg)) < 0)
