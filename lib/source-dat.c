@@ -294,13 +294,21 @@ static int open_in_child(const char *path, const struct dat_map *m) {
         int fds[2], status;
         pid_t pid;
 
-        if (pipe2(fds, O_CLOEXEC) < 0)
-                return 0;               /* cannot check: go ahead */
+        /* no check, no reading: the page walk runs only in the child */
+        if (pipe2(fds, O_CLOEXEC) < 0) {
+                int r = negative_errno();
+                snprintf(msg, sizeof(msg), "cannot check the file first: pipe: %s", strerror(-r));
+                vs_source_set_open_error(path, msg);
+                return r;
+        }
         rfd = fds[0];
         pid = fork();
         if (pid < 0) {
+                int r = negative_errno();
                 close(fds[1]);
-                return 0;
+                snprintf(msg, sizeof(msg), "cannot check the file first: fork: %s", strerror(-r));
+                vs_source_set_open_error(path, msg);
+                return r;
         }
         if (pid == 0) {
                 struct tracecmd_input *in;
@@ -332,8 +340,12 @@ static int open_in_child(const char *path, const struct dat_map *m) {
         }
         close(fds[1]);
         while (waitpid(pid, &status, 0) < 0)
-                if (errno != EINTR)
-                        return 0;
+                if (errno != EINTR) {
+                        int r = negative_errno();
+                        snprintf(msg, sizeof(msg), "cannot check the file first: waitpid: %s", strerror(-r));
+                        vs_source_set_open_error(path, msg);
+                        return r;
+                }
         if (WIFSIGNALED(status)) {
                 if (WTERMSIG(status) == SIGALRM)
                         snprintf(msg, sizeof(msg),
