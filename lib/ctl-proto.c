@@ -591,7 +591,9 @@ int vs_ctl_response_parse(const void *buf, size_t len, enum vs_ctl_status *ret_s
         if (json_object_object_get_ex(root, "data", &data) && !json_object_is_type(data, json_type_object))
                 return -EBADMSG;
         if (json_object_object_get_ex(root, "error", &v)) {
-                if (!json_object_is_type(v, json_type_string))
+                /* the daemon never sends an error with "ok": such a reply is
+                 * malformed (found by the fuzz-ctl smoke, 2026-11-26) */
+                if (!json_object_is_type(v, json_type_string) || status == VS_CTL_OK)
                         return -EBADMSG;
                 error = strdup(json_object_get_string(v));
                 if (!error)
