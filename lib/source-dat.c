@@ -288,6 +288,16 @@ static void child_crashed(int sig) {
         _exit(3);
 }
 
+/* The child could not be run: refuse the file (errno says why). */
+static int check_failed(const char *path, const char *what) {
+        int r = negative_errno();
+        char msg[128];
+
+        snprintf(msg, sizeof(msg), "cannot check the file first: %s: %s", what, strerror(-r));
+        vs_source_set_open_error(path, msg);
+        return r;
+}
+
 static int open_in_child(const char *path, const struct dat_map *m) {
         _cleanup_close_ int rfd = -1;
         char msg[256] = "";
@@ -295,19 +305,13 @@ static int open_in_child(const char *path, const struct dat_map *m) {
         pid_t pid;
 
         /* no check, no reading: the page walk runs only in the child */
-        if (pipe2(fds, O_CLOEXEC) < 0) {
-                int r = negative_errno();
-                snprintf(msg, sizeof(msg), "cannot check the file first: pipe: %s", strerror(-r));
-                vs_source_set_open_error(path, msg);
-                return r;
-        }
+        if (pipe2(fds, O_CLOEXEC) < 0)
+                return check_failed(path, "pipe");
         rfd = fds[0];
         pid = fork();
         if (pid < 0) {
-                int r = negative_errno();
+                int r = check_failed(path, "fork");
                 close(fds[1]);
-                snprintf(msg, sizeof(msg), "cannot check the file first: fork: %s", strerror(-r));
-                vs_source_set_open_error(path, msg);
                 return r;
         }
         if (pid == 0) {
@@ -340,12 +344,8 @@ static int open_in_child(const char *path, const struct dat_map *m) {
         }
         close(fds[1]);
         while (waitpid(pid, &status, 0) < 0)
-                if (errno != EINTR) {
-                        int r = negative_errno();
-                        snprintf(msg, sizeof(msg), "cannot check the file first: waitpid: %s", strerror(-r));
-                        vs_source_set_open_error(path, msg);
-                        return r;
-                }
+                if (errno != EINTR)
+                        return check_failed(path, "waitpid");
         if (WIFSIGNALED(status)) {
                 if (WTERMSIG(status) == SIGALRM)
                         snprintf(msg, sizeof(msg),
