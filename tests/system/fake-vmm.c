@@ -7,6 +7,9 @@
  * real sched events on a host without KVM.
  *
  * usage: fake-vmm NAME NVCPUS SECONDS
+ *
+ * Prints its pid once every vCPU thread has its name, so a test that waits
+ * for the pid (wait_file) can place the threads by name at once.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -21,6 +24,7 @@ static int nvcpu;
 static int pipes[64][2];
 static volatile int stop;
 static unsigned pause_us;       /* FAKE_VMM_PAUSE_US: sleep per token pass (lighter load) */
+static pthread_barrier_t named; /* every vCPU thread has its name (then the pid is printed) */
 
 static void *vcpu(void *arg) {
         int i = (int) (long) arg;
@@ -28,6 +32,7 @@ static void *vcpu(void *arg) {
 
         snprintf(name, sizeof(name), "CPU %d/KVM", i);
         prctl(PR_SET_NAME, name);
+        pthread_barrier_wait(&named);
         if (i == 0)
                 (void) !write(pipes[1][1], &c, 1);
         while (!stop) {
@@ -67,8 +72,12 @@ int main(int argc, char **argv) {
         for (int i = 0; i < nvcpu; i++)
                 if (pipe(pipes[i]) < 0)
                         return 1;
+        if (pthread_barrier_init(&named, NULL, (unsigned) nvcpu + 1) != 0)
+                return 1;
         for (int i = 0; i < nvcpu; i++)
-                pthread_create(&th[i], NULL, vcpu, (void *) (long) i);
+                if (pthread_create(&th[i], NULL, vcpu, (void *) (long) i) != 0)
+                        return 1;
+        pthread_barrier_wait(&named);
         printf("%d\n", (int) getpid());
         fflush(stdout);
         struct timespec ts = { (time_t) secs, (long) ((secs - (time_t) secs) * 1e9) };
