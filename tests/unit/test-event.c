@@ -237,6 +237,35 @@ static void test_format_line(void **state) {
         vs_topology_free(t);
 }
 
+/* vs_escape(): what the daemon's log lines (daemon/log.c), the text event
+ * format and the reports do with names guests' operators choose. */
+static void test_escape(void **state) {
+        char buf[64];
+
+        /* a newline cannot start a forged log line; ESC cannot reach a terminal */
+        assert_string_equal(vs_escape("evil\nvschedd: forged line", buf, sizeof(buf)),
+                            "evil\\x0avschedd: forged line");
+        assert_string_equal(vs_escape("\033[31mred\r\t", buf, sizeof(buf)), "\\x1b[31mred\\x0d\\x09");
+        assert_string_equal(vs_escape("\x01\x1f\x7f", buf, sizeof(buf)), "\\x01\\x1f\\x7f");
+        /* a backslash is doubled, so an escape cannot be faked by the name */
+        assert_string_equal(vs_escape("web\\x2d1", buf, sizeof(buf)), "web\\\\x2d1");
+        /* printable ASCII and UTF-8 pass unchanged */
+        assert_string_equal(vs_escape("q\"uo'te {}[] \xc3\xbc\xe2\x82\xac", buf, sizeof(buf)),
+                            "q\"uo'te {}[] \xc3\xbc\xe2\x82\xac");
+        assert_string_equal(vs_escape(NULL, buf, sizeof(buf)), "");
+        assert_string_equal(vs_escape("", buf, sizeof(buf)), "");
+        /* truncated to @len, always terminated, never inside an escape */
+        assert_string_equal(vs_escape("abcdef", buf, 4), "abc");
+        assert_string_equal(vs_escape("ab\ncd", buf, 6), "ab");
+        assert_string_equal(vs_escape("ab\ncd", buf, 7), "ab\\x0a");
+        assert_string_equal(vs_escape("a\\b", buf, 3), "a");
+        assert_string_equal(vs_escape("abc", buf, 1), "");
+        /* len 0: nothing written */
+        buf[0] = 'X';
+        assert_ptr_equal(vs_escape("abc", buf, 0), buf);
+        assert_int_equal(buf[0], 'X');
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_icr_decode),
@@ -248,6 +277,7 @@ int main(void) {
                 cmocka_unit_test(test_json_ipi_sparse),
                 cmocka_unit_test(test_json_send_ipi_bitmap),
                 cmocka_unit_test(test_format_line),
+                cmocka_unit_test(test_escape),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
