@@ -1,22 +1,26 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * bench-decode - events/s of replaying a recorded trace through vschedd's
- * own code: "decode" (source -> normalised events) or "pipeline" (decode +
- * topology + analysis + the policy in dry-run, every VM enforced).
+ * own code: "decode" (source -> normalised events) or "pipeline": what
+ * `vschedd --replay FILE --dry-run --config CONFIG` runs, through the same
+ * lib/pipeline.c (a first pass learning the topology and the CPUs, then
+ * topology, summary, analysis and the policy on trace-time epochs with the
+ * gap rule, every VM not 'off' enforced).  Without CONFIG: the built-in
+ * defaults, as vschedd without a configuration file.
  *
- *   bench-decode decode|pipeline FILE
+ *   bench-decode decode|pipeline FILE [CONFIG]
  *
- * Prints: mode, events, seconds (CPU time of this process), events/s.
+ * Prints: mode, events, seconds (CPU time of this process), events/s,
+ * decisions (the policy's, as many as `vschedd --dry-run` prints).
  */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "analysis.h"
-#include "policy.h"
+#include "pipeline.h"
 #include "source.h"
-#include "topology.h"
 #include "vs-config.h"
 
 static double cpu_s(void) {
@@ -25,64 +29,92 @@ static double cpu_s(void) {
         return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static void on_decision(const struct vs_decision *d, void *userdata) {
-        (*(uint64_t *) userdata)++;
+static int open_or_complain(const char *path, struct vs_source **ret) {
+        int r = vs_source_open_file(path, ret);
+
+        if (r < 0)
+                fprintf(stderr, "bench-decode: %s: %s\n", path, strerror(-r));
+        return r;
+}
+
+/* Both passes of vschedd's replay; returns the events of the second. */
+static int pipeline(const char *path, const struct vs_config *cfg, uint64_t *ret_events, uint64_t *ret_decisions) {
+        struct vs_pipeline_options o = { .cfg = cfg, .analysis = true, .policy = true, .enforce_observed = true };
+        struct vs_pipeline *p = NULL;
+        struct vs_source *src = NULL;
+        struct vs_event ev;
+        int r;
+
+        r = vs_pipeline_new(&o, &p);
+        if (r < 0)
+                return r;
+        r = open_or_complain(path, &src);
+        if (r < 0)
+                goto out;
+        vs_source_set_thread_cb(src, vs_topology_thread_cb, vs_pipeline_topology(p));
+        while ((r = vs_source_next(src, &ev)) > 0)
+                if ((r = vs_pipeline_learn(p, &ev)) < 0)
+                        goto out;
+        src = (vs_source_free(src), NULL);
+        r = open_or_complain(path, &src);
+        if (r < 0)
+                goto out;
+        vs_source_set_thread_cb(src, vs_topology_thread_cb, vs_pipeline_topology(p));
+        while ((r = vs_source_next(src, &ev)) > 0) {
+                (*ret_events)++;
+                if ((r = vs_pipeline_event(p, &ev)) < 0)
+                        goto out;
+        }
+        vs_pipeline_finish(p);
+        *ret_decisions = vs_pipeline_decisions(p);
+out:
+        vs_source_free(src);
+        vs_pipeline_free(p);
+        return r;
 }
 
 int main(int argc, char **argv) {
         struct vs_source *src;
         struct vs_event ev;
-        uint64_t n = 0, decisions = 0, next_epoch = 0;
-        bool pipeline;
+        struct vs_config cfg;
+        uint64_t n = 0, decisions = 0;
+        bool pipe;
         double t0, t;
         int r;
 
-        if (argc != 3 || (strcmp(argv[1], "decode") && strcmp(argv[1], "pipeline"))) {
-                fprintf(stderr, "usage: bench-decode decode|pipeline FILE\n");
+        if ((argc != 3 && argc != 4) || (strcmp(argv[1], "decode") && strcmp(argv[1], "pipeline")) ||
+            (argc == 4 && strcmp(argv[1], "pipeline"))) {
+                fprintf(stderr, "usage: bench-decode decode FILE | pipeline FILE [CONFIG]\n");
                 return 2;
         }
-        pipeline = strcmp(argv[1], "pipeline") == 0;
-        t0 = cpu_s();
-        r = vs_source_open_file(argv[2], &src);
-        if (r < 0) {
-                fprintf(stderr, "bench-decode: %s: %s\n", argv[2], strerror(-r));
+        pipe = strcmp(argv[1], "pipeline") == 0;
+        if (vs_config_init(&cfg) < 0)
                 return 1;
-        }
-        if (!pipeline) {
-                while (vs_source_next(src, &ev) > 0)
-                        n++;
-        } else {
-                struct vs_topology *topo;
-                struct vs_analysis *an;
-                struct vs_policy *pol = NULL;
-                struct vs_config cfg;
-                unsigned cpus[] = { 0, 1, 2, 3, 4, 5, 6, 7 };
-
-                vs_config_init(&cfg);
-                cfg.weights = true;
-                vs_topology_new(&topo);
-                vs_analysis_new(NULL, topo, &an);
-                vs_policy_new(&cfg, cpus, 8, &pol);
-                vs_policy_enforce_observed(pol, true);
-                vs_source_set_thread_cb(src, vs_topology_thread_cb, topo);
-                while (vs_source_next(src, &ev) > 0) {
-                        n++;
-                        vs_topology_observe(topo, &ev);
-                        vs_analysis_event(an, &ev);
-                        if (!next_epoch)
-                                next_epoch = ev.ts_ns + 20000000;
-                        if (ev.ts_ns >= next_epoch) {
-                                vs_policy_epoch(pol, an, next_epoch, on_decision, &decisions);
-                                next_epoch += 20000000;
-                        }
+        if (argc == 4) {
+                char *errors = NULL;
+                r = vs_config_load(&cfg, argv[3], &errors);
+                if (r < 0) {
+                        fprintf(stderr, "bench-decode: %s: %s\n", argv[3], errors && *errors ? errors : strerror(-r));
+                        free(errors);
+                        return 1;
                 }
-                vs_policy_free(pol);
-                vs_analysis_free(an);
-                vs_topology_free(topo);
-                vs_config_done(&cfg);
+                free(errors);
+        }
+        t0 = cpu_s();
+        if (pipe)
+                r = pipeline(argv[2], &cfg, &n, &decisions);
+        else {
+                r = open_or_complain(argv[2], &src);
+                if (r >= 0) {
+                        while ((r = vs_source_next(src, &ev)) > 0)
+                                n++;
+                        vs_source_free(src);
+                }
         }
         t = cpu_s() - t0;
-        vs_source_free(src);
+        vs_config_done(&cfg);
+        if (r < 0)
+                return 1;
         printf("mode %s\nevents %" PRIu64 "\nseconds %.3f\nrate %.0f\ndecisions %" PRIu64 "\n", argv[1], n, t,
                n / (t > 0 ? t : 1e-9), decisions);
         return 0;

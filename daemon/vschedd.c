@@ -41,6 +41,7 @@
 #include "macro.h"
 #include "mono-clock.h"
 #include "policy.h"
+#include "pipeline.h"
 #include "progress.h"
 #include "source.h"
 #include "summary.h"
@@ -375,16 +376,8 @@ static int parse_args(int argc, char **argv) {
 /* ---------------------------------------------------------------- output */
 
 struct run {
-        struct vs_topology *topo;
-        struct vs_summary *sum;
-        struct vs_analysis *an;         /* --report, --dry-run */
-        bool an_finished;               /* vs_analysis_finish() done (replay end) */
-        struct vs_timeline *tl;         /* --svg */
+        struct vs_pipeline *pipe;
         struct vs_config cfg;
-        struct vs_policy *pol;          /* --dry-run */
-        uint64_t next_epoch;            /* trace time of the next policy epoch */
-        unsigned n_cpus;                /* CPUs VMs may use (replay: seen in the trace) */
-        uint64_t decisions;
         struct enforcer *enf;           /* live */
         int64_t trace_offset;           /* trace clock - CLOCK_MONOTONIC, live */
         bool have_offset;
@@ -410,8 +403,8 @@ struct run {
 static void decision_cgroup(struct run *run, const struct vs_decision *d, char *buf, size_t len) {
         const char *cg = NULL;
 
-        for (unsigned i = 0; i < vs_topology_n_vms(run->topo); i++) {
-                const struct vs_vm *vm = vs_topology_vm(run->topo, (int32_t) i);
+        for (unsigned i = 0; i < vs_topology_n_vms(vs_pipeline_topology(run->pipe)); i++) {
+                const struct vs_vm *vm = vs_topology_vm(vs_pipeline_topology(run->pipe), (int32_t) i);
                 if (vm && strcmp(vm->name, d->vm) == 0 && vm->cgroup[0])
                         cg = vm->cgroup;
         }
@@ -435,7 +428,6 @@ static void on_decision(const struct vs_decision *d, void *userdata) {
         struct run *run = userdata;
         char cg[512];
 
-        run->decisions++;
         decision_cgroup(run, d, cg, sizeof(cg));
         if (arg.json) {
                 struct json_object *o = json_object_new_object();
@@ -457,99 +449,42 @@ static void on_decision(const struct vs_decision *d, void *userdata) {
         }
 }
 
-/* Run the policy at every epoch boundary the trace time crossed. */
-static int policy_tick(struct run *run, uint64_t ts) {
-        uint64_t epoch = (uint64_t) run->cfg.epoch_ms * 1000000ull;
-
-        if (!run->pol) {
-                unsigned cpus[1024], n = run->n_cpus ? run->n_cpus : 1;
-                int r;
-                if (n > 1024)
-                        n = 1024;
-                for (unsigned i = 0; i < n; i++)
-                        cpus[i] = i;
-                r = vs_policy_new(&run->cfg, cpus, n, &run->pol);
-                if (r < 0)
-                        return r;
-                vs_policy_enforce_observed(run->pol, arg.mode == MODE_REPLAY);
-                run->next_epoch = ts + epoch;
-                return 0;
-        }
-        if (ts < run->next_epoch)
-                return 0;
-        /* a long gap in the trace: one epoch at its end, not thousands */
-        if (ts - run->next_epoch > 100 * epoch)
-                run->next_epoch = ts;
-        while (run->next_epoch <= ts) {
-                int r = vs_policy_epoch(run->pol, run->an, run->next_epoch, on_decision, run);
-                if (r < 0)
-                        return r;
-                run->next_epoch += epoch;
-        }
-        return 0;
-}
-
 static int emit(struct run *run, const struct vs_event *ev) {
         int r;
 
-        r = vs_topology_observe(run->topo, ev);
+        r = vs_pipeline_event(run->pipe, ev);
         if (r < 0)
                 return r;
-        r = vs_summary_add(run->sum, ev, run->topo);
-        if (r < 0)
-                return r;
-        if (run->an) {
-                r = vs_analysis_event(run->an, ev);
-                if (r < 0)
-                        return r;
-        }
-        if (run->tl) {
-                r = vs_timeline_event(run->tl, ev);
-                if (r < 0)
-                        return r;
-        }
-        if (arg.dry_run && !run->enf) {
-                r = policy_tick(run, ev->ts_ns);
-                if (r < 0)
-                        return r;
-        }
         if (!arg.dump || (arg.limit && run->printed >= arg.limit))
                 return 0;
         run->printed++;
         if (arg.json) {
-                struct json_object *o = vs_event_to_json(ev, run->topo);
+                struct json_object *o = vs_event_to_json(ev, vs_pipeline_topology(run->pipe));
                 if (!o)
                         return -ENOMEM;
                 r = puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
                 json_object_put(o);
         } else {
                 char line[512];
-                vs_event_format(ev, run->topo, line, sizeof(line));
+                vs_event_format(ev, vs_pipeline_topology(run->pipe), line, sizeof(line));
                 r = puts(line);
         }
         /* stdout closed (| head): stop like a normal end of input */
         return r == EOF ? -EPIPE : 0;
 }
 
-/* End of a replay: close the model's open intervals, once. */
-static void finish_analysis(struct run *run) {
-        if (run->an && !run->an_finished)
-                vs_analysis_finish(run->an, vs_analysis_last_ts(run->an));
-        run->an_finished = true;
-}
-
 static void print_report(struct run *run) {
-        if (!run->an || !arg.report)
+        if (!vs_pipeline_analysis(run->pipe) || !arg.report)
                 return;
-        finish_analysis(run);
+        vs_pipeline_finish(run->pipe);
         if (arg.json) {
-                struct json_object *o = vs_analysis_report_json(run->an);
+                struct json_object *o = vs_analysis_report_json(vs_pipeline_analysis(run->pipe));
                 if (o) {
                         puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
                         json_object_put(o);
                 }
         } else
-                vs_analysis_report_print(run->an, stdout);
+                vs_analysis_report_print(vs_pipeline_analysis(run->pipe), stdout);
         fflush(stdout);
 }
 
@@ -557,19 +492,19 @@ static void print_summary(struct run *run) {
         const struct vs_source_stats *st = run->src ? vs_source_get_stats(run->src) : NULL;
 
         if (arg.dry_run && !arg.json && !arg.quiet)
-                fprintf(stderr, "vschedd: dry run: %" PRIu64 " decision(s), nothing written\n", run->decisions);
+                fprintf(stderr, "vschedd: dry run: %" PRIu64 " decision(s), nothing written\n", vs_pipeline_decisions(run->pipe));
         print_report(run);
         fflush(stdout);
         if (!arg.summary)
                 return;
         if (arg.json) {
-                struct json_object *o = vs_summary_json(run->sum, run->topo, st);
+                struct json_object *o = vs_summary_json(vs_pipeline_summary(run->pipe), vs_pipeline_topology(run->pipe), st);
                 if (o) {
                         puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
                         json_object_put(o);
                 }
         } else
-                vs_summary_print(run->sum, run->topo, st, stdout);
+                vs_summary_print(vs_pipeline_summary(run->pipe), vs_pipeline_topology(run->pipe), st, stdout);
         fflush(stdout);
 }
 
@@ -600,7 +535,7 @@ static int open_replay(const char *path, struct vs_source **ret) {
 /* Pass 1 learns the whole topology (thread names, TGIDs, vcpu_id <-> TID), so
  * that pass 2 prints every event with its final VM/vCPU and the same output
  * comes out whatever the order in which the trace reveals things. */
-static int learn_topology(const char *path, struct vs_topology *topo, unsigned *ret_cpus) {
+static int learn_topology(const char *path, struct vs_pipeline *pipe) {
         _cleanup_source_ struct vs_source *src = NULL;
         struct vs_progress p;
         struct vs_event ev;
@@ -610,13 +545,11 @@ static int learn_topology(const char *path, struct vs_topology *topo, unsigned *
         r = open_replay(path, &src);
         if (r < 0)
                 return r;
-        vs_source_set_thread_cb(src, vs_topology_thread_cb, topo);
+        vs_source_set_thread_cb(src, vs_topology_thread_cb, vs_pipeline_topology(pipe));
         vs_progress_init(&p, "learning topology");
         p.enabled = p.enabled && !arg.quiet;
         while ((r = vs_source_next(src, &ev)) > 0) {
-                if ((unsigned) ev.cpu + 1 > *ret_cpus)
-                        *ret_cpus = ev.cpu + 1u;
-                r = vs_topology_observe(topo, &ev);
+                r = vs_pipeline_learn(pipe, &ev);
                 if (r < 0)
                         return r;
                 if ((++n & 0xffff) == 0) {
@@ -659,16 +592,15 @@ static int write_pictures(struct run *run) {
         unsigned written = 0;
         int r = 0;
 
-        if (!arg.svg_dir || !run->an || !run->tl)
+        if (!arg.svg_dir || !vs_pipeline_analysis(run->pipe) || !vs_pipeline_timeline(run->pipe))
                 return 0;
-        finish_analysis(run);
-        vs_timeline_finish(run->tl);
+        vs_pipeline_finish(run->pipe);
         if (mkdir(arg.svg_dir, 0755) < 0 && errno != EEXIST)
                 return log_err("%s: cannot create: %m", arg.svg_dir), -errno;
         dir = open(arg.svg_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (dir < 0)
                 return log_err("%s: cannot open: %m", arg.svg_dir), -errno;
-        rep = vs_analysis_report_json(run->an);
+        rep = vs_analysis_report_json(vs_pipeline_analysis(run->pipe));
         if (!rep || !json_object_object_get_ex(rep, "vms", &vms)) {
                 json_object_put(rep);
                 return -ENOMEM;
@@ -676,7 +608,7 @@ static int write_pictures(struct run *run) {
         for (size_t i = 0; i < json_object_array_length(vms); i++) {
                 struct json_object *v = json_object_array_get_idx(vms, i), *n;
                 const char *name = json_object_object_get_ex(v, "vm", &n) ? json_object_get_string(n) : "";
-                const struct vs_tl_vm *tv = vs_timeline_vm_by_name(run->tl, name);
+                const struct vs_tl_vm *tv = vs_timeline_vm_by_name(vs_pipeline_timeline(run->pipe), name);
                 struct vs_tl_vm empty = {};
                 _cleanup_free_ char *dot = NULL, *svg = NULL, *err = NULL;
                 struct vs_graph *g = NULL;
@@ -713,7 +645,7 @@ static int write_pictures(struct run *run) {
                         tv = &empty;
                 }
                 snprintf(file, sizeof(file), "%s-timeline.svg", safe);
-                k = write_picture(dir, file, NULL, 0, tv, run->tl);
+                k = write_picture(dir, file, NULL, 0, tv, vs_pipeline_timeline(run->pipe));
                 written += k >= 0;
                 if (k < 0) {
                         log_err("%s/%s: %s", arg.svg_dir, file, strerror(-k));
@@ -739,7 +671,7 @@ static int run_replay(struct run *run, const char *path) {
                         return -errno;
                 }
                 if (S_ISREG(st.st_mode)) {
-                        r = learn_topology(path, run->topo, &run->n_cpus);
+                        r = learn_topology(path, run->pipe);
                         if (r < 0) {
                                 if (r != -EBADMSG && r != -ENOENT)
                                         log_err("%s: %s", path, strerror(-r));
@@ -750,7 +682,7 @@ static int run_replay(struct run *run, const char *path) {
         r = open_replay(path, &run->src);
         if (r < 0)
                 return r;
-        vs_source_set_thread_cb(run->src, vs_topology_thread_cb, run->topo);
+        vs_source_set_thread_cb(run->src, vs_topology_thread_cb, vs_pipeline_topology(run->pipe));
         vs_progress_init(&run->progress, "replaying");
         run->progress.enabled = run->progress.enabled && !arg.quiet && !(arg.dump && isatty(STDOUT_FILENO));
         while ((r = vs_source_next(run->src, &ev)) > 0) {
@@ -779,13 +711,13 @@ static int run_replay(struct run *run, const char *path) {
 /* --record: tell the recording which thread is which vCPU of which VM, through
  * the instance's trace_marker, so a replay of the file names VMs as we do. */
 static void mark_topology(struct run *run) {
-        unsigned n = vs_topology_n_threads(run->topo);
+        unsigned n = vs_topology_n_threads(vs_pipeline_topology(run->pipe));
 
         if (!arg.record)
                 return;
         for (unsigned i = 0; i < n; i++) {
-                const struct vs_thread *th = vs_topology_thread_at(run->topo, i);
-                const struct vs_vm *vm = th ? vs_topology_vm(run->topo, th->vm) : NULL;
+                const struct vs_thread *th = vs_topology_thread_at(vs_pipeline_topology(run->pipe), i);
+                const struct vs_vm *vm = th ? vs_topology_vm(vs_pipeline_topology(run->pipe), th->vm) : NULL;
                 char msg[512];
                 bool seen = false;
 
@@ -822,8 +754,8 @@ static int write_recording(struct run *run) {
         if (!f)
                 return -ENOMEM;
         /* thread names from /proc: the kernel's saved_cmdlines may have evicted them */
-        for (unsigned i = 0; i < vs_topology_n_threads(run->topo); i++) {
-                const struct vs_thread *th = vs_topology_thread_at(run->topo, i);
+        for (unsigned i = 0; i < vs_topology_n_threads(vs_pipeline_topology(run->pipe)); i++) {
+                const struct vs_thread *th = vs_topology_thread_at(vs_pipeline_topology(run->pipe), i);
                 if (th && th->comm[0] && !strchr(th->comm, '\n'))
                         fprintf(f, "%d %s\n", th->tid, th->comm);
         }
@@ -909,7 +841,7 @@ static int on_tick(sd_event_source *s, uint64_t usec, void *userdata) {
 static int on_rescan(sd_event_source *s, uint64_t usec, void *userdata) {
         struct run *run = userdata;
 
-        (void) vs_topology_scan_proc(run->topo, "/proc");
+        (void) vs_topology_scan_proc(vs_pipeline_topology(run->pipe), "/proc");
         mark_topology(run);
         notify_status(run);
         return rearm(s, 2 * 1000 * 1000);
@@ -932,8 +864,8 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
 static void notify_status(struct run *run) {
         unsigned vms = 0, vcpus = 0;
 
-        for (unsigned i = 0; i < vs_topology_n_vms(run->topo); i++) {
-                const struct vs_vm *vm = vs_topology_vm(run->topo, (int32_t) i);
+        for (unsigned i = 0; i < vs_topology_n_vms(vs_pipeline_topology(run->pipe)); i++) {
+                const struct vs_vm *vm = vs_topology_vm(vs_pipeline_topology(run->pipe), (int32_t) i);
                 if (vm) {
                         vms++;
                         vcpus += vm->n_vcpus;
@@ -973,7 +905,7 @@ struct hint_ctx {
 
 static void write_hint(const struct vs_yield_hint *h, void *userdata) {
         struct hint_ctx *c = userdata;
-        struct vs_topology *t = c->run->topo;
+        struct vs_topology *t = vs_pipeline_topology(c->run->pipe);
         struct vs_vm_policy vp;
         int32_t vm = -1, src = -1, dst = -1;
         int r;
@@ -1019,7 +951,7 @@ static void write_yield_hints(struct run *run) {
         c.ttl_us = 2 * run->cfg.epoch_ms * 1000u;
         if (c.ttl_us > VS_KVM_HOOK_HINT_MAX_TTL_US)
                 c.ttl_us = VS_KVM_HOOK_HINT_MAX_TTL_US;
-        (void) vs_yield_hints(run->an, trace_now(run), 1.0, write_hint, &c);
+        (void) vs_yield_hints(vs_pipeline_analysis(run->pipe), trace_now(run), 1.0, write_hint, &c);
 }
 
 static int on_epoch(sd_event_source *s, uint64_t usec, void *userdata) {
@@ -1030,7 +962,7 @@ static int on_epoch(sd_event_source *s, uint64_t usec, void *userdata) {
         r = drain(run);
 
         if (r >= 0 && run->enf)
-                r = enforcer_epoch(run->enf, run->an, trace_now(run));
+                r = enforcer_epoch(run->enf, vs_pipeline_analysis(run->pipe), trace_now(run));
         if (r >= 0)
                 write_yield_hints(run);
         if (r < 0) {
@@ -1074,7 +1006,7 @@ static void on_vm_change(struct vs_vmwatch *w, const struct vs_vm_info *vm, enum
         case VS_VM_VCPUS_CHANGED:
                 vs_log(LOG_INFO, 0, &f, "libvirt: %s (pid %d, %d vCPUs)", vs_vm_change_to_string(c), vm->pid,
                        vm->nvcpus);
-                (void) vs_topology_scan_proc(run->topo, "/proc");
+                (void) vs_topology_scan_proc(vs_pipeline_topology(run->pipe), "/proc");
                 mark_topology(run);
                 notify_status(run);
                 break;
@@ -1141,7 +1073,7 @@ static struct json_object *vm_object(struct run *run, struct json_object *rvm, b
 
 static int ctl_status(void *ud, struct json_object **ret) {
         struct run *run = ud;
-        struct json_object *rep = vs_analysis_report_json(run->an), *o = json_object_new_object(), *vms, *x;
+        struct json_object *rep = vs_analysis_report_json(vs_pipeline_analysis(run->pipe)), *o = json_object_new_object(), *vms, *x;
         struct json_object *out = json_object_new_array();
         const struct vs_source_stats *st = run->src ? vs_source_get_stats(run->src) : NULL;
         double up = (mono_usec() - run->started_usec) / 1e6;
@@ -1193,7 +1125,7 @@ static int ctl_vms(void *ud, struct json_object **ret) {
 
 static int ctl_vm(void *ud, const char *name, struct json_object **ret) {
         struct run *run = ud;
-        struct json_object *rep = vs_analysis_report_json(run->an), *vms;
+        struct json_object *rep = vs_analysis_report_json(vs_pipeline_analysis(run->pipe)), *vms;
         int r = -ENOENT;
 
         if (!rep)
@@ -1341,15 +1273,15 @@ static int ctl_metrics(void *ud, char **ret_text) {
         vs_metrics_family(m, "vschedd_events", VS_METRIC_COUNTER, "Normalised events by type");
         for (int t = 1; t < _VS_EV_MAX; t++) {
                 struct vs_metric_label l = { "type", vs_event_type_name(t) };
-                vs_metrics_sample_u64(m, &l, 1, vs_analysis_seen(run->an, t));
+                vs_metrics_sample_u64(m, &l, 1, vs_analysis_seen(vs_pipeline_analysis(run->pipe), t));
         }
         vs_metrics_family(m, "vschedd_lost_events", VS_METRIC_COUNTER, "Events the kernel dropped (ring buffer overruns)");
         vs_metrics_sample_u64(m, NULL, 0, st ? st->lost : 0);
         vs_metrics_family(m, "vschedd_malformed_records", VS_METRIC_COUNTER, "Records that could not be decoded");
         vs_metrics_sample_u64(m, NULL, 0, st ? st->malformed : 0);
         vs_metrics_family(m, "vschedd_vm_ipis", VS_METRIC_COUNTER, "Unicast IPIs between vCPUs, per VM");
-        for (unsigned i = 0; i < vs_analysis_n_vms(run->an); i++) {
-                const struct vs_an_vm *vm = vs_analysis_vm(run->an, i);
+        for (unsigned i = 0; i < vs_analysis_n_vms(vs_pipeline_analysis(run->pipe)); i++) {
+                const struct vs_an_vm *vm = vs_analysis_vm(vs_pipeline_analysis(run->pipe), i);
                 uint64_t n = 0;
                 for (unsigned p = 0; p < vm->n_pairs; p++)
                         n += vm->pairs[p].ipis;
@@ -1358,13 +1290,12 @@ static int ctl_metrics(void *ud, char **ret_text) {
         }
         vs_metrics_family(m, "vschedd_vm_preempted_receiver_share", VS_METRIC_GAUGE,
                           "Share of a VM's IPIs sent to a vCPU that was not running");
-        for (unsigned i = 0; i < vs_analysis_n_vms(run->an); i++) {
-                const struct vs_an_vm *vm = vs_analysis_vm(run->an, i);
+        for (unsigned i = 0; i < vs_analysis_n_vms(vs_pipeline_analysis(run->pipe)); i++) {
+                const struct vs_an_vm *vm = vs_analysis_vm(vs_pipeline_analysis(run->pipe), i);
                 uint64_t n = 0, nr = 0;
                 for (unsigned p = 0; p < vm->n_pairs; p++) {
                         n += vm->pairs[p].ipis;
-                        nr += vm->pairs[p].at_state[VS_AN_PREEMPTED] + vm->pairs[p].at_state[VS_AN_WOKEN] +
-                              vm->pairs[p].at_state[VS_AN_BLOCKED];
+                        nr += vs_an_pair_not_running(&vm->pairs[p]);
                 }
                 struct vs_metric_label l = { "vm", vm->name };
                 vs_metrics_sample_double(m, &l, 1, n ? (double) nr / n : 0);
@@ -1462,9 +1393,9 @@ static void top_weight(struct run *run, const char *vm, int vcpu, struct json_ob
         if (run->enf) {
                 cur = enforcer_value(run->enf, vm, vcpu, VS_KNOB_WEIGHT);
                 base = enforcer_baseline(run->enf, vm, vcpu, VS_KNOB_WEIGHT);
-        } else if (run->pol) {
-                cur = vs_policy_value(run->pol, vm, vcpu, VS_KNOB_WEIGHT);
-                base = vs_policy_baseline(run->pol, vm, vcpu, VS_KNOB_WEIGHT);
+        } else if (vs_pipeline_policy(run->pipe)) {
+                cur = vs_policy_value(vs_pipeline_policy(run->pipe), vm, vcpu, VS_KNOB_WEIGHT);
+                base = vs_policy_baseline(vs_pipeline_policy(run->pipe), vm, vcpu, VS_KNOB_WEIGHT);
         }
         json_object_object_add(o, "weight", cur ? json_object_new_int64(strtoll(cur, NULL, 10)) : NULL);
         json_object_object_add(o, "weight_baseline", base ? json_object_new_int64(strtoll(base, NULL, 10)) : NULL);
@@ -1497,8 +1428,8 @@ static int ctl_top(void *ud, struct json_object **ret) {
         json_object_object_add(o, "uptime_s", json_object_new_double((mono_usec() - run->started_usec) / 1e6));
         json_object_object_add(o, "mode", json_object_new_string(vs_mode_name(run->cfg.mode)));
         json_object_object_add(o, "dry_run", json_object_new_boolean(arg.dry_run));
-        for (unsigned i = 0; run->an && i < vs_analysis_n_vms(run->an); i++) {
-                const struct vs_an_vm *vm = vs_analysis_vm(run->an, i);
+        for (unsigned i = 0; vs_pipeline_analysis(run->pipe) && i < vs_analysis_n_vms(vs_pipeline_analysis(run->pipe)); i++) {
+                const struct vs_an_vm *vm = vs_analysis_vm(vs_pipeline_analysis(run->pipe), i);
                 struct json_object *v = json_object_new_object(), *vcpus = json_object_new_array();
                 uint64_t t_in = 0, t_out = 0, t_nr = 0, t_pause = 0, t_yields = 0;
                 struct vs_hist t_lat = {};
@@ -1523,8 +1454,7 @@ static int ctl_top(void *ud, struct json_object **ret) {
                                 if (pr->dst != c)
                                         continue;
                                 in += pr->ipis;
-                                nr += (uint64_t) pr->at_state[VS_AN_PREEMPTED] + pr->at_state[VS_AN_WOKEN] +
-                                      pr->at_state[VS_AN_BLOCKED];
+                                nr += vs_an_pair_not_running(pr);
                                 vs_hist_merge(&lat, &pr->lat);
                         }
                         x = json_object_new_object();
@@ -1575,7 +1505,7 @@ static int serve_replay(struct run *run) {
         sigaddset(&mask, SIGTERM);
         sigaddset(&mask, SIGHUP);
         sigprocmask(SIG_BLOCK, &mask, NULL);
-        finish_analysis(run);
+        vs_pipeline_finish(run->pipe);
         r = sd_event_new(&e);
         if (r < 0)
                 goto out;
@@ -1634,7 +1564,7 @@ static int run_live(struct run *run) {
         sigaddset(&mask, SIGHUP);
         sigprocmask(SIG_BLOCK, &mask, NULL);
 
-        n = vs_topology_scan_proc(run->topo, "/proc");
+        n = vs_topology_scan_proc(vs_pipeline_topology(run->pipe), "/proc");
         r = vs_source_live_open(&o, &run->src, err, sizeof(err));
         if (r < 0) {
                 log_err("cannot start live tracing: %s", err[0] ? err : strerror(-r));
@@ -1642,7 +1572,7 @@ static int run_live(struct run *run) {
                         log_err("live tracing needs root (CAP_SYS_ADMIN or CAP_PERFMON on tracefs)");
                 return r;
         }
-        vs_source_set_thread_cb(run->src, vs_topology_thread_cb, run->topo);
+        vs_source_set_thread_cb(run->src, vs_topology_thread_cb, vs_pipeline_topology(run->pipe));
         mark_topology(run);
         if (!arg.quiet) {
                 const char *const *evs = vs_source_live_events(run->src);
@@ -1653,7 +1583,7 @@ static int run_live(struct run *run) {
                 fputc('\n', stderr);
         }
 
-        r = enforcer_new(&run->cfg, run->topo, arg.dry_run, &run->enf);
+        r = enforcer_new(&run->cfg, vs_pipeline_topology(run->pipe), arg.dry_run, &run->enf);
         if (r < 0) {
                 log_err("cannot set up enforcement: %s", strerror(-r));
                 goto out;
@@ -1784,13 +1714,22 @@ out:
 
 /* ---------------------------------------------------------------- auto */
 
-/* The analysis windows and epoch from the configuration. */
-static void analysis_config(const struct vs_config *c, struct vs_analysis_config *ret) {
-        vs_analysis_config_default(ret);
-        ret->ipi_window_ns = (uint64_t) c->ipi_window_us * 1000ull;
-        ret->yield_window_ns = (uint64_t) c->yield_window_us * 1000ull;
-        ret->rate_half_life_ns = (uint64_t) c->rate_half_life_ms * 1000000ull;
-        ret->epoch_ns = (uint64_t) c->epoch_ms * 1000000ull;
+/* The event path; @replay: a --dry-run runs the policy on trace time (live,
+ * the enforcer runs it on wall time). */
+static int new_pipeline(struct run *run, bool replay) {
+        struct vs_pipeline_options po = {
+                .cfg = &run->cfg,
+                .analysis = arg.report || arg.dry_run || arg.serve || arg.svg_dir || arg.mode != MODE_REPLAY,
+                .timeline = arg.svg_dir,
+                .tl_start_ns = arg.svg_start_ns,
+                .tl_len_ns = arg.svg_len_ns,
+                .policy = replay && arg.dry_run,
+                .enforce_observed = arg.mode == MODE_REPLAY,
+                .on_decision = on_decision,
+                .userdata = run,
+        };
+
+        return vs_pipeline_new(&po, &run->pipe);
 }
 
 static const char *bundled_trace(char *buf, size_t len) {
@@ -1815,7 +1754,7 @@ static bool kvm_tracepoints_fire(void) {
 
 static int run_auto(struct run *run) {
         char path[4096];
-        int n = vs_topology_scan_proc(run->topo, "/proc");
+        int n = vs_topology_scan_proc(vs_pipeline_topology(run->pipe), "/proc");
 
         if (n > 0 && kvm_tracepoints_fire()) {
                 if (!arg.quiet)
@@ -1832,18 +1771,9 @@ static int run_auto(struct run *run) {
         if (!arg.quiet)
                 fprintf(stderr, "vschedd: no KVM VMs running here; replaying the bundled recording %s\n", path);
         /* the /proc scan must not leak into the replay's topology */
-        vs_topology_free(run->topo);
-        run->topo = NULL;
-        if (vs_topology_new(&run->topo) < 0)
+        run->pipe = vs_pipeline_free(run->pipe);
+        if (new_pipeline(run, true) < 0)
                 return -ENOMEM;
-        if (run->an) {
-                vs_analysis_free(run->an);
-                run->an = NULL;
-                struct vs_analysis_config acfg;
-                analysis_config(&run->cfg, &acfg);
-                if (vs_analysis_new(&acfg, run->topo, &run->an) < 0)
-                        return -ENOMEM;
-        }
         return run_replay(run, path);
 }
 
@@ -1871,7 +1801,6 @@ static int load_config(struct vs_config *c) {
 
 int main(int argc, char **argv) {
         struct run run = {};
-        struct vs_analysis_config acfg;
         int r;
 
         r = parse_args(argc, argv);
@@ -1904,11 +1833,7 @@ int main(int argc, char **argv) {
                 return 0;
         }
 
-        analysis_config(&run.cfg, &acfg);
-        if (vs_topology_new(&run.topo) < 0 || vs_summary_new(&run.sum) < 0 ||
-            ((arg.report || arg.dry_run || arg.serve || arg.svg_dir || arg.mode != MODE_REPLAY) &&
-             vs_analysis_new(&acfg, run.topo, &run.an) < 0) ||
-            (arg.svg_dir && vs_timeline_new(run.topo, arg.svg_start_ns, arg.svg_len_ns, &run.tl) < 0)) {
+        if (new_pipeline(&run, arg.mode == MODE_REPLAY) < 0) {
                 log_err("out of memory");
                 return 1;
         }
@@ -1929,11 +1854,7 @@ int main(int argc, char **argv) {
         }
         vs_source_free(run.src);
         free(run.marked);
-        vs_summary_free(run.sum);
-        vs_policy_free(run.pol);
-        vs_analysis_free(run.an);
-        vs_timeline_free(run.tl);
-        vs_topology_free(run.topo);
+        vs_pipeline_free(run.pipe);
         vs_config_done(&run.cfg);
         return r < 0 ? 1 : 0;
 }

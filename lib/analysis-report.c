@@ -35,10 +35,6 @@ static const struct vs_an_pair **sorted_edges(const struct vs_an_vm *vm, unsigne
         return e;
 }
 
-static uint64_t not_running(const struct vs_an_pair *p) {
-        return p->at_state[VS_AN_PREEMPTED] + p->at_state[VS_AN_WOKEN] + p->at_state[VS_AN_BLOCKED];
-}
-
 static struct json_object *u64(uint64_t v) {
         return json_object_new_uint64(v);
 }
@@ -142,7 +138,7 @@ struct json_object *vs_analysis_report_json(const struct vs_analysis *a) {
                         json_object_object_add(x, "blocked", u64(p->at_state[VS_AN_BLOCKED]));
                         json_object_object_add(x, "running", u64(p->at_state[VS_AN_RUNNING]));
                         json_object_object_add(x, "preempted_share",
-                                               json_object_new_double(p->ipis ? (double) not_running(p) / p->ipis : 0));
+                                               json_object_new_double(p->ipis ? (double) vs_an_pair_not_running(p) / p->ipis : 0));
                         json_object_object_add(x, "rate_per_s",
                                                json_object_new_double(vs_analysis_pair_rate(a, p, vs_analysis_last_ts(a))));
                         json_object_object_add(x, "eoi_matched", u64(p->eoi_matched));
@@ -248,7 +244,7 @@ void vs_analysis_report_print(const struct vs_analysis *a, FILE *f) {
                                 const struct vs_an_pair *p = e[k];
                                 char edge[32], p50[16], p90[16], p99[16], share[16];
                                 snprintf(edge, sizeof(edge), "%u->%u%s", p->src, p->dst, p->ipis_pv ? " pv" : "");
-                                snprintf(share, sizeof(share), "%.0f%%", 100.0 * not_running(p) / p->ipis);
+                                snprintf(share, sizeof(share), "%.0f%%", 100.0 * vs_an_pair_not_running(p) / p->ipis);
                                 fmt_us(p50, sizeof(p50), vs_hist_percentile(&p->lat, 50));
                                 fmt_us(p90, sizeof(p90), vs_hist_percentile(&p->lat, 90));
                                 fmt_us(p99, sizeof(p99), vs_hist_percentile(&p->lat, 99));

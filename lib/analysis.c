@@ -761,6 +761,10 @@ const struct vs_an_pair *vs_analysis_pair(const struct vs_an_vm *vm, unsigned sr
         return i >= 0 ? &vm->pairs[i] : NULL;
 }
 
+uint64_t vs_an_pair_not_running(const struct vs_an_pair *p) {
+        return (uint64_t) p->at_state[VS_AN_PREEMPTED] + p->at_state[VS_AN_WOKEN] + p->at_state[VS_AN_BLOCKED];
+}
+
 double vs_analysis_pair_rate(const struct vs_analysis *a, const struct vs_an_pair *p, uint64_t ts) {
         double acc = p->rate_acc;
 

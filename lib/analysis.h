@@ -165,6 +165,10 @@ unsigned vs_analysis_n_vms(const struct vs_analysis *a);
 const struct vs_an_vm *vs_analysis_vm(const struct vs_analysis *a, unsigned i);
 const struct vs_an_vm *vs_analysis_vm_by_name(const struct vs_analysis *a, const char *name);
 const struct vs_an_pair *vs_analysis_pair(const struct vs_an_vm *vm, unsigned src, unsigned dst);
+/* IPIs of a pair that found the receiver not running: preempted, woken
+ * (not on a CPU yet) or blocked at send.  The one definition every report,
+ * metric and policy trigger uses. */
+uint64_t vs_an_pair_not_running(const struct vs_an_pair *p);
 /* Decayed IPI rate of a pair in IPIs/s at @ts_ns. */
 double vs_analysis_pair_rate(const struct vs_analysis *a, const struct vs_an_pair *p, uint64_t ts_ns);
 unsigned vs_analysis_n_cpus(const struct vs_analysis *a);

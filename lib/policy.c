@@ -713,8 +713,7 @@ int vs_policy_epoch(struct vs_policy *p, const struct vs_analysis *a, uint64_t n
                 for (unsigned k = 0; k < vm->n_pairs; k++) {
                         const struct vs_an_pair *pr = &vm->pairs[k];
                         ipis += pr->ipis;
-                        notrun += pr->at_state[VS_AN_PREEMPTED] + pr->at_state[VS_AN_WOKEN] +
-                                  pr->at_state[VS_AN_BLOCKED];
+                        notrun += vs_an_pair_not_running(pr);
                         osc += pr->oscillations;
                         pvy += pr->yields - pr->kicks;  /* hypercall 11 only, not PV-spinlock kicks */
                 }

@@ -39,6 +39,7 @@
 #include <trace-cmd.h>
 
 #include "analysis.h"
+#include "pipeline.h"
 #include "event-json.h"
 #include "fuzz.h"
 #include "source.h"
@@ -162,8 +163,8 @@ static void check_event(const struct vs_event *ev, struct vs_topology *topo, uns
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         struct vs_source src = { 0 };
-        struct vs_analysis *an = NULL;
-        struct vs_topology *topo = NULL;
+        struct vs_pipeline *pipe = NULL;
+        struct vs_pipeline_options po = { .analysis = true };
         uint8_t rec[1024];
         uint64_t ts = 1000000000ull, decoded = 0;
         unsigned n = 0;
@@ -176,10 +177,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         const struct fmt *f = &fmts[data[0] % n_fmts];
         const int full = fuzz_full_checks(data, size);
 
-        if (vs_topology_new(&topo) < 0)
+        if (vs_pipeline_new(&po, &pipe) < 0)
                 return 0;
-        if (vs_analysis_new(NULL, topo, &an) < 0)
-                goto out;
+        struct vs_topology *topo = vs_pipeline_topology(pipe);
         vs_source_set_thread_cb(&src, vs_topology_thread_cb, topo);
 
         while (n < MAX_RECORDS && off + 6 <= size) {
@@ -209,7 +209,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                         FUZZ_ASSERT(ev.type > 0 && ev.type < _VS_EV_MAX, "record %u decoded to type %d", n,
                                     (int) ev.type);
                         FUZZ_ASSERT(ev.ts_ns == ts && ev.cpu == cpu, "record %u: ts/cpu not carried over", n);
-                        if (vs_topology_observe(topo, &ev) < 0 || vs_analysis_event(an, &ev) < 0)
+                        if (vs_pipeline_event(pipe, &ev) < 0)
                                 break;
                         check_event(&ev, topo, n, full);
                 }
@@ -222,9 +222,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                     (unsigned long long) src.stats.filtered, (unsigned long long) decoded,
                     (unsigned long long) src.stats.records);
         FUZZ_ASSERT(src.stats.malformed == 0 || src.error[0], "malformed records but no error text");
-        vs_analysis_finish(an, ts);
-out:
-        vs_analysis_free(an);
-        vs_topology_free(topo);
+        vs_pipeline_finish(pipe);
+        vs_pipeline_free(pipe);
         return 0;
 }

@@ -3,7 +3,8 @@
  * fuzz-text - the ftrace text parser (source-text.c) and everything an
  * offline replay runs on its events: topology (threads, markers, VM
  * grouping), analysis (IPI graph, yield statistics), the policy at epoch
- * boundaries (what-if mode, every observed VM enforced), and both event
+ * boundaries (what-if mode, every observed VM enforced): the one event path
+ * of lib/pipeline.c, as vschedd --replay --dry-run drives it; and both event
  * renderings.
  *
  * Properties checked beyond "no crash, no sanitizer report":
@@ -20,9 +21,8 @@
 #include "analysis.h"
 #include "event-json.h"
 #include "fuzz.h"
-#include "policy.h"
+#include "pipeline.h"
 #include "source.h"
-#include "topology.h"
 #include "vs-config.h"
 
 #define MAX_EVENTS 20000u
@@ -30,19 +30,16 @@
 
 static void on_decision(const struct vs_decision *d, void *userdata) {
         (void) d;
-        (*(unsigned *) userdata)++;
+        (void) userdata;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         struct vs_source *src = NULL;
-        struct vs_topology *topo = NULL;
-        struct vs_analysis *an = NULL;
-        struct vs_policy *pol = NULL;
-        struct vs_analysis_config acfg;
+        struct vs_pipeline *pipe = NULL;
         struct vs_config cfg;
         struct vs_event ev;
-        unsigned n = 0, epochs = 0, decisions = 0;
-        uint64_t next_epoch = 0, last_ts = 0;
+        unsigned n = 0;
+        uint64_t last_ts = 0;
         FILE *f;
         int r;
 
@@ -56,20 +53,29 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 fclose(f);
                 return 0;
         }
-        if (vs_topology_new(&topo) < 0)
-                goto out;
-        vs_analysis_config_default(&acfg);
-        if (vs_analysis_new(&acfg, topo, &an) < 0)
-                goto out;
         if (vs_config_init(&cfg) < 0)
                 goto out;
+        /* the policy at trace-time epoch boundaries, as --dry-run does (on 4 CPUs) */
+        struct vs_pipeline_options po = {
+                .cfg = &cfg,
+                .analysis = true,
+                .policy = true,
+                .enforce_observed = true,
+                .n_cpus = 4,
+                .max_epochs = MAX_EPOCHS,
+                .on_decision = on_decision,
+        };
+        if (vs_pipeline_new(&po, &pipe) < 0)
+                goto done;
+        struct vs_topology *topo = vs_pipeline_topology(pipe);
+        struct vs_analysis *an = vs_pipeline_analysis(pipe);
         vs_source_set_thread_cb(src, vs_topology_thread_cb, topo);
 
         while (n < MAX_EVENTS && (r = vs_source_next(src, &ev)) > 0) {
                 char line[512];
 
                 n++;
-                if (vs_topology_observe(topo, &ev) < 0 || vs_analysis_event(an, &ev) < 0)
+                if (vs_pipeline_event(pipe, &ev) < 0)
                         break;
                 last_ts = ev.ts_ns;
 
@@ -78,41 +84,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                         FUZZ_ASSERT(!strchr(line, '\n'), "event %u rendered with a newline: '%s'", n, line);
                 if (full)
                         fuzz_assert_json_roundtrip(vs_event_to_json(&ev, topo), "event", n);
-
-                /* the policy at trace-time epoch boundaries, as --dry-run does */
-                uint64_t epoch = (uint64_t) cfg.epoch_ms * 1000000ull;
-                if (!pol) {
-                        unsigned cpus[] = { 0, 1, 2, 3 };
-                        if (vs_policy_new(&cfg, cpus, sizeof(cpus) / sizeof(cpus[0]), &pol) < 0)
-                                break;
-                        vs_policy_enforce_observed(pol, true);
-                        next_epoch = ev.ts_ns + epoch;
-                } else if (ev.ts_ns >= next_epoch && epochs < MAX_EPOCHS) {
-                        if (ev.ts_ns - next_epoch > 100 * epoch)
-                                next_epoch = ev.ts_ns;
-                        while (next_epoch <= ev.ts_ns && epochs < MAX_EPOCHS) {
-                                if (vs_policy_epoch(pol, an, next_epoch, on_decision, &decisions) < 0)
-                                        break;
-                                next_epoch += epoch;
-                                epochs++;
-                        }
-                }
         }
 
         const struct vs_source_stats *st = vs_source_get_stats(src);
         FUZZ_ASSERT(st->events <= st->records, "events %llu > records %llu",
                     (unsigned long long) st->events, (unsigned long long) st->records);
 
-        vs_analysis_finish(an, vs_analysis_last_ts(an) > last_ts ? vs_analysis_last_ts(an) : last_ts);
+        vs_pipeline_finish(pipe);
         if (full)
                 fuzz_assert_json_roundtrip(vs_analysis_report_json(an), "analysis report after event", n);
-        if (pol)
-                (void) vs_policy_release(pol, last_ts, on_decision, &decisions);
+        (void) vs_pipeline_release(pipe, last_ts);
+done:
+        vs_pipeline_free(pipe);
         vs_config_done(&cfg);
 out:
-        vs_policy_free(pol);
-        vs_analysis_free(an);
-        vs_topology_free(topo);
         vs_source_free(src);
         return 0;
 }

@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Unit tests for pipeline.c: which models it keeps, the trace-time policy
+ * epochs and their gap rule, the epoch cap, and that the whole path runs.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include <cmocka.h>
+
+#include "pipeline.h"
+
+#define MS 1000000ull
+
+static struct vs_config cfg;
+
+static int setup(void **state) {
+        assert_int_equal(vs_config_init(&cfg), 0);
+        cfg.epoch_ms = 10;
+        return 0;
+}
+
+static int teardown(void **state) {
+        vs_config_done(&cfg);
+        return 0;
+}
+
+static void feed(struct vs_pipeline *p, uint64_t ts) {
+        struct vs_event ev = { .ts_ns = ts, .tid = 0, .cpu = 0, .type = VS_EV_SWITCH,
+                               .sw = { .prev_tid = 0, .next_tid = 7, .prev_state = 0 } };
+
+        assert_int_equal(vs_pipeline_event(p, &ev), 0);
+}
+
+static void test_models_as_asked(void **state) {
+        struct vs_pipeline_options o = { .cfg = &cfg };
+        struct vs_pipeline *p = NULL;
+
+        assert_int_equal(vs_pipeline_new(&o, &p), 0);
+        assert_non_null(vs_pipeline_topology(p));
+        assert_non_null(vs_pipeline_summary(p));
+        assert_null(vs_pipeline_analysis(p));
+        assert_null(vs_pipeline_timeline(p));
+        feed(p, 1 * MS);
+        feed(p, 500 * MS);
+        assert_null(vs_pipeline_policy(p));
+        assert_int_equal(vs_pipeline_epochs(p), 0);
+        vs_pipeline_free(p);
+
+        o.policy = true;                /* implies the analysis */
+        o.timeline = true;
+        o.tl_len_ns = 50 * MS;
+        assert_int_equal(vs_pipeline_new(&o, &p), 0);
+        assert_non_null(vs_pipeline_analysis(p));
+        assert_non_null(vs_pipeline_timeline(p));
+        vs_pipeline_free(p);
+
+        o.cfg = NULL;                   /* a policy needs a configuration */
+        assert_int_equal(vs_pipeline_new(&o, &p), -EINVAL);
+}
+
+static void test_epochs_and_gap_rule(void **state) {
+        struct vs_pipeline_options o = { .cfg = &cfg, .policy = true };
+        struct vs_pipeline *p = NULL;
+
+        assert_int_equal(vs_pipeline_new(&o, &p), 0);
+        feed(p, 100 * MS);              /* starts the clock: next epoch at 110 */
+        assert_non_null(vs_pipeline_policy(p));
+        assert_int_equal(vs_pipeline_epochs(p), 0);
+        feed(p, 105 * MS);
+        assert_int_equal(vs_pipeline_epochs(p), 0);
+        feed(p, 110 * MS);              /* boundary reached: one */
+        assert_int_equal(vs_pipeline_epochs(p), 1);
+        feed(p, 145 * MS);              /* 120, 130, 140 */
+        assert_int_equal(vs_pipeline_epochs(p), 4);
+        feed(p, 150 * MS + 100 * 10 * MS);      /* exactly 100 epochs late: 150 .. 1150 all run */
+        assert_int_equal(vs_pipeline_epochs(p), 4 + 101);
+        feed(p, 60000 * MS);            /* a minute's gap: one epoch at its end */
+        assert_int_equal(vs_pipeline_epochs(p), 106);
+        feed(p, 60010 * MS);            /* and on from there */
+        assert_int_equal(vs_pipeline_epochs(p), 107);
+        assert_int_equal(vs_pipeline_release(p, 60010 * MS), 0);
+        vs_pipeline_free(p);
+}
+
+static void test_epoch_cap(void **state) {
+        struct vs_pipeline_options o = { .cfg = &cfg, .policy = true, .max_epochs = 3 };
+        struct vs_pipeline *p = NULL;
+
+        assert_int_equal(vs_pipeline_new(&o, &p), 0);
+        feed(p, 0);
+        feed(p, 500 * MS);
+        assert_int_equal(vs_pipeline_epochs(p), 3);
+        feed(p, 900 * MS);
+        assert_int_equal(vs_pipeline_epochs(p), 3);
+        vs_pipeline_free(p);
+}
+
+/* The CPUs the first pass saw size the policy; events go through every model. */
+static void test_learn_then_replay(void **state) {
+        struct vs_pipeline_options o = { .cfg = &cfg, .policy = true, .analysis = true };
+        struct vs_pipeline *p = NULL;
+        struct vs_event ev = { .ts_ns = MS, .tid = 0, .cpu = 5, .type = VS_EV_SWITCH,
+                               .sw = { .prev_tid = 0, .next_tid = 7 } };
+
+        assert_int_equal(vs_pipeline_new(&o, &p), 0);
+        assert_int_equal(vs_pipeline_learn(p, &ev), 0);
+        assert_int_equal(vs_analysis_last_ts(vs_pipeline_analysis(p)), 0);     /* learning is topology only */
+        assert_int_equal(vs_pipeline_event(p, &ev), 0);
+        assert_int_equal(vs_analysis_last_ts(vs_pipeline_analysis(p)), MS);
+        vs_pipeline_finish(p);
+        vs_pipeline_finish(p);          /* once is enough, twice is harmless */
+        assert_int_equal(vs_pipeline_decisions(p), 0);
+        vs_pipeline_free(p);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_models_as_asked),
+                cmocka_unit_test(test_epochs_and_gap_rule),
+                cmocka_unit_test(test_epoch_cap),
+                cmocka_unit_test(test_learn_then_replay),
+        };
+        return cmocka_run_group_tests(tests, setup, teardown);
+}
