@@ -35,6 +35,9 @@ struct vs_topology {
                 char cgroup[256];
         } *hints;
         unsigned n_hints, cap_hints;
+        /* live: unknown threads are placed from this /proc tree at once, and
+         * VMs are only the processes found there (never inferred) */
+        char *proc_root;
 };
 
 int vs_topology_new(struct vs_topology **ret) {
@@ -55,7 +58,19 @@ void vs_topology_free(struct vs_topology *t) {
         free(t->hints);
         free(t->by_apic);
         free(t->by_index);
+        free(t->proc_root);
         free(t);
+}
+
+int vs_topology_set_live(struct vs_topology *t, const char *proc_root) {
+        char *p = NULL;
+
+        if (proc_root && !(p = strdup(proc_root)))
+                return -ENOMEM;
+        free(t->proc_root);
+        t->proc_root = p;
+        t->dirty = true;
+        return 0;
 }
 
 static inline unsigned hash_tid(int32_t tid, unsigned cap) {
@@ -163,12 +178,19 @@ static bool is_vmm_main_comm(const char *comm) {
                strncmp(comm, "crosvm", 6) == 0 || strcmp(comm, "lkvm") == 0;
 }
 
-static int add_hint(struct vs_topology *t, int32_t tgid, const char *name, const char *cgroup) {
-        struct name_hint *h = NULL;
-
+static struct name_hint *hint_of(const struct vs_topology *t, int32_t tgid) {
         for (unsigned i = 0; i < t->n_hints; i++)
                 if (t->hints[i].tgid == tgid)
-                        h = &t->hints[i];
+                        return &t->hints[i];
+        return NULL;
+}
+
+static int add_hint(struct vs_topology *t, int32_t tgid, const char *name, const char *cgroup) {
+        struct name_hint *h = hint_of(t, tgid);
+
+        if (h && (!name || !name[0] || strncmp(h->name, name, sizeof(h->name) - 1) == 0) &&
+            (!cgroup || !cgroup[0] || strncmp(h->cgroup, cgroup, sizeof(h->cgroup) - 1) == 0))
+                return 0;       /* nothing new: no rebuild (the /proc rescan repeats every hint) */
         if (!h) {
                 if (t->n_hints == t->cap_hints) {
                         unsigned cap = t->cap_hints ? t->cap_hints * 2 : 16;
@@ -190,11 +212,21 @@ static int add_hint(struct vs_topology *t, int32_t tgid, const char *name, const
         return 0;
 }
 
+static int live_place(struct vs_topology *t, int32_t tid, bool kvm);
+
 int vs_topology_learn_thread(struct vs_topology *t, const struct vs_thread_info *info) {
         struct vs_thread *th;
 
         if (!info || info->tid <= 0)
                 return 0;
+        if (t->proc_root && info->tgid <= 0 && !find(t, info->tid)) {
+                /* live: a thread we do not know is placed from /proc at once,
+                 * or not at all.  Only vCPU-named ones matter; the host's other
+                 * threads are not kept, so memory follows the VMs. */
+                if (vs_vcpu_index_from_comm(info->comm) < 0)
+                        return 0;
+                return live_place(t, info->tid, false);
+        }
         th = get(t, info->tid);
         if (!th)
                 return -ENOMEM;
@@ -232,8 +264,16 @@ void vs_topology_thread_cb(const struct vs_thread_info *info, void *userdata) {
 }
 
 static int mark_vcpu(struct vs_topology *t, int32_t tid, uint32_t vcpu_id) {
-        struct vs_thread *th = get(t, tid);
+        struct vs_thread *th;
 
+        if (t->proc_root && tid > 0 && !find(t, tid)) {
+                int r = live_place(t, tid, true);
+                if (r < 0)
+                        return r;
+                if (!find(t, tid))
+                        return 0;       /* already gone: dropped, not invented into a VM */
+        }
+        th = get(t, tid);
         if (!th)
                 return -ENOMEM;
         if (!th->is_vcpu) {
@@ -337,6 +377,8 @@ static int rebuild(struct vs_topology *t) {
                 th->vm = -1;
                 if (!th->is_vcpu || th->tgid <= 0)
                         continue;
+                if (t->proc_root && !hint_of(t, th->tgid))
+                        continue;       /* live: not a VMM process found in /proc */
                 for (unsigned v = 0; v < t->n_vms; v++)
                         if (t->vms[v].tgid == th->tgid)
                                 th->vm = (int32_t) v;
@@ -349,7 +391,10 @@ static int rebuild(struct vs_topology *t) {
                 t->vms[th->vm].n_vcpus++;
         }
 
-        /* 2. vCPU threads without TGID: group ascending TIDs with ascending index. */
+        /* 2. vCPU threads without TGID: group ascending TIDs with ascending index.
+         *    Never live: there every thread's TGID is one read of /proc away. */
+        if (t->proc_root)
+                return 0;
         orphans = malloc(sizeof(unsigned) * (t->n_threads + 1));
         if (!orphans)
                 return -ENOMEM;
@@ -608,60 +653,222 @@ static void cgroup_of(const char *procdir, char *buf, size_t len) {
         buf[n] = 0;
 }
 
+/* One process: when its main thread looks like a VMM (or @force: a kvm event
+ * came from one of its threads), learn its vCPU-named threads and name it from
+ * its command line.  Returns 1 when it is a VM, 0 when not (or gone), -ENOMEM. */
+static int scan_process(struct vs_topology *t, const char *proc_root, int32_t tgid, bool force) {
+        char procdir[1024], path[PATH_MAX], comm[VS_COMM_MAX];
+        char cmdline[8192], name[VS_VM_NAME_MAX], cg[256];
+        _cleanup_(closedirp_) DIR *td = NULL;
+        struct dirent *te;
+        int32_t nvcpu = 0;
+        int n;
+
+        snprintf(procdir, sizeof(procdir), "%s/%d", proc_root, (int) tgid);
+        snprintf(path, sizeof(path), "%s/comm", procdir);
+        if (read_small(path, comm, sizeof(comm)) < 0)
+                return 0;       /* vanished: skip */
+        chomp(comm);
+        if (!force && !is_vmm_main_comm(comm))
+                return 0;
+        snprintf(path, sizeof(path), "%s/task", procdir);
+        td = opendir(path);
+        if (!td)
+                return 0;
+        while ((te = readdir(td))) {
+                char tcomm[VS_COMM_MAX];
+                int32_t tid;
+                if (!parse_uint(te->d_name, strlen(te->d_name), &tid) || tid <= 0)
+                        continue;
+                snprintf(path, sizeof(path), "%s/task/%s/comm", procdir, te->d_name);
+                if (read_small(path, tcomm, sizeof(tcomm)) < 0)
+                        continue;
+                chomp(tcomm);
+                if (vs_vcpu_index_from_comm(tcomm) < 0)
+                        continue;
+                struct vs_thread_info ti = { .tid = tid, .tgid = tgid, .comm = tcomm, .apic_id = -1 };
+                if (vs_topology_learn_thread(t, &ti) < 0)
+                        return -ENOMEM;
+                nvcpu++;
+        }
+        if (nvcpu == 0 && !force)
+                return 0;
+        snprintf(path, sizeof(path), "%s/cmdline", procdir);
+        n = read_small(path, cmdline, sizeof(cmdline));
+        name_from_cmdline(cmdline, n > 0 ? (size_t) n : 0, name, sizeof(name));
+        cgroup_of(procdir, cg, sizeof(cg));
+        if (add_hint(t, tgid, name, cg) < 0)
+                return -ENOMEM;
+        return 1;
+}
+
 int vs_topology_scan_proc(struct vs_topology *t, const char *proc_root) {
         _cleanup_(closedirp_) DIR *d = NULL;
         struct dirent *de;
         int found = 0;
 
-        d = opendir(proc_root ? proc_root : "/proc");
+        if (!proc_root)
+                proc_root = "/proc";
+        d = opendir(proc_root);
         if (!d)
                 return negative_errno();
         while ((de = readdir(d))) {
-                char procdir[1024], path[PATH_MAX], comm[VS_COMM_MAX];
-                char cmdline[8192], name[VS_VM_NAME_MAX], cg[256];
-                _cleanup_(closedirp_) DIR *td = NULL;
-                struct dirent *te;
-                int32_t tgid, nvcpu = 0;
-                int n;
+                int32_t tgid;
+                int r;
 
                 if (!parse_uint(de->d_name, strlen(de->d_name), &tgid) || tgid <= 0)
                         continue;
-                snprintf(procdir, sizeof(procdir), "%s/%s", proc_root ? proc_root : "/proc", de->d_name);
-                snprintf(path, sizeof(path), "%s/comm", procdir);
-                if (read_small(path, comm, sizeof(comm)) < 0)
-                        continue;       /* vanished: skip */
-                chomp(comm);
-                if (!is_vmm_main_comm(comm))
-                        continue;
-                snprintf(path, sizeof(path), "%s/task", procdir);
-                td = opendir(path);
-                if (!td)
-                        continue;
-                while ((te = readdir(td))) {
-                        char tcomm[VS_COMM_MAX];
-                        int32_t tid;
-                        if (!parse_uint(te->d_name, strlen(te->d_name), &tid) || tid <= 0)
-                                continue;
-                        snprintf(path, sizeof(path), "%s/task/%s/comm", procdir, te->d_name);
-                        if (read_small(path, tcomm, sizeof(tcomm)) < 0)
-                                continue;
-                        chomp(tcomm);
-                        if (vs_vcpu_index_from_comm(tcomm) < 0)
-                                continue;
-                        struct vs_thread_info ti = { .tid = tid, .tgid = tgid, .comm = tcomm, .apic_id = -1 };
-                        if (vs_topology_learn_thread(t, &ti) < 0)
-                                return -ENOMEM;
-                        nvcpu++;
-                }
-                if (nvcpu == 0)
-                        continue;
-                snprintf(path, sizeof(path), "%s/cmdline", procdir);
-                n = read_small(path, cmdline, sizeof(cmdline));
-                name_from_cmdline(cmdline, n > 0 ? (size_t) n : 0, name, sizeof(name));
-                cgroup_of(procdir, cg, sizeof(cg));
-                if (add_hint(t, tgid, name, cg) < 0)
-                        return -ENOMEM;
-                found++;
+                r = scan_process(t, proc_root, tgid, false);
+                if (r < 0)
+                        return r;
+                found += r;
         }
         return found;
+}
+
+/* ---------------------------------------------------------------- live */
+
+/* The TGID of thread @tid from <proc>/<tid>/status.  -ESRCH when it is gone
+ * or a zombie (exited, only the reaping is left); with @process, a zombie
+ * leader whose other threads still run is a live process. */
+static int proc_tgid(const char *proc_root, int32_t tid, bool process, int32_t *ret_tgid) {
+        char path[PATH_MAX], buf[1024];
+        const char *st, *tg, *nt;
+        int32_t tgid;
+        int r;
+
+        snprintf(path, sizeof(path), "%s/%d/status", proc_root, (int) tid);
+        r = read_small(path, buf, sizeof(buf));
+        if (r < 0)
+                return r == -ENOENT || r == -ESRCH ? -ESRCH : r;
+        st = strstr(buf, "\nState:");
+        tg = strstr(buf, "\nTgid:");
+        if (!tg)
+                return -EBADMSG;
+        if (st) {
+                st += strlen("\nState:");
+                st += strspn(st, " \t");
+                nt = strstr(buf, "\nThreads:");
+                if ((*st == 'Z' || *st == 'X') &&
+                    !(process && nt && strtol(nt + strlen("\nThreads:"), NULL, 10) > 1))
+                        return -ESRCH;
+        }
+        tg += strlen("\nTgid:");
+        tg += strspn(tg, " \t");
+        if (!parse_uint(tg, strspn(tg, "0123456789"), &tgid) || tgid <= 0)
+                return -EBADMSG;
+        *ret_tgid = tgid;
+        return 0;
+}
+
+/* Live: place thread @tid (not in the table) from /proc: its process is
+ * scanned as a VM when not known yet (@kvm: a kvm event proves it is one).
+ * A thread that is gone is dropped.  Returns 0 or -ENOMEM. */
+static int live_place(struct vs_topology *t, int32_t tid, bool kvm) {
+        char path[PATH_MAX], comm[VS_COMM_MAX] = "";
+        int32_t tgid;
+        int r;
+
+        r = proc_tgid(t->proc_root, tid, false, &tgid);
+        if (r < 0)
+                return 0;       /* gone or unreadable: never guessed */
+        if (!hint_of(t, tgid) || kvm) {
+                r = scan_process(t, t->proc_root, tgid, kvm);
+                if (r < 0)
+                        return r;
+        }
+        if (find(t, tid))
+                return 0;
+        /* Not a vCPU-named thread of a VMM process (or renamed since the
+         * event): keep it with its TGID, so it is not looked up again; it
+         * joins no VM unless its process is one (kvm events make it a vCPU). */
+        snprintf(path, sizeof(path), "%s/%d/task/%d/comm", t->proc_root, (int) tgid, (int) tid);
+        if (read_small(path, comm, sizeof(comm)) < 0)
+                return 0;       /* gone meanwhile */
+        chomp(comm);
+        return vs_topology_learn_thread(t, &(const struct vs_thread_info) {
+                .tid = tid, .tgid = tgid, .comm = comm, .apic_id = -1 });
+}
+
+/* Re-insert every thread into the TID hash (after removals; no allocation). */
+static void reindex(struct vs_topology *t) {
+        if (!t->cap_slots)
+                return;
+        memset(t->slots, 0, t->cap_slots * sizeof(*t->slots));
+        for (unsigned i = 0; i < t->n_threads; i++) {
+                unsigned h = hash_tid(t->threads[i].tid, t->cap_slots);
+                while (t->slots[h])
+                        h = (h + 1) & (t->cap_slots - 1);
+                t->slots[h] = (int32_t) i + 1;
+        }
+}
+
+int vs_topology_forget_tgid(struct vs_topology *t, int32_t tgid) {
+        unsigned k = 0, n = t->n_threads;
+        bool hint = false;
+
+        if (tgid <= 0)
+                return 0;
+        for (unsigned i = 0; i < n; i++)
+                if (t->threads[i].tgid != tgid)
+                        t->threads[k++] = t->threads[i];
+        t->n_threads = k;
+        for (unsigned i = 0; i < t->n_hints; i++)
+                if (t->hints[i].tgid == tgid) {
+                        t->hints[i] = t->hints[--t->n_hints];
+                        hint = true;
+                        break;
+                }
+        if (k == n && !hint)
+                return 0;
+        reindex(t);
+        t->dirty = true;
+        return (int) (n - k);
+}
+
+static bool has_tgid(const int32_t *a, size_t n, int32_t tgid) {
+        for (size_t i = 0; i < n; i++)
+                if (a[i] == tgid)
+                        return true;
+        return false;
+}
+
+int vs_topology_gone(struct vs_topology *t, int32_t **ret, size_t *ret_n) {
+        _cleanup_free_ int32_t *all = NULL;
+        int32_t *gone;
+        size_t n_all = 0, n_gone = 0;
+
+        *ret = NULL;
+        *ret_n = 0;
+        if (!t->proc_root)
+                return 0;
+        all = malloc((t->n_threads + t->n_hints + 1) * sizeof(*all));
+        if (!all)
+                return -ENOMEM;
+        for (unsigned i = 0; i < t->n_hints; i++)
+                if (!has_tgid(all, n_all, t->hints[i].tgid))
+                        all[n_all++] = t->hints[i].tgid;
+        for (unsigned i = 0; i < t->n_threads; i++)
+                if (t->threads[i].tgid > 0 && !has_tgid(all, n_all, t->threads[i].tgid))
+                        all[n_all++] = t->threads[i].tgid;
+        gone = all;             /* filtered in place */
+        for (size_t i = 0; i < n_all; i++) {
+                int32_t tgid;
+                int r = proc_tgid(t->proc_root, all[i], true, &tgid);
+                if (r == -ESRCH || (r == 0 && tgid != all[i]))
+                        gone[n_gone++] = all[i];
+        }
+        if (n_gone > 0) {
+                *ret = TAKE_PTR(all);
+                *ret_n = n_gone;
+        }
+        return (int) n_gone;
+}
+
+int32_t vs_topology_vm_of_tgid(struct vs_topology *t, int32_t tgid) {
+        ensure(t);
+        for (unsigned i = 0; tgid > 0 && i < t->n_vms; i++)
+                if (t->vms[i].tgid == tgid)
+                        return (int32_t) i;
+        return -1;
 }

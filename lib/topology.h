@@ -19,11 +19,24 @@
  * When a trace carries no TGIDs (a plain trace-cmd .dat), vCPU threads are
  * grouped into VMs by a documented guess: QEMU creates vCPU threads in order,
  * so ascending TIDs with ascending vCPU index belong to one VM; such VMs are
- * flagged inferred.  No I/O except vs_topology_scan_proc(); no logging.
+ * flagged inferred.
+ *
+ * Live (vs_topology_set_live()): nothing is guessed.  A thread that is not
+ * in the table yet and that a source names as a vCPU ("CPU n/KVM"...) or that
+ * fires a kvm event is placed at once from /proc (its TGID from
+ * <proc>/<tid>/status, its process scanned as below); a thread already gone
+ * (or a zombie) is dropped.  VMs are only processes found in /proc; the
+ * host's other threads are not kept.  vs_topology_forget_tgid() drops a
+ * process that exited, vs_topology_gone() lists the ones /proc no longer has,
+ * so the tables follow the VMs alive.
+ *
+ * No I/O except the /proc reads of vs_topology_scan_proc() and of the live
+ * mode; no logging.
  */
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "event.h"
@@ -69,6 +82,30 @@ void vs_topology_thread_cb(const struct vs_thread_info *info, void *userdata);
  * Returns the number of VMs found, or -errno when @proc_root is unreadable.
  */
 int vs_topology_scan_proc(struct vs_topology *t, const char *proc_root);
+
+/*
+ * Live mode: never infer VMs; place unknown vCPU threads from @proc_root
+ * (normally "/proc") at once.  NULL switches back to trace mode (replay:
+ * TGIDs may be missing, inference as documented above).  Returns 0 or -ENOMEM.
+ */
+int vs_topology_set_live(struct vs_topology *t, const char *proc_root);
+
+/*
+ * Drop every thread of process @tgid and its name (the VMM exited).  VM
+ * indices may change.  Returns the number of threads dropped (0 when none).
+ */
+int vs_topology_forget_tgid(struct vs_topology *t, int32_t tgid);
+
+/*
+ * Live mode: the processes the table holds that /proc no longer has (or
+ * that are zombies), for a caller without exit notifications; the caller
+ * forgets each.  *@ret is malloc()ed (NULL when none).  Returns how many,
+ * 0 when none or not live, or -ENOMEM.
+ */
+int vs_topology_gone(struct vs_topology *t, int32_t **ret, size_t *ret_n);
+
+/* The VM index of process @tgid, -1 when it is none. */
+int32_t vs_topology_vm_of_tgid(struct vs_topology *t, int32_t tgid);
 
 /* Parse a vCPU index out of a VMM thread name; -1 when it is not a vCPU name. */
 int vs_vcpu_index_from_comm(const char *comm);

@@ -222,6 +222,176 @@ static void test_scan_proc(void **state) {
         assert_int_equal(system(cmd), 0);
 }
 
+/* A fake /proc entry for a thread: <root>/<tid>/status (and, for the
+ * leader, comm, cmdline and task/<tid>/comm of every thread). */
+static void fake_status(const char *root, int tid, int tgid, char state) {
+        char d[512], sub[32], st[128];
+        int n;
+
+        snprintf(sub, sizeof(sub), "%d", tid);
+        mk("%s/%s", root, sub);
+        snprintf(d, sizeof(d), "%s/%d", root, tid);
+        n = snprintf(st, sizeof(st), "Name:\tx\nUmask:\t0022\nState:\t%c (x)\nTgid:\t%d\nPid:\t%d\nThreads:\t1\n",
+                     state, tgid, tid);
+        write_file(d, "status", st, (size_t) n);
+}
+
+static void fake_process(const char *root, int tgid, const char *comm, const char *guest, const char *const *threads,
+                         int n_threads) {
+        char d[512], sub[64], line[128];
+        int n;
+
+        fake_status(root, tgid, tgid, 'S');
+        snprintf(d, sizeof(d), "%s/%d", root, tgid);
+        n = snprintf(line, sizeof(line), "%s\n", comm);
+        write_file(d, "comm", line, (size_t) n);
+        n = snprintf(line, sizeof(line), "%s%c-name%cguest=%s,debug-threads=on%c", comm, 0, 0, guest ? guest : "x", 0);
+        write_file(d, "cmdline", line, guest ? (size_t) n : strlen(comm) + 1);
+        write_file(d, "cgroup", "0::/\n", 5);
+        mk("%s/%s", d, "task");
+        for (int i = 0; i <= n_threads; i++) {
+                int tid = tgid + i;
+                snprintf(sub, sizeof(sub), "task/%d", tid);
+                mk("%s/%s", d, sub);
+                snprintf(sub, sizeof(sub), "task/%d/comm", tid);
+                n = snprintf(line, sizeof(line), "%s\n", i == 0 ? comm : threads[i - 1]);
+                write_file(d, sub, line, (size_t) n);
+                if (i > 0)
+                        fake_status(root, tid, tgid, 'S');
+        }
+}
+
+static void rm_rf(const char *path) {
+        char cmd[700];
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", path);
+        assert_int_equal(system(cmd), 0);
+}
+
+static void test_live_never_guesses(void **state) {
+        char root[] = "/tmp/vs-proc-XXXXXX";
+        static const char *const qemu[] = { "CPU 0/KVM", "CPU 1/KVM" };
+        static const char *const other[] = { "vcpu0" };
+        static const char *const fc[] = { "worker" };
+        struct vs_topology *t, *replay;
+        const struct vs_thread *th;
+
+        assert_non_null(mkdtemp(root));
+        fake_process(root, 500, "qemu-system-x86", "alpha", qemu, 2);   /* 501, 502 */
+        fake_process(root, 600, "bash", NULL, other, 1);                /* 601: vCPU-named, not a VMM */
+        fake_process(root, 1000, "myvmm", NULL, fc, 1);                 /* 1001 fires kvm events */
+        fake_status(root, 800, 800, 'Z');                               /* exited, not reaped */
+
+        assert_int_equal(vs_topology_new(&t), 0);
+        assert_int_equal(vs_topology_set_live(t, root), 0);
+        assert_int_equal(vs_topology_new(&replay), 0);
+
+        /* the scheduler names a vCPU thread before any scan placed it: its
+         * process is found at once, with all its vCPUs and its name */
+        learn(t, 501, -1, "CPU 0/KVM", -1, NULL);
+        learn(replay, 501, -1, "CPU 0/KVM", -1, NULL);
+        assert_int_equal(vs_topology_n_vms(t), 1);
+        th = vs_topology_thread(t, 502);
+        assert_non_null(th);
+        assert_int_equal(th->tgid, 500);
+        assert_string_equal(vs_topology_vm(t, th->vm)->name, "alpha");
+        assert_false(vs_topology_vm(t, th->vm)->inferred);
+        assert_int_equal(vs_topology_vm(t, th->vm)->n_vcpus, 2);
+        assert_int_equal(vs_topology_vm_of_tgid(t, 500), th->vm);
+
+        /* threads already gone (700: no /proc entry; 800: zombie) are dropped,
+         * by name or by kvm event; replay would invent VMs for them */
+        learn(t, 700, -1, "CPU 3/KVM", -1, NULL);
+        learn(replay, 700, -1, "CPU 3/KVM", -1, NULL);
+        struct vs_event e = { .type = VS_EV_VCPU_ID, .tid = 800, .vcpu.vcpu_id = 1 };
+        assert_int_equal(vs_topology_observe(t, &e), 0);
+        assert_int_equal(vs_topology_observe(replay, &e), 0);
+        assert_null(vs_topology_thread(t, 700));
+        assert_null(vs_topology_thread(t, 800));
+        assert_int_equal(vs_topology_n_vms(t), 1);
+        assert_int_equal(vs_topology_n_vms(replay), 2);        /* the documented guess */
+        assert_true(vs_topology_vm(replay, vs_topology_thread(replay, 700)->vm)->inferred);
+
+        /* a vCPU-named thread of a process that is no VMM: kept (not looked up
+         * again) but in no VM; host threads with other names are not kept */
+        learn(t, 601, -1, "vcpu0", -1, NULL);
+        th = vs_topology_thread(t, 601);
+        assert_non_null(th);
+        assert_int_equal(th->tgid, 600);
+        assert_int_equal(th->vm, -1);
+        unsigned n = vs_topology_n_threads(t);
+        learn(t, 4321, -1, "bash", -1, NULL);
+        assert_int_equal(vs_topology_n_threads(t), n);
+        assert_int_equal(vs_topology_n_vms(t), 1);
+
+        /* a kvm event proves a VM whatever the VMM's name */
+        e = (struct vs_event) { .type = VS_EV_VCPU_ID, .tid = 1001, .vcpu.vcpu_id = 0 };
+        assert_int_equal(vs_topology_observe(t, &e), 0);
+        assert_int_equal(vs_topology_n_vms(t), 2);
+        th = vs_topology_thread(t, 1001);
+        assert_int_equal(th->tgid, 1000);
+        assert_int_equal(th->apic_id, 0);
+        assert_string_equal(vs_topology_vm(t, th->vm)->name, "qemu-1000");
+
+        /* nothing gone yet; then bash (600) and the VMM 1000 exit */
+        int32_t *gone;
+        size_t n_gone;
+        assert_int_equal(vs_topology_gone(t, &gone, &n_gone), 0);
+        assert_null(gone);
+        char d[600];
+        snprintf(d, sizeof(d), "%s/600", root);
+        rm_rf(d);
+        snprintf(d, sizeof(d), "%s/1000", root);
+        fake_status(root, 1000, 1000, 'Z');
+        assert_int_equal(vs_topology_gone(t, &gone, &n_gone), 2);
+        assert_int_equal(n_gone, 2);
+        assert_true((gone[0] == 600 && gone[1] == 1000) || (gone[0] == 1000 && gone[1] == 600));
+        for (size_t i = 0; i < n_gone; i++)
+                assert_int_equal(vs_topology_forget_tgid(t, gone[i]), 1);
+        free(gone);
+        assert_int_equal(vs_topology_n_vms(t), 1);
+        assert_null(vs_topology_thread(t, 601));
+        assert_int_equal(vs_topology_vm_of_tgid(t, 1000), -1);
+
+        /* the VM exits (pidfd): everything of it goes; the others stay found */
+        assert_int_equal(vs_topology_forget_tgid(t, 500), 2);
+        assert_int_equal(vs_topology_forget_tgid(t, 500), 0);
+        assert_int_equal(vs_topology_n_vms(t), 0);
+        assert_int_equal(vs_topology_n_threads(t), 0);
+        assert_null(vs_topology_thread(t, 501));
+
+        vs_topology_free(t);
+        vs_topology_free(replay);
+        rm_rf(root);
+}
+
+/* Thousands of VMs that come and go: the tables end where they started. */
+static void test_live_churn(void **state) {
+        char root[] = "/tmp/vs-proc-XXXXXX";
+        static const char *const qemu[] = { "CPU 0/KVM", "CPU 1/KVM", "CPU 2/KVM" };
+        struct vs_topology *t;
+
+        assert_non_null(mkdtemp(root));
+        assert_int_equal(vs_topology_new(&t), 0);
+        assert_int_equal(vs_topology_set_live(t, root), 0);
+        for (int wave = 0; wave < 20; wave++) {
+                for (int i = 0; i < 50; i++) {
+                        int tgid = 20000 + (wave * 50 + i) * 10;
+                        char guest[32];
+                        snprintf(guest, sizeof(guest), "vm%d", wave * 50 + i);
+                        fake_process(root, tgid, "qemu-system-x86", guest, qemu, 3);
+                        learn(t, tgid + 2, -1, "CPU 1/KVM", -1, NULL);
+                }
+                assert_int_equal(vs_topology_n_vms(t), 50);
+                assert_int_equal(vs_topology_n_threads(t), 150);
+                for (int i = 0; i < 50; i++)
+                        assert_int_equal(vs_topology_forget_tgid(t, 20000 + (wave * 50 + i) * 10), 3);
+                assert_int_equal(vs_topology_n_vms(t), 0);
+                assert_int_equal(vs_topology_n_threads(t), 0);
+        }
+        vs_topology_free(t);
+        rm_rf(root);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_comm_patterns),
@@ -230,6 +400,8 @@ int main(void) {
                 cmocka_unit_test(test_inferred_grouping),
                 cmocka_unit_test(test_many_threads),
                 cmocka_unit_test(test_scan_proc),
+                cmocka_unit_test(test_live_never_guesses),
+                cmocka_unit_test(test_live_churn),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
