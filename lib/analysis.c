@@ -7,6 +7,9 @@
 #include "analysis.h"
 #include "macro.h"
 
+/* largest TID cache (entries; 24 bytes each): cleared, not grown, beyond */
+#define VS_AN_CACHE_MAX 8192
+
 /* saturating increment of a 32-bit counter */
 #define INC32(x) do { if ((x) != UINT32_MAX) (x)++; } while (0)
 
@@ -214,7 +217,19 @@ static inline unsigned tid_hash(int32_t tid, unsigned cap) {
         return ((uint32_t) tid * 2654435761u) & (cap - 1);
 }
 
+/* Forget every cached TID (keeps the table): after a VM was dropped, or when
+ * the cache is full at its largest size. */
+static void cache_clear(struct vs_analysis *a) {
+        if (a->cache)
+                memset(a->cache, 0, a->cache_cap * sizeof(*a->cache));
+        a->cache_n = 0;
+}
+
 static struct tid_slot *cache_slot(struct vs_analysis *a, int32_t tid) {
+        if ((a->cache_n + 1) * 2 > a->cache_cap && a->cache_cap >= VS_AN_CACHE_MAX)
+                /* A host's threads come and go; the cache must not grow with
+                 * every TID ever seen.  Entries are refilled from topology. */
+                cache_clear(a);
         if ((a->cache_n + 1) * 2 > a->cache_cap) {
                 unsigned cap = a->cache_cap ? a->cache_cap * 2 : 1024;
                 struct tid_slot *n = calloc(cap, sizeof(*n));
@@ -735,6 +750,34 @@ void vs_analysis_finish(struct vs_analysis *a, uint64_t ts) {
                 }
         }
         epoch_roll(a, ts);
+}
+
+/* ---------------------------------------------------------------- forgetting */
+
+int vs_analysis_forget_vm(struct vs_analysis *a, const char *name) {
+        unsigned i;
+
+        for (i = 0; i < a->n_vms; i++)
+                if (strcmp(a->vms[i].name, name) == 0)
+                        break;
+        if (i == a->n_vms)
+                return 0;
+        /* its vCPUs leave the run queues they were counted in */
+        for (unsigned v = 0; v < a->vms[i].n_vcpus; v++)
+                if (a->vms[i].vcpus[v].present)
+                        queue_leave(a, &a->vms[i].vcpus[v], a->last_ts);
+        vm_free(&a->vms[i]);
+        memmove(&a->vms[i], &a->vms[i + 1], (a->n_vms - i - 1) * sizeof(*a->vms));
+        a->n_vms--;
+        /* analysis VM indices moved: the caches are looked up again */
+        cache_clear(a);
+        a->topo_vm_map_gen = UINT64_MAX;
+        if (a->n_vms == 0) {
+                free(a->vms);
+                a->vms = NULL;
+                a->cap_vms = 0;
+        }
+        return 1;
 }
 
 /* ---------------------------------------------------------------- queries */

@@ -8,7 +8,8 @@
  * that ever interacted, found through an index matrix sized by the VM's vCPU
  * count; per host CPU, the run-queue depth of waiting vCPU threads.  Work per
  * event is O(1) (a PV send-IPI: O(bits set)); memory grows only when a new VM,
- * vCPU or pair first appears, never per event.  Reads topology.h, never
+ * vCPU or pair first appears, never per event, and shrinks when a VM is
+ * forgotten (vs_analysis_forget_vm()); the TID cache is bounded.  Reads topology.h, never
  * changes it.  No I/O, no logging (the report printers take a FILE).
  *
  * Definitions (what the numbers mean):
@@ -160,6 +161,12 @@ int vs_analysis_event(struct vs_analysis *a, const struct vs_event *ev);
 /* End of input at @ts_ns: close open preempted/waiting intervals, expire
  * pending IPIs older than the window, close the current epoch. */
 void vs_analysis_finish(struct vs_analysis *a, uint64_t ts_ns);
+
+/* The VM @name is gone (its VMM exited): drop its model (vCPUs, pairs,
+ * pending IPIs; its vCPUs leave the run-queue depth), so memory and the
+ * report follow the VMs alive.  A VM of that name seen later starts anew.
+ * Returns 1 when it was known, 0 when not. */
+int vs_analysis_forget_vm(struct vs_analysis *a, const char *name);
 
 unsigned vs_analysis_n_vms(const struct vs_analysis *a);
 const struct vs_an_vm *vs_analysis_vm(const struct vs_analysis *a, unsigned i);

@@ -6,6 +6,7 @@
  * VM "vm" (tgid 100): vCPU 0 = tid 101 APIC 0, vCPU 1 = tid 102 APIC 2,
  * vCPU 2 = tid 103 APIC 4 (sparse APIC IDs, as QEMU gives with some topologies).
  */
+#include <malloc.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -437,6 +438,59 @@ static void test_report_json(void **state) {
         json_object_put(o);
 }
 
+/* A VM that exits is forgotten: its model and its report entry go, its
+ * preempted vCPU leaves the run-queue depth, a second VM is untouched, and a
+ * VM started later under the same name starts from zero. */
+static void test_forget_vm(void **state) {
+        struct vs_thread_info ti = { .tid = 201, .tgid = 200, .comm = "CPU 0/KVM", .apic_id = 0, .vm_name = "other" };
+
+        assert_int_equal(vs_topology_learn_thread(topo, &ti), 0);
+        sw(0, 0, V1, 0x100, V0);                /* vCPU 1 of "vm" preempted on CPU 0: depth 1 */
+        ipi(100, V0, VEC, 2);
+        sw(200, 1, 201, 1, 0);
+        assert_int_equal(vs_analysis_n_vms(an), 2);
+        assert_int_equal(vs_analysis_cpu(an, 0)->depth, 1);
+
+        assert_int_equal(vs_topology_forget_tgid(topo, 100), 3);
+        assert_int_equal(vs_analysis_forget_vm(an, "vm"), 1);
+        assert_int_equal(vs_analysis_forget_vm(an, "vm"), 0);
+        assert_int_equal(vs_analysis_n_vms(an), 1);
+        assert_null(vs_analysis_vm_by_name(an, "vm"));
+        assert_non_null(vs_analysis_vm_by_name(an, "other"));
+        assert_int_equal(vs_analysis_cpu(an, 0)->depth, 0);
+        struct json_object *rep = vs_analysis_report_json(an);
+        assert_null(strstr(json_object_to_json_string(rep), "\"vm\":\"vm\""));
+        json_object_put(rep);
+
+        /* late events of the gone threads count nowhere */
+        sw(300, 0, V0, 1, V1);
+        ipi(310, V1, VEC, 0);
+        assert_int_equal(vs_analysis_n_vms(an), 1);
+        /* "other" still resolves after the caches were dropped */
+        sw(400, 1, 0, 0, 201);
+        assert_int_equal(vs_analysis_vm_by_name(an, "other")->vcpus[0].state, VS_AN_RUNNING);
+
+        /* the same name again: a new VM, counters from zero */
+        ti = (struct vs_thread_info) { .tid = 301, .tgid = 300, .comm = "CPU 0/KVM", .apic_id = 0, .vm_name = "vm" };
+        assert_int_equal(vs_topology_learn_thread(topo, &ti), 0);
+        sw(500, 0, 0, 0, 301);
+        assert_int_equal(vs_analysis_n_vms(an), 2);
+        assert_int_equal(vs_analysis_vm_by_name(an, "vm")->n_pairs, 0);
+        assert_int_equal(vs_analysis_vm_by_name(an, "vm")->n_vcpus, 1);
+}
+
+/* A host's threads come and go: the TID cache stays bounded. */
+static void test_cache_bounded(void **state) {
+        size_t before = mallinfo2().uordblks;
+
+        for (int32_t tid = 100000; tid < 160000; tid++)
+                sw((uint64_t) tid, 0, tid, 1, tid + 1);
+        /* unbounded, 60,000 TIDs would take a 131,072-slot table (3 MiB) */
+        assert_true(mallinfo2().uordblks - before < 512 * 1024);
+        sw(200000, 0, 0, 0, V0);
+        assert_int_equal(vm()->vcpus[0].state, VS_AN_RUNNING);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_hist),
@@ -452,6 +506,8 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_directed_yield, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_yield_hints, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_report_json, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_forget_vm, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_cache_bounded, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
