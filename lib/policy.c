@@ -132,6 +132,23 @@ static struct pvm *pvm_get(struct vs_policy *p, const char *name, bool create) {
         return m;
 }
 
+int vs_policy_forget_vm(struct vs_policy *p, const char *vm) {
+        for (unsigned i = 0; i < p->n_vms; i++) {
+                if (strcmp(p->vms[i].name, vm) != 0)
+                        continue;
+                free(p->vms[i].v);
+                memmove(&p->vms[i], &p->vms[i + 1], (p->n_vms - i - 1) * sizeof(*p->vms));
+                p->n_vms--;
+                if (strcmp(p->cos_current, vm) == 0) {
+                        /* its turn ends: the next epoch hands the turn on */
+                        p->cos_current[0] = 0;
+                        p->cos_turn_start = 0;
+                }
+                return 1;
+        }
+        return 0;
+}
+
 static struct pvcpu *pvcpu_get(struct pvm *m, unsigned idx) {
         if (idx >= VS_AN_MAX_VCPUS)
                 return NULL;

@@ -94,6 +94,12 @@ int vs_policy_release(struct vs_policy *p, uint64_t now, vs_decision_cb cb, void
  * the policy decides (and writes) again instead of believing it applied. */
 int vs_policy_set_current(struct vs_policy *p, const char *vm, int32_t vcpu, enum vs_knob k, const char *value);
 
+/* The VM @vm is gone (its VMM exited): drop its decisions, baselines and
+ * bookkeeping without deciding anything (its cgroups went with it; values
+ * journalled for them are the actuator's business).  Returns 1 when it was
+ * known, 0 when not. */
+int vs_policy_forget_vm(struct vs_policy *p, const char *vm);
+
 /* The baseline of a knob (NULL when none was set or defaulted yet). */
 const char *vs_policy_baseline(const struct vs_policy *p, const char *vm, int32_t vcpu, enum vs_knob k);
 

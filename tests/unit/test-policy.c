@@ -647,6 +647,68 @@ static void test_observe_mode_writes_nothing(void **state) {
         assert_false(any);
 }
 
+/* A VM that exits in the middle of co-scheduling turns (it holds the turn):
+ * the policy forgets it, never decides for it again, and the two left take
+ * turns between them. */
+static void test_forget_vm(void **state) {
+        world_init(2, false, false, true);
+        W.cfg.turn_ms = 20;
+        W.cfg.max_frozen_ms = 40;
+        const char *names[3] = { "x", "y", "z" };
+        const char *gone = NULL;
+        for (int v = 0; v < 3; v++)
+                add_vm(names[v], 1000 * (v + 1), 2);
+        for (int e = 0; e < 20; e++) {
+                uint64_t t = 1 * MS + (uint64_t) e * 20 * MS;
+                for (int v = 0; v < 3; v++) {
+                        int32_t base = 1000 * (v + 1);
+                        int32_t other = 1000 * ((v + 1) % 3 + 1);
+                        if (gone && strcmp(names[v], gone) == 0)
+                                continue;
+                        if (gone && strcmp(names[(v + 1) % 3], gone) == 0)
+                                other = 1000 * ((v + 2) % 3 + 1);
+                        sw(t, 1, 0, 0, base);
+                        sw(t + 1, 0, base + 1, 0x100, other);
+                        ipi(t + 2, base, 1);
+                        sw(t + 3 * MS, 0, other, 1, base + 1);
+                        eoi(t + 4 * MS, base + 1, 1);
+                }
+                epoch(t + 20 * MS);
+                unsigned thawed = 0;
+                for (int v = 0; v < 3; v++) {
+                        const char *f = vs_policy_value(W.pol, names[v], -1, VS_KNOB_FREEZE);
+                        if (gone && strcmp(names[v], gone) == 0) {
+                                assert_null(f);
+                                continue;
+                        }
+                        thawed += !(f && strcmp(f, "1") == 0);
+                }
+                for (unsigned i = 0; gone && i < W.n_dec; i++)
+                        assert_string_not_equal(W.dec[i].vm, gone);
+                if (e > 0)
+                        assert_int_equal(thawed, 1);
+                if (e == 5) {
+                        /* the VM holding the turn exits */
+                        for (int v = 0; v < 3; v++) {
+                                const char *f = vs_policy_value(W.pol, names[v], -1, VS_KNOB_FREEZE);
+                                if (!(f && strcmp(f, "1") == 0))
+                                        gone = names[v];
+                        }
+                        int idx = gone[0] - 'x';
+                        assert_int_equal(vs_topology_forget_tgid(W.topo, 1000 * (idx + 1) - 1), 2);
+                        assert_int_equal(vs_analysis_forget_vm(W.an, gone), 1);
+                        assert_int_equal(vs_policy_forget_vm(W.pol, gone), 1);
+                        assert_int_equal(vs_policy_forget_vm(W.pol, gone), 0);
+                        assert_null(vs_policy_baseline(W.pol, gone, -1, VS_KNOB_FREEZE));
+                }
+        }
+        W.n_dec = 0;
+        vs_policy_release(W.pol, 700 * MS, on_decision, &W);
+        for (unsigned i = 0; i < W.n_dec; i++)
+                assert_string_not_equal(W.dec[i].vm, gone);
+        world_done();
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_weights_receiver_first),
@@ -662,6 +724,7 @@ int main(void) {
                 cmocka_unit_test(test_coschedule_turns),
                 cmocka_unit_test(test_coschedule_not_for_yielding_guests),
                 cmocka_unit_test(test_observe_mode_writes_nothing),
+                cmocka_unit_test(test_forget_vm),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
