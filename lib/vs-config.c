@@ -914,6 +914,20 @@ void vs_config_done(struct vs_config *c) {
         *c = (struct vs_config) {};
 }
 
+int vs_config_forget_runtime_vm(struct vs_config *c, const char *name) {
+        size_t k = 0, n = c->n_vms;
+
+        for (size_t i = 0; i < n; i++) {
+                if (c->vms[i].line == 0 && c->vms[i].pattern && strcmp(c->vms[i].pattern, name) == 0) {
+                        free(c->vms[i].pattern);
+                        continue;
+                }
+                c->vms[k++] = c->vms[i];
+        }
+        c->n_vms = k;
+        return (int) (n - k);
+}
+
 static void set_errors(char **errors, char *text) {
         if (errors)
                 *errors = text;

@@ -41,7 +41,8 @@ struct vs_vm_override {
         uint32_t weight_max;    /* 0 = inherit */
         bool pin_override;      /* may override the operator's pinning (vcpupin/cpuset) */
         bool pin_override_set;  /* false = inherit [policy] pin_override */
-        unsigned line;          /* where the section starts, for messages */
+        unsigned line;          /* where the section starts, for messages; 0 = not from
+                                 * the file (a runtime override, vschedctl vm set) */
 };
 
 struct vs_config {
@@ -113,6 +114,10 @@ struct vs_vm_policy {
         uint32_t weight_min, weight_max;
 };
 void vs_config_vm(const struct vs_config *c, const char *name, struct vs_vm_policy *ret);
+
+/* The VM @name is gone: drop the overrides made for it at runtime (line 0,
+ * pattern exactly @name); the file's [vm] sections stay.  Returns how many. */
+int vs_config_forget_runtime_vm(struct vs_config *c, const char *name);
 
 /*
  * Write the configuration in INI form (what --print-config prints): every

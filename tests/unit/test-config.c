@@ -924,6 +924,36 @@ static void test_docs(void **state) {
 }
 #endif
 
+/* A runtime override (vschedctl vm set: an entry with no file line) goes
+ * with its VM; the file's [vm] sections, of that name too, stay. */
+static void test_forget_runtime_vm(void **state) {
+        struct vs_config c;
+        struct vs_vm_policy vp;
+
+        load_ok(&c, "[vm \"db\"]\nmode = enforce\n[vm \"web*\"]\nidle = yes\n");
+        struct vs_vm_override *n = realloc(c.vms, (c.n_vms + 2) * sizeof(*n));
+        assert_non_null(n);
+        c.vms = n;
+        memmove(c.vms + 2, c.vms, c.n_vms * sizeof(*n));
+        c.n_vms += 2;
+        c.vms[0] = (struct vs_vm_override) { .pattern = strdup("web1"), .mode = VS_MODE_OFF, .idle = -1 };
+        c.vms[1] = (struct vs_vm_override) { .pattern = strdup("db2"), .mode = VS_MODE_OFF, .idle = -1 };
+        vs_config_vm(&c, "web1", &vp);
+        assert_int_equal(vp.mode, VS_MODE_OFF);
+
+        assert_int_equal(vs_config_forget_runtime_vm(&c, "web1"), 1);
+        assert_int_equal(vs_config_forget_runtime_vm(&c, "web1"), 0);
+        assert_int_equal(vs_config_forget_runtime_vm(&c, "db"), 0);          /* from the file */
+        assert_int_equal(c.n_vms, 3);
+        assert_string_equal(c.vms[0].pattern, "db2");
+        assert_string_equal(c.vms[1].pattern, "db");
+        vs_config_vm(&c, "web1", &vp);
+        assert_int_equal(vp.idle, 1);                   /* the file's web* again */
+        vs_config_vm(&c, "db", &vp);
+        assert_int_equal(vp.mode, VS_MODE_ENFORCE);
+        vs_config_done(&c);
+}
+
 static int setup(void **state) {
         return mkdtemp(tmpdir) ? 0 : -1;
 }
@@ -948,6 +978,7 @@ int main(void) {
                 cmocka_unit_test(test_vm),
                 cmocka_unit_test(test_permissions),
                 cmocka_unit_test(test_round_trip),
+                cmocka_unit_test(test_forget_runtime_vm),
                 cmocka_unit_test(test_hostile),
                 cmocka_unit_test(test_locale),
                 cmocka_unit_test(test_mode_name),
