@@ -69,6 +69,18 @@ static struct vm_acc *acc(struct vs_summary *s, struct vs_topology *topo, int32_
         return a;
 }
 
+int vs_summary_forget_vm(struct vs_summary *s, const char *name) {
+        for (unsigned i = 0; i < s->n_vms; i++) {
+                if (strcmp(s->vms[i].name, name) != 0)
+                        continue;
+                free(s->vms[i].edges);
+                memmove(&s->vms[i], &s->vms[i + 1], (s->n_vms - i - 1) * sizeof(*s->vms));
+                s->n_vms--;
+                return 1;
+        }
+        return 0;
+}
+
 static int add_edge(struct vm_acc *a, int32_t src, int32_t dst) {
         for (unsigned i = 0; i < a->n_edges; i++)
                 if (a->edges[i].src == src && a->edges[i].dst == dst) {

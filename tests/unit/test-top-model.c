@@ -364,6 +364,25 @@ static void test_hist_merge(void **state) {
         assert_int_equal(a.b[4], 1);
 }
 
+/* A VM that exited between two answers has no row: rows follow the daemon's
+ * current answer, the previous one only gives rates. */
+static void test_gone_vm_no_row(void **state) {
+        struct vs_top_snapshot *a = two_vms(10, 1);
+        struct vs_top_snapshot *b = snap("{\"uptime_s\": 12, \"vms\": [{\"vm\": \"db\", \"vcpus\": 1, \"ipis_in\": 6,"
+                                         " \"vcpu\": [{\"vcpu\": 0, \"state\": \"blocked\", \"ipis_in\": 6}]}]}");
+        struct vs_top_row *rows = NULL;
+        size_t n = 0;
+
+        assert_int_equal(vs_top_rows(a, b, &rows, &n), 0);
+        assert_int_equal(n, 2);
+        for (size_t i = 0; i < n; i++)
+                assert_string_equal(rows[i].vm, "db");
+        assert_float_equal(row(rows, n, "db", -1)->ipi_in_rate, 2.0, 1e-9);
+        free(rows);
+        vs_top_snapshot_free(a);
+        vs_top_snapshot_free(b);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_snapshot),
@@ -373,6 +392,7 @@ int main(void) {
                 cmocka_unit_test(test_format),
                 cmocka_unit_test(test_columns),
                 cmocka_unit_test(test_hist_merge),
+                cmocka_unit_test(test_gone_vm_no_row),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
