@@ -1,0 +1,116 @@
+#!/bin/sh
+# The testbeds' skip and retry rules, without booting anything (tests 200,
+# 201 and 210 rely on them, and a rule too wide turns a vschedd fault into a
+# SKIP or a retried pass):
+#  - tools/testbed-known-oops accepts only the known MTTCG oops (an oops
+#    whose RIP is svm_vcpu_run), not a soft lockup there, another oops or a
+#    timeout;
+#  - tools/testbed's boot() retries a boot only after that oops, never after
+#    a timeout or another crash;
+#  - test-lib.sh's testbed_run/testbed_crash_skip rerun on one TCG thread
+#    only after that oops in every boot, fail when the rerun crashes or times
+#    out, fail on any other crash or timeout, and skip only on that oops
+#    with the rerun turned off.
+# Fake testbeds write console logs; nothing needs root.
+. "$(dirname "$0")/test-lib.sh"
+KNOWN="$top_srcdir/tools/testbed-known-oops"
+
+console() {     # KIND FILE: a console log of that kind
+        case $1 in
+        known) printf '[ 1.0] TESTBED: /dev/kvm ready\n[ 12.3] Oops: int3: 0000 [#1] PREEMPT SMP NOPTI\n[ 12.3] CPU: 1 PID: 77 Comm: tb-vmm\n[ 12.3] RIP: 0010:svm_vcpu_run+0x4d/0x8a0 [kvm_amd]\n[ 12.4] Kernel panic - not syncing: Fatal exception in interrupt\n' ;;
+        soft) printf '[ 1.0] TESTBED: /dev/kvm ready\n[ 48.0] watchdog: BUG: soft lockup - CPU#1 stuck for 22s! [tb-vmm:88]\n[ 48.0] RIP: 0010:svm_vcpu_run+0x4d/0x8a0 [kvm_amd]\n' ;;
+        other) printf '[ 12.3] BUG: kernel NULL pointer dereference, address: 0000000000000008\n[ 12.3] Oops: 0000 [#1] PREEMPT SMP NOPTI\n[ 12.3] RIP: 0010:trace_event_buffer_commit+0x10/0x80\n[ 12.3] Call Trace:\n[ 12.3]  svm_vcpu_run+0x4d/0x8a0 [kvm_amd]\n' ;;
+        timeout) printf '[ 1.0] TESTBED: /dev/kvm ready\n[ 2.0] TESTBED: scenario smoke\n' ;;
+        esac >"$2"
+}
+
+# 1. the signature
+for k in known soft other timeout; do
+        console $k "$TMP/$k.log"
+done
+"$KNOWN" "$TMP/known.log" || fail "the known oops not recognised"
+"$KNOWN" "$TMP/known.log" "$TMP/known.log" || fail "two known oopses not recognised"
+for k in soft other timeout; do
+        ! "$KNOWN" "$TMP/$k.log" || fail "a console of kind $k taken for the known oops"
+        ! "$KNOWN" "$TMP/known.log" "$TMP/$k.log" || fail "known + $k taken for the known oops in every boot"
+done
+! "$KNOWN" || fail "no log taken for the known oops"
+! "$KNOWN" "$TMP/missing.log" || fail "a missing log taken for the known oops"
+
+# 2. tools/testbed's boot(), with a boot_once that writes the console of
+# each try (KINDS: one per try, ok = the scenario ran)
+cat >"$TMP/boot.sh" <<'EOF'
+set -eu
+srcdir=$1 out=$2; shift 2
+kver=x timeout=1 n=0
+say() { echo "testbed: $*"; }
+info() { echo "testbed: $*" >&2; }
+die() { echo "testbed: error: $1" >&2; exit "${2:-1}"; }
+boot_once() {
+        n=$((n + 1))
+        k=$(echo "$KINDS" | cut -d' ' -f$n)
+        [ "$k" = ok ] && return 0
+        console "$k" "$1"
+        return 3
+}
+eval "$(sed -n '/^boot() {/,/^}/p' "$srcdir/tools/testbed")"
+boot
+echo "booted after $n tries"
+EOF
+boot() {        # KINDS: prints the exit status and the number of tries
+        mkdir -p "$TMP/bo"
+        rc=0
+        KINDS="$*" bash -c "$(sed -n '/^console() {/,/^}/p' "$0"); . \"$TMP/boot.sh\"" _ \
+                "$top_srcdir" "$TMP/bo" >"$TMP/boot.out" 2>&1 || rc=$?
+        echo "$rc $(grep -o 'booted after [0-9]*' "$TMP/boot.out" | grep -o '[0-9]*$')"
+}
+grep -q '^boot() {' "$top_srcdir/tools/testbed" || fail "tools/testbed has no boot() any more: update this test"
+expect_eq "boot: ok" "$(boot ok)" "0 1"
+expect_eq "boot: known oops, then ok (retried)" "$(boot known ok)" "0 2"
+expect_eq "boot: known oops twice" "$(boot known known)" "3 "
+expect_eq "boot: timeout, never retried" "$(boot timeout ok)" "3 "
+expect_eq "boot: soft lockup, never retried" "$(boot soft ok)" "3 "
+expect_eq "boot: another oops, never retried" "$(boot other ok)" "3 "
+
+# 3. test-lib.sh: a fake testbed whose boots end as MULTI under
+# multi-threaded TCG and as SINGLE on one thread
+cat >"$TMP/fake-testbed" <<EOF
+#!/bin/sh
+out=\$1
+mkdir -p "\$out"
+rm -f "\$out"/console.try*.log
+if [ "\${VSCHEDD_TESTBED_TCG:-multi}" = single ]; then k=\$3; else k=\$2; fi
+[ "\$k" = ok ] && exit 0
+$(sed -n '/^console() {/,/^}/p' "$0")
+console "\$k" "\$out/console.try1.log"
+console "\$k" "\$out/console.try2.log"
+exit 3
+EOF
+cat >"$TMP/case.sh" <<EOF
+. "$top_srcdir/tests/system/test-lib.sh"
+testbed_run "\$TMP/out" sh "$TMP/fake-testbed" "\$TMP/out" "\$1" "\$2"
+testbed_crash_skip \$rc "\$TMP/out"
+[ \$rc = 0 ] || fail "exited \$rc"
+echo "pass on \$tb_tcg"
+EOF
+verdict() {     # MULTI SINGLE: pass on multi|single, skip, fail
+        rc=0
+        top_srcdir="$top_srcdir" sh "$TMP/case.sh" "$1" "$2" >"$TMP/case.out" 2>&1 || rc=$?
+        case $rc in
+        0) grep -o 'pass on [a-z]*' "$TMP/case.out" ;;
+        77) echo skip ;;
+        *) echo fail ;;
+        esac
+}
+expect_eq "run: ok" "$(verdict ok ok)" "pass on multi"
+expect_eq "run: known oops, single ok" "$(verdict known ok)" "pass on single"
+expect_eq "run: known oops, single crashes too" "$(verdict known known)" fail
+expect_eq "run: known oops, single times out" "$(verdict known timeout)" fail
+expect_eq "run: known oops, single soft-locks" "$(verdict known soft)" fail
+expect_eq "run: timeout" "$(verdict timeout ok)" fail
+expect_eq "run: soft lockup" "$(verdict soft ok)" fail
+expect_eq "run: another oops" "$(verdict other ok)" fail
+VSCHEDD_TESTBED_RERUN=0; export VSCHEDD_TESTBED_RERUN
+expect_eq "run: known oops, no rerun" "$(verdict known ok)" skip
+expect_eq "run: timeout, no rerun" "$(verdict timeout ok)" fail
+say "ok"
