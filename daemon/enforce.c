@@ -8,8 +8,11 @@
 #include "actuator.h"
 #include "cgroup.h"
 #include "enforce.h"
+#include "kvm-hook.h"
 #include "log.h"
+#include "mono-clock.h"
 #include "policy.h"
+#include "yield-hint.h"
 
 struct enforcer {
         const struct vs_config *cfg;
@@ -21,6 +24,8 @@ struct enforcer {
         char **based;                   /* VM names whose baselines were read */
         size_t n_based;
         struct enforcer_stats st;
+        struct vs_kvm_hook hook;        /* the companion kernel patch, probed every 5 s */
+        uint64_t hook_probed_usec;
 };
 
 static int online_cpus(unsigned *cpus, unsigned max) {
@@ -259,6 +264,64 @@ int enforcer_release(struct enforcer *e, uint64_t now) {
                 vs_log(LOG_INFO, 0, &f, "restored %zu cgroup value(s), %zu gone", restored, skipped);
         }
         return 0;
+}
+
+/* Companion kernel patch (kernel/): point each spinning vCPU of an enforced
+ * VM at its strongest waiting edge through the per-vCPU debugfs hint.  Hints
+ * expire in the kernel (TTL: two epochs), so they are not journalled. */
+struct hint_ctx {
+        struct enforcer *e;
+        uint32_t ttl_us;
+        unsigned written;
+};
+
+static void write_hint(const struct vs_yield_hint *h, void *userdata) {
+        struct hint_ctx *c = userdata;
+        struct vs_topology *t = c->e->topo;
+        struct vs_vm_policy vp;
+        int32_t vm = -1, src = -1, dst = -1;
+        int r;
+
+        vs_config_vm(c->e->cfg, h->vm, &vp);
+        if (vp.mode != VS_MODE_ENFORCE)
+                return;
+        for (unsigned i = 0; i < vs_topology_n_vms(t) && vm < 0; i++)
+                if (strcmp(vs_topology_vm(t, (int32_t) i)->name, h->vm) == 0 && vs_topology_vm(t, (int32_t) i)->tgid > 0)
+                        vm = (int32_t) i;
+        for (unsigned i = 0; vm >= 0 && i < vs_topology_n_threads(t); i++) {
+                const struct vs_thread *th = vs_topology_thread_at(t, i);
+                int32_t idx = th->vm == vm ? vs_topology_vcpu_of(t, th->tid) : -1;
+                if (idx >= 0 && (unsigned) idx == h->src)
+                        src = th->apic_id;
+                else if (idx >= 0 && (unsigned) idx == h->dst)
+                        dst = th->apic_id;
+        }
+        if (src < 0 || dst < 0)
+                return;
+        r = vs_kvm_hook_write_hint("/sys/kernel/debug", vs_topology_vm(t, vm)->tgid, (uint32_t) src, dst, c->ttl_us);
+        if (r < 0)
+                log_debug("yield hint %s vCPU %u -> %u: %s, ignoring", h->vm, h->src, h->dst, strerror(-r));
+        else
+                c->written++;
+}
+
+void enforcer_yield_hints(struct enforcer *e, struct vs_analysis *an, uint64_t now) {
+        struct hint_ctx c = { .e = e };
+        uint64_t mono = vs_mono_ns() / 1000;
+
+        if (e->dry_run)
+                return;
+        if (!e->hook_probed_usec || mono - e->hook_probed_usec > 5 * 1000000ull) {
+                if (vs_kvm_hook_probe("/sys", &e->hook) < 0)
+                        e->hook.present = false;
+                e->hook_probed_usec = mono;
+        }
+        if (!e->hook.present || !e->hook.hint)
+                return;
+        c.ttl_us = 2 * e->cfg->epoch_ms * 1000u;
+        if (c.ttl_us > VS_KVM_HOOK_HINT_MAX_TTL_US)
+                c.ttl_us = VS_KVM_HOOK_HINT_MAX_TTL_US;
+        (void) vs_yield_hints(an, now, 1.0, write_hint, &c);
 }
 
 void enforcer_get_stats(const struct enforcer *e, struct enforcer_stats *ret) {

@@ -3,8 +3,9 @@
  * enforce.h - wires the policy to the host: reads baselines from the VMs'
  * cgroups, applies each decision through the journalled actuator (or only
  * logs it in dry-run/observe), adopts values an operator changed, and
- * restores everything on release.  Owns the cgroup host layout, the policy
- * and the actuator; reads topology and analysis.
+ * restores everything on release; writes the companion kernel patch's yield
+ * hints.  Owns the cgroup host layout, the policy and the actuator; reads
+ * topology and analysis.
  */
 #pragma once
 
@@ -12,6 +13,7 @@
 #include <stdint.h>
 
 #include "analysis.h"
+#include "policy.h"
 #include "topology.h"
 #include "vs-config.h"
 
@@ -30,6 +32,9 @@ void enforcer_free(struct enforcer *e);
 
 /* One policy epoch at trace time @now. Returns 0 or -errno (fatal only: ENOMEM). */
 int enforcer_epoch(struct enforcer *e, struct vs_analysis *an, uint64_t now);
+/* Yield hints for the spinning vCPUs of enforced VMs (the companion kernel
+ * patch, when loaded; never in a dry run), from the model at trace time @now. */
+void enforcer_yield_hints(struct enforcer *e, struct vs_analysis *an, uint64_t now);
 /* Everything back to baseline now (stop, reload to observe). */
 int enforcer_release(struct enforcer *e, uint64_t now);
 void enforcer_get_stats(const struct enforcer *e, struct enforcer_stats *ret);

@@ -1,0 +1,567 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * manager.c - the running daemon (see manager.h): the pipeline's events to
+ * the output, the live source, the enforcer and libvirt on one sd-event
+ * loop, the same loop for --replay --serve.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <systemd/sd-daemon.h>
+
+#include "log.h"
+#include "manager.h"
+#include "mono-clock.h"
+#include "output.h"
+#include "overrides.h"
+
+#define TICK_USEC (100 * 1000)                  /* poll the buffers this often too */
+#define RESCAN_USEC (2 * 1000 * 1000)           /* /proc rescan */
+
+static uint64_t mono_usec(void) {
+        return vs_mono_ns() / 1000;
+}
+
+int manager_new(const struct options *o, struct vs_config *cfg, struct manager **ret) {
+        struct manager *m = calloc(1, sizeof(*m));
+
+        if (!m)
+                return -ENOMEM;
+        m->opts = o;
+        m->cfg = *cfg;
+        *cfg = (struct vs_config) {};
+        m->summary = o->summary;
+        m->duration = o->duration;
+        *ret = m;
+        return 0;
+}
+
+struct manager *manager_free(struct manager *m) {
+        if (!m)
+                return NULL;
+        vs_source_free(m->src);
+        free(m->marked);
+        vs_pipeline_free(m->pipe);
+        vs_config_done(&m->cfg);
+        free(m);
+        return NULL;
+}
+
+uint64_t manager_uptime_usec(const struct manager *m) {
+        return mono_usec() - m->started_usec;
+}
+
+static void on_decision(const struct vs_decision *d, void *userdata) {
+        struct manager *m = userdata;
+
+        output_decision(d, vs_pipeline_topology(m->pipe));
+}
+
+int manager_new_pipeline(struct manager *m, bool replay) {
+        const struct options *o = m->opts;
+        struct vs_pipeline_options po = {
+                .cfg = &m->cfg,
+                .analysis = o->report || o->dry_run || o->serve || o->svg_dir || o->mode != MODE_REPLAY,
+                .timeline = o->svg_dir,
+                .tl_start_ns = o->svg_start_ns,
+                .tl_len_ns = o->svg_len_ns,
+                .policy = replay && o->dry_run,
+                .enforce_observed = o->mode == MODE_REPLAY,
+                .on_decision = on_decision,
+                .userdata = m,
+        };
+
+        m->pipe = vs_pipeline_free(m->pipe);
+        return vs_pipeline_new(&po, &m->pipe);
+}
+
+int manager_event(struct manager *m, const struct vs_event *ev) {
+        int r = vs_pipeline_event(m->pipe, ev);
+
+        if (r < 0)
+                return r;
+        return output_event(ev, vs_pipeline_topology(m->pipe));
+}
+
+void manager_source_problems(struct manager *m, const char *name) {
+        const struct vs_source_stats *st = vs_source_get_stats(m->src);
+
+        if (st->malformed > 0)
+                log_error("%s: %" PRIu64 " malformed record(s) skipped; first: %s", name, st->malformed,
+                          vs_source_error(m->src) ? vs_source_error(m->src) : "(no detail)");
+        if (st->lost > 0)
+                log_error("%s: the kernel dropped %" PRIu64 " event(s) (ring buffer overrun)", name, st->lost);
+}
+
+void manager_print_results(struct manager *m) {
+        const struct options *o = m->opts;
+        struct vs_analysis *an = vs_pipeline_analysis(m->pipe);
+
+        if (o->dry_run && !o->json)
+                log_info("dry run: %" PRIu64 " decision(s), nothing written", vs_pipeline_decisions(m->pipe));
+        if (an && o->report) {
+                vs_pipeline_finish(m->pipe);
+                output_report(an);
+        }
+        output_flush();
+        if (m->summary)
+                output_summary(vs_pipeline_summary(m->pipe), vs_pipeline_topology(m->pipe),
+                               m->src ? vs_source_get_stats(m->src) : NULL);
+}
+
+/* ---------------------------------------------------------------- live source */
+
+/* --record: tell the recording which thread is which vCPU of which VM, through
+ * the instance's trace_marker, so a replay of the file names VMs as we do. */
+static void mark_topology(struct manager *m) {
+        struct vs_topology *topo = vs_pipeline_topology(m->pipe);
+        unsigned n = vs_topology_n_threads(topo);
+
+        if (!m->opts->record)
+                return;
+        for (unsigned i = 0; i < n; i++) {
+                const struct vs_thread *th = vs_topology_thread_at(topo, i);
+                const struct vs_vm *vm = th ? vs_topology_vm(topo, th->vm) : NULL;
+                char msg[512];
+                bool seen = false;
+
+                if (!th || !th->is_vcpu || th->tgid <= 0 || !vm)
+                        continue;
+                for (size_t k = 0; k < m->n_marked; k++)
+                        if (m->marked[k] == th->tid)
+                                seen = true;
+                if (seen)
+                        continue;
+                if (m->n_marked == m->cap_marked) {
+                        size_t cap = m->cap_marked ? m->cap_marked * 2 : 64;
+                        int32_t *a = realloc(m->marked, cap * sizeof(*a));
+                        if (!a)
+                                return;
+                        m->marked = a;
+                        m->cap_marked = cap;
+                }
+                m->marked[m->n_marked++] = th->tid;
+                if (vs_format_topology_marker(msg, sizeof(msg), th->tid, th->tgid, th->apic_id,
+                                              vm->named ? vm->name : NULL, th->comm) < 0)
+                        continue;
+                (void) vs_source_live_mark(m->src, msg);
+        }
+}
+
+static int write_recording(struct manager *m) {
+        struct vs_topology *topo = vs_pipeline_topology(m->pipe);
+        _cleanup_free_ char *extra = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&extra, &len);
+        bool truncated = false;
+        int r;
+
+        if (!f)
+                return -ENOMEM;
+        /* thread names from /proc: the kernel's saved_cmdlines may have evicted them */
+        for (unsigned i = 0; i < vs_topology_n_threads(topo); i++) {
+                const struct vs_thread *th = vs_topology_thread_at(topo, i);
+                if (th && th->comm[0] && !strchr(th->comm, '\n'))
+                        fprintf(f, "%d %s\n", th->tid, th->comm);
+        }
+        fclose(f);
+        r = vs_source_live_write_dat(m->src, m->opts->record, extra, &truncated);
+        if (r < 0)
+                return log_error("cannot write %s: %s", m->opts->record, strerror(-r)), r;
+        if (truncated)
+                log_error("%s: recording stopped at --record-max-mb=%u MiB; later events are not in the file",
+                          m->opts->record, m->opts->record_max_mb);
+        log_info("recorded to %s", m->opts->record);
+        return 0;
+}
+
+/* "now" on the trace clock (the kernel's local clock, close to but not the
+ * same as CLOCK_MONOTONIC): learned from the first event read. */
+static uint64_t trace_now(struct manager *m) {
+        int64_t now = (int64_t) vs_mono_ns();
+        return m->have_offset ? (uint64_t) (now + m->trace_offset) : (uint64_t) now;
+}
+
+static int drain(struct manager *m) {
+        struct vs_event ev;
+        int r;
+
+        while ((r = vs_source_next(m->src, &ev)) > 0) {
+                if (!m->have_offset) {
+                        m->trace_offset = (int64_t) ev.ts_ns - (int64_t) vs_mono_ns();
+                        m->have_offset = true;
+                }
+                r = manager_event(m, &ev);
+                if (r < 0)
+                        return r;
+        }
+        if (m->opts->dump)
+                output_flush();
+        return r;
+}
+
+static void notify_status(struct manager *m) {
+        struct vs_topology *topo = vs_pipeline_topology(m->pipe);
+        unsigned vms = 0, vcpus = 0;
+
+        for (unsigned i = 0; i < vs_topology_n_vms(topo); i++) {
+                const struct vs_vm *vm = vs_topology_vm(topo, (int32_t) i);
+                if (vm) {
+                        vms++;
+                        vcpus += vm->n_vcpus;
+                }
+        }
+        (void) sd_notifyf(false, "STATUS=watching %u VM%s, %u vCPU%s, %s%s", vms, vms == 1 ? "" : "s", vcpus,
+                          vcpus == 1 ? "" : "s", vs_mode_name(m->cfg.mode), m->opts->dry_run ? " (dry run)" : "");
+}
+
+/* ---------------------------------------------------------------- loop handlers */
+
+/* Timer sources fire once; set the next expiry and switch them on again. */
+static int rearm(sd_event_source *s, uint64_t usec) {
+        int r = sd_event_source_set_time_relative(s, usec);
+        if (r < 0)
+                return r;
+        return sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+}
+
+static int stop(struct manager *m, sd_event_source *s, int r) {
+        m->r = r;
+        return sd_event_exit(sd_event_source_get_event(s), r);
+}
+
+static int on_trace_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        int r = drain(userdata);
+
+        return r < 0 ? stop(userdata, s, r) : 0;
+}
+
+/* Poll the buffers on a timer too: trace_pipe_raw only wakes pollers once a
+ * page (or buffer_percent) fills, and a quiet host may take long for that. */
+static int on_tick(sd_event_source *s, uint64_t usec, void *userdata) {
+        struct manager *m = userdata;
+        int r = drain(m);
+
+        if (r < 0)
+                return stop(m, s, r);
+        (void) vs_source_live_update_lost(m->src);
+        return rearm(s, TICK_USEC);
+}
+
+static int on_rescan(sd_event_source *s, uint64_t usec, void *userdata) {
+        struct manager *m = userdata;
+
+        (void) vs_topology_scan_proc(vs_pipeline_topology(m->pipe), "/proc");
+        mark_topology(m);
+        notify_status(m);
+        return rearm(s, RESCAN_USEC);
+}
+
+static int on_deadline(sd_event_source *s, uint64_t usec, void *userdata) {
+        return sd_event_exit(sd_event_source_get_event(s), 0);
+}
+
+static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        if (si->ssi_signo == SIGHUP) {
+                (void) manager_reload(userdata);
+                return 0;
+        }
+        log_info("%s received, stopping", strsignal(si->ssi_signo));
+        return sd_event_exit(sd_event_source_get_event(s), 0);
+}
+
+static int on_epoch(sd_event_source *s, uint64_t usec, void *userdata) {
+        struct manager *m = userdata;
+        struct vs_analysis *an = vs_pipeline_analysis(m->pipe);
+        int r;
+
+        manager_note_loop_latency(m, s, usec);
+        r = drain(m);
+        if (r >= 0 && m->enf)
+                r = enforcer_epoch(m->enf, an, trace_now(m));
+        if (r >= 0 && m->enf && m->opts->mode == MODE_LIVE)       /* not in --auto's short look */
+                enforcer_yield_hints(m->enf, an, trace_now(m));
+        if (r < 0)
+                return stop(m, s, r);
+        return rearm(s, (uint64_t) m->cfg.epoch_ms * 1000);
+}
+
+int manager_reload(struct manager *m) {
+        const char *path = options_config_path(m->opts);
+        _cleanup_free_ char *errors = NULL;
+        enum vs_mode before = m->cfg.mode;
+        int r;
+
+        (void) sd_notify(false, "RELOADING=1");
+        r = vs_config_load(&m->cfg, path, &errors);
+        if (r == -ENOENT && !m->opts->config)
+                r = 0;          /* the default file went away: keep what we run with */
+        if (r < 0) {
+                log_error_errno(r, "Reload rejected, keeping the running configuration: %s",
+                                errors && *errors ? errors : strerror(-r));
+        } else {
+                overrides_apply_saved(&m->cfg);
+                log_info("configuration reloaded from %s (mode %s)", path, vs_mode_name(m->cfg.mode));
+                manager_metrics_listener_apply(m);
+                if (before == VS_MODE_ENFORCE && m->cfg.mode != VS_MODE_ENFORCE && m->enf)
+                        (void) enforcer_release(m->enf, trace_now(m));
+        }
+        (void) sd_notify(false, "READY=1");
+        notify_status(m);
+        return r;
+}
+
+static void on_vm_change(struct vs_vmwatch *w, const struct vs_vm_info *vm, enum vs_vm_change c, void *userdata) {
+        struct manager *m = userdata;
+        struct vs_log_fields f = { .vm = vm ? vm->name : NULL, .vcpu = -1 };
+
+        switch (c) {
+        case VS_VM_STARTED:
+        case VS_VM_VCPUS_CHANGED:
+                vs_log(LOG_INFO, 0, &f, "libvirt: %s (pid %d, %d vCPUs)", vs_vm_change_to_string(c), vm->pid,
+                       vm->nvcpus);
+                (void) vs_topology_scan_proc(vs_pipeline_topology(m->pipe), "/proc");
+                mark_topology(m);
+                notify_status(m);
+                break;
+        case VS_VM_STOPPED:
+        case VS_VM_MIGRATED:
+                vs_log(LOG_INFO, 0, &f, "libvirt: %s", vs_vm_change_to_string(c));
+                notify_status(m);
+                break;
+        case VS_VM_DISCONNECTED:
+                log_warning("libvirt connection lost (%s); following VMs through /proc until it is back",
+                            vs_vmwatch_last_error(w, NULL) ? vs_vmwatch_last_error(w, NULL) : "closed");
+                break;
+        case VS_VM_RECONNECTED:
+                log_info("libvirt connection back");
+                break;
+        default:
+                vs_log(LOG_DEBUG, 0, &f, "libvirt: %s", vs_vm_change_to_string(c));
+        }
+}
+
+/* ---------------------------------------------------------------- the loop */
+
+static void block_signals(void) {
+        sigset_t mask;
+
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGHUP);
+        sigprocmask(SIG_BLOCK, &mask, NULL);
+}
+
+/* libvirt VM discovery, when configured; without it (or while libvirt is
+ * away) the /proc rescans find VMs. */
+static void watch_libvirt(struct manager *m) {
+        const char *uri = m->cfg.libvirt_uri;
+        int r;
+
+        if (!uri || !uri[0])
+                return;
+        r = vs_vmwatch_new(uri, &m->vmwatch);
+        if (r >= 0)
+                r = vs_vmwatch_attach(m->vmwatch, m->event, on_vm_change, m);
+        if (r == 0)
+                log_info("libvirt (%s) not reachable yet (%s); retrying, /proc scan meanwhile", uri,
+                         vs_vmwatch_last_error(m->vmwatch, NULL) ? vs_vmwatch_last_error(m->vmwatch, NULL) : "?");
+        else if (r < 0) {
+                log_warning_errno(r, "Cannot follow libvirt (%s), using /proc only: %m", uri);
+                m->vmwatch = (vs_vmwatch_free(m->vmwatch), NULL);
+        }
+}
+
+static int add_live_sources(struct manager *m) {
+        sd_event *e = m->event;
+        int r;
+
+        watch_libvirt(m);
+        r = sd_event_add_io(e, &m->io, vs_source_fd(m->src), EPOLLIN, on_trace_io, m);
+        if (r >= 0)
+                r = sd_event_add_time_relative(e, &m->tick, CLOCK_MONOTONIC, TICK_USEC, 10 * 1000, on_tick, m);
+        if (r >= 0)
+                r = sd_event_add_time_relative(e, &m->rescan, CLOCK_MONOTONIC, RESCAN_USEC, 100 * 1000, on_rescan, m);
+        if (r >= 0 && m->duration > 0)
+                r = sd_event_add_time_relative(e, &m->deadline, CLOCK_MONOTONIC, (uint64_t) (m->duration * 1e6), 1000,
+                                               on_deadline, m);
+        return r;
+}
+
+/* The one loop builder: control socket, metrics listener and signals for
+ * both; for a live run also the trace source, the timers, libvirt and the
+ * policy epoch.  Returns 0 or -errno (logged when it is about the socket). */
+static int loop_new(struct manager *m, bool live) {
+        const char *socket = options_control_path(m->opts);
+        int r;
+
+        r = sd_event_new(&m->event);
+        if (r < 0)
+                return r;
+        /* WatchdogSec= in the unit: sd-event pings the watchdog for us */
+        if (live)
+                (void) sd_event_set_watchdog(m->event, true);
+        m->started_usec = mono_usec();
+        overrides_apply_saved(&m->cfg);
+        r = control_new(m->event, m->opts->control, &manager_ctl_ops, m, &m->ctl);
+        if (r < 0 && !live)
+                return log_error("--serve: no control socket at %s: %s", socket,
+                                 r == -EADDRINUSE ? "another vschedd answers there" : strerror(-r)), r;
+        if (r == -EADDRINUSE) {
+                /* A one-shot run (--duration, --dump-events, --record) next to the
+                 * service is fine without a socket; a second service is not. */
+                bool one_shot = m->duration > 0 || m->opts->dump || m->opts->record;
+                log_error("another vschedd answers on %s%s", socket,
+                          one_shot ? "; continuing without a control socket" : "");
+                if (!one_shot)
+                        return r;
+        }
+        if (r < 0)
+                log_warning_errno(r, "No control socket at %s (vschedctl will not reach this daemon): %m", socket);
+        manager_metrics_listener_apply(m);
+        if (live) {
+                r = add_live_sources(m);
+                if (r < 0)
+                        return r;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(m->sigs); i++) {
+                r = sd_event_add_signal(m->event, &m->sigs[i], i == 0 ? SIGINT : i == 1 ? SIGTERM : SIGHUP,
+                                        on_signal, m);
+                if (r < 0)
+                        return r;
+        }
+        if (!live)
+                return 0;
+        r = sd_event_add_time_relative(m->event, &m->epoch, CLOCK_MONOTONIC, (uint64_t) m->cfg.epoch_ms * 1000, 500,
+                                       on_epoch, m);
+        if (r < 0)
+                return r;
+        (void) sd_event_source_set_enabled(m->tick, SD_EVENT_ON);
+        (void) sd_event_source_set_enabled(m->rescan, SD_EVENT_ON);
+        (void) sd_event_source_set_enabled(m->epoch, SD_EVENT_ON);
+        return 0;
+}
+
+static void loop_free(struct manager *m) {
+        m->epoch = sd_event_source_unref(m->epoch);
+        m->vmwatch = (vs_vmwatch_free(m->vmwatch), NULL);
+        m->http = metrics_server_free(m->http);
+        m->ctl = control_free(m->ctl);
+        for (size_t i = 0; i < ELEMENTSOF(m->sigs); i++)
+                m->sigs[i] = sd_event_source_unref(m->sigs[i]);
+        m->deadline = sd_event_source_unref(m->deadline);
+        m->rescan = sd_event_source_unref(m->rescan);
+        m->tick = sd_event_source_unref(m->tick);
+        m->io = sd_event_source_unref(m->io);
+        m->event = sd_event_unref(m->event);
+}
+
+int manager_serve(struct manager *m) {
+        int r;
+
+        block_signals();
+        vs_pipeline_finish(m->pipe);
+        r = loop_new(m, false);
+        if (r >= 0) {
+                (void) sd_notify(false, "READY=1");
+                log_info("replay done; serving on %s until SIGINT/SIGTERM", options_control_path(m->opts));
+                r = sd_event_loop(m->event);
+        }
+        if (r < 0)
+                log_error("--serve: %s", strerror(-r));
+        loop_free(m);
+        return r;
+}
+
+static int open_live(struct manager *m, int *ret_vms) {
+        const struct options *o = m->opts;
+        struct vs_live_options lo = {
+                .instance = o->instance,
+                .tracefs = o->tracefs,
+                .buffer_kb = o->buffer_kb,
+                .record_max_mb = o->record ? o->record_max_mb : 0,
+        };
+        char err[256] = "", line[1024];
+        size_t len;
+        int r, n;
+
+        n = vs_topology_scan_proc(vs_pipeline_topology(m->pipe), "/proc");
+        r = vs_source_live_open(&lo, &m->src, err, sizeof(err));
+        if (r < 0) {
+                log_error("cannot start live tracing: %s", err[0] ? err : strerror(-r));
+                if (r == -EACCES || r == -EPERM)
+                        log_error("live tracing needs root (CAP_SYS_ADMIN or CAP_PERFMON on tracefs)");
+                return r;
+        }
+        vs_source_set_thread_cb(m->src, vs_topology_thread_cb, vs_pipeline_topology(m->pipe));
+        mark_topology(m);
+        len = (size_t) snprintf(line, sizeof(line), "live on tracefs instance '%s', %d VM(s) found in /proc; events:",
+                                o->instance ? o->instance : "vschedd", n > 0 ? n : 0);
+        for (const char *const *evs = vs_source_live_events(m->src); evs && *evs && len < sizeof(line); evs++)
+                len += (size_t) snprintf(line + len, sizeof(line) - len, " %s", *evs);
+        log_info("%s", line);
+        *ret_vms = n;
+        return 0;
+}
+
+int manager_run_live(struct manager *m) {
+        int r, n = 0;
+
+        /* Signals first: a SIGTERM that arrives while the instance exists must
+         * still go through cleanup. */
+        block_signals();
+        r = open_live(m, &n);
+        if (r < 0)
+                return r;
+        r = enforcer_new(&m->cfg, vs_pipeline_topology(m->pipe), m->opts->dry_run, &m->enf);
+        if (r < 0) {
+                log_error("cannot set up enforcement: %s", strerror(-r));
+                goto out;
+        }
+        r = loop_new(m, true);
+        if (r < 0)
+                goto out;
+        (void) sd_notify(false, "READY=1");
+        notify_status(m);
+        {
+                struct vs_log_fields f = { .vcpu = -1, .message_id = VS_MSGID_STARTED };
+                vs_log(LOG_INFO, 0, &f, "started in %s mode%s, %d VM(s)", vs_mode_name(m->cfg.mode),
+                       m->opts->dry_run ? " (dry run: nothing is written)" : "", n > 0 ? n : 0);
+        }
+
+        r = sd_event_loop(m->event);
+        (void) sd_notify(false, "STOPPING=1");
+        if (r >= 0 && m->r >= 0)
+                r = drain(m);           /* what arrived between the last tick and stop */
+        if (r >= 0 && m->r < 0)
+                r = m->r;
+        if (r == -EPIPE) {
+                /* the reader went away: a normal stop, no summary to a closed pipe */
+                r = 0;
+                m->summary = false;
+        }
+out:
+        if (r < 0)
+                log_error("live: %s", strerror(-r));
+        /* every value we changed goes back before anything else is torn down */
+        if (m->enf) {
+                (void) enforcer_release(m->enf, trace_now(m));
+                enforcer_free(m->enf);
+                m->enf = NULL;
+        }
+        loop_free(m);
+        (void) vs_source_live_update_lost(m->src);
+        manager_source_problems(m, "live");
+        if (m->opts->record) {
+                int k = write_recording(m);
+                if (k < 0 && r >= 0)
+                        r = k;
+        }
+        if (r >= 0)
+                manager_print_results(m);
+        return r;
+}

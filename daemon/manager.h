@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * manager.h - the running daemon: owns the configuration, the event
+ * pipeline (lib/pipeline.h), the live trace source, the enforcer, libvirt
+ * VM discovery, the control socket, the metrics listener, and the sd-event
+ * loop with all its sources.  One loop builder serves live runs and
+ * --replay --serve.  manager-ctl.c answers the control socket and
+ * manager-metrics.c the metrics listener, both from queries on the model;
+ * replay.c drives the pipeline from a file.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <systemd/sd-event.h>
+
+#include "control.h"
+#include "enforce.h"
+#include "metrics-server.h"
+#include "options.h"
+#include "pipeline.h"
+#include "source.h"
+#include "vmwatch.h"
+#include "vs-config.h"
+
+struct manager {
+        const struct options *opts;
+        struct vs_config cfg;
+        struct vs_pipeline *pipe;
+        struct vs_source *src;
+        bool summary;                   /* print the summary at the end (off once stdout is gone) */
+        double duration;                /* live: seconds, 0 = until signalled */
+
+        /* live */
+        struct enforcer *enf;
+        struct vs_vmwatch *vmwatch;
+        int64_t trace_offset;           /* trace clock - CLOCK_MONOTONIC */
+        bool have_offset;
+        int32_t *marked;                /* --record: TIDs already described by a marker */
+        size_t n_marked, cap_marked;
+
+        /* the loop, while one runs */
+        sd_event *event;
+        sd_event_source *io, *tick, *rescan, *deadline, *epoch, *sigs[3];
+        struct control *ctl;
+        struct metrics_server *http;    /* [metrics] listen */
+        uint64_t started_usec;
+        uint64_t loop_wakeups;          /* epoch timer firings */
+        uint64_t loop_late_usec;        /* sum of how late they fired */
+        uint64_t loop_late_max[2];      /* worst lateness: this window, the previous one */
+        uint64_t loop_window_start;
+        int r;                          /* why the loop stopped */
+};
+
+/* Takes over @cfg (loaded by the caller; the manager frees it). */
+int manager_new(const struct options *o, struct vs_config *cfg, struct manager **ret);
+struct manager *manager_free(struct manager *m);
+
+/* A new event pipeline (dropping the old one); @replay: --dry-run runs the
+ * policy on trace time (live, the enforcer runs it on wall time). */
+int manager_new_pipeline(struct manager *m, bool replay);
+/* One event through the pipeline to the output. */
+int manager_event(struct manager *m, const struct vs_event *ev);
+/* Messages about what a source skipped or lost. */
+void manager_source_problems(struct manager *m, const char *name);
+/* The end of a run: dry-run count, report, summary. */
+void manager_print_results(struct manager *m);
+
+int manager_run_live(struct manager *m);
+/* --replay --serve: the replayed model behind the control socket until a signal. */
+int manager_serve(struct manager *m);
+
+/* SIGHUP and "reload": the configuration again, overrides over it. */
+int manager_reload(struct manager *m);
+uint64_t manager_uptime_usec(const struct manager *m);
+
+/* manager-ctl.c */
+extern const struct control_ops manager_ctl_ops;
+/* manager-metrics.c */
+int manager_metrics_render(void *userdata, char **ret_text);
+void manager_metrics_listener_apply(struct manager *m);
+void manager_note_loop_latency(struct manager *m, sd_event_source *s, uint64_t scheduled);
