@@ -65,6 +65,8 @@ static int learn_topology(const char *path, struct vs_pipeline *pipe, bool quiet
                 }
         }
         vs_progress_done(&p);
+        /* pass 2 reads the same events again: they are no new evidence */
+        vs_topology_seal_evidence(vs_pipeline_topology(pipe));
         return r;
 }
 

@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include "analysis.h"
+#include "event-json.h"
+#include "topology.h"
 #include "macro.h"
 
 static int cmp_pair(const void *x, const void *y) {
@@ -124,7 +126,7 @@ struct json_object *vs_analysis_report_json(const struct vs_analysis *a) {
                 for (unsigned k = 0; k < vm->n_vcpus; k++)
                         present += vm->vcpus[k].present;
                 json_object_object_add(v, "vm", json_object_new_string(vm->name));
-                json_object_object_add(v, "inferred", json_object_new_boolean(vm->inferred));
+                vs_json_add_grouping(v, vm->inferred, vm->n_maybe_same, vm->maybe_same);
                 json_object_object_add(v, "vcpus", json_object_new_int((int) present));
                 for (unsigned k = 0; e && k < n; k++) {
                         const struct vs_an_pair *p = e[k];
@@ -233,10 +235,11 @@ void vs_analysis_report_print(const struct vs_analysis *a, FILE *f) {
 
                 for (unsigned k = 0; k < vm->n_vcpus; k++)
                         present += vm->vcpus[k].present;
-                char esc[VS_VM_NAME_MAX * 4];
-                fprintf(f, "\nVM %s: %u vCPUs%s, %" PRIu64 " multicast IPIs, %" PRIu64 " unresolved\n",
-                        vs_escape(vm->name, esc, sizeof(esc)),
-                        present, vm->inferred ? " (grouping inferred)" : "", vm->multicast, vm->unresolved);
+                char esc[VS_VM_NAME_MAX * 4], note[512];
+                fprintf(f, "\nVM %s: %u vCPUs%s%s%s, %" PRIu64 " multicast IPIs, %" PRIu64 " unresolved\n",
+                        vs_escape(vm->name, esc, sizeof(esc)), present, vm->inferred ? " (" : "",
+                        vs_grouping_note(vm->inferred, vm->n_maybe_same, vm->maybe_same, note, sizeof(note)),
+                        vm->inferred ? ")" : "", vm->multicast, vm->unresolved);
                 if (n) {
                         fprintf(f, "  %-10s %8s %10s %8s %8s %8s %8s\n", "edge", "IPIs", "notrunning", "EOI p50",
                                 "p90", "p99", "expired");

@@ -90,6 +90,8 @@ static int vm_get(struct vs_analysis *a, const struct vs_vm *tv) {
         for (unsigned i = 0; i < a->n_vms; i++)
                 if (strcmp(a->vms[i].name, tv->name) == 0) {
                         a->vms[i].inferred = tv->inferred;
+                        a->vms[i].n_maybe_same = tv->n_maybe_same;
+                        memcpy(a->vms[i].maybe_same, tv->maybe_same, sizeof(tv->maybe_same));
                         return (int) i;
                 }
         if (a->n_vms == a->cap_vms) {
@@ -104,6 +106,8 @@ static int vm_get(struct vs_analysis *a, const struct vs_vm *tv) {
         memset(vm, 0, sizeof(*vm));
         snprintf(vm->name, sizeof(vm->name), "%s", tv->name);
         vm->inferred = tv->inferred;
+        vm->n_maybe_same = tv->n_maybe_same;
+        memcpy(vm->maybe_same, tv->maybe_same, sizeof(tv->maybe_same));
         return (int) a->n_vms++;
 }
 

@@ -131,6 +131,8 @@ struct vs_an_vcpu {
 struct vs_an_vm {
         char name[VS_VM_NAME_MAX];
         bool inferred;
+        unsigned n_maybe_same;          /* topology's vs_vm.n_maybe_same, maybe_same */
+        char maybe_same[256];
         unsigned n_vcpus;               /* highest vCPU index seen + 1 */
         unsigned cap_vcpus;
         struct vs_an_vcpu *vcpus;

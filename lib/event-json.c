@@ -299,3 +299,23 @@ int vs_event_format(const struct vs_event *ev, struct vs_topology *topo, char *b
                 return n;
         }
 }
+
+void vs_json_add_grouping(struct json_object *o, bool inferred, unsigned n, const char *maybe_same) {
+        struct json_object *a = json_object_new_array();
+        unsigned listed = 0;
+
+        json_object_object_add(o, "inferred", json_object_new_boolean(inferred));
+        if (!inferred) {
+                json_object_put(a);
+                return;
+        }
+        for (const char *p = maybe_same; p && *p;) {
+                size_t l = strcspn(p, ",");
+                json_object_array_add(a, json_object_new_string_len(p, (int) l));
+                listed++;
+                p += l + (p[l] == ',');
+        }
+        json_object_object_add(o, "maybe_same_vm", a);
+        if (n > listed)
+                json_object_object_add(o, "maybe_same_vm_count", json_object_new_int((int) n));
+}

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "macro.h"
+#include "event-json.h"
 #include "summary.h"
 
 #define MAX_EDGES 4096
@@ -192,9 +193,13 @@ void vs_summary_print(const struct vs_summary *s, struct vs_topology *topo, cons
 
                 char esc[VS_VM_NAME_MAX * 4];
                 fprintf(f, "\nVM %s", vs_escape(a->name, esc, sizeof(esc)));
-                if (vm)
-                        fprintf(f, " (tgid %d%s, %u vCPUs)", vm->tgid, vm->inferred ? ", grouping inferred" : "",
-                                vm->n_vcpus);
+                if (vm && vm->tgid > 0)
+                        fprintf(f, " (tgid %d, %u vCPUs)", vm->tgid, vm->n_vcpus);
+                else if (vm) {
+                        char note[512];
+                        fprintf(f, " (%u vCPUs%s%s)", vm->n_vcpus, vm->inferred ? ", " : "",
+                                vs_grouping_note(vm->inferred, vm->n_maybe_same, vm->maybe_same, note, sizeof(note)));
+                }
                 fprintf(f, "\n  IPIs: %" PRIu64 " unicast, %" PRIu64 " multicast/shorthand; EOIs: %" PRIu64
                            "; PAUSE exits: %" PRIu64 "; PV hypercalls: %" PRIu64 "\n",
                         a->ipi_unicast, a->ipi_multicast, a->by_type[VS_EV_EOI], a->by_type[VS_EV_EXIT_PAUSE],
@@ -244,7 +249,7 @@ struct json_object *vs_summary_json(const struct vs_summary *s, struct vs_topolo
 
                 json_object_object_add(v, "vm", json_object_new_string(a->name));
                 json_object_object_add(v, "tgid", vm && vm->tgid > 0 ? json_object_new_int(vm->tgid) : NULL);
-                json_object_object_add(v, "inferred", json_object_new_boolean(vm && vm->inferred));
+                vs_json_add_grouping(v, vm && vm->inferred, vm ? vm->n_maybe_same : 0, vm ? vm->maybe_same : "");
                 json_object_object_add(v, "vcpus", json_object_new_int(vm ? (int) vm->n_vcpus : 0));
                 json_object_object_add(v, "ipi_unicast", json_object_new_uint64(a->ipi_unicast));
                 json_object_object_add(v, "ipi_multicast", json_object_new_uint64(a->ipi_multicast));

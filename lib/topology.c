@@ -11,6 +11,7 @@
 
 #include "macro.h"
 #include "topology.h"
+#include "vm-infer.h"
 
 struct vs_topology {
         struct vs_thread *threads;
@@ -38,6 +39,9 @@ struct vs_topology {
         /* live: unknown threads are placed from this /proc tree at once, and
          * VMs are only the processes found there (never inferred) */
         char *proc_root;
+        /* evidence for grouping vCPU threads without TGID (lib/vm-infer.h) */
+        struct vs_vm_infer *infer;
+        unsigned n_orphans;             /* vCPU threads without TGID at the last rebuild */
 };
 
 int vs_topology_new(struct vs_topology **ret) {
@@ -45,6 +49,10 @@ int vs_topology_new(struct vs_topology **ret) {
 
         if (!t)
                 return -ENOMEM;
+        if (vs_vm_infer_new(&t->infer) < 0) {
+                free(t);
+                return -ENOMEM;
+        }
         *ret = t;
         return 0;
 }
@@ -59,6 +67,7 @@ void vs_topology_free(struct vs_topology *t) {
         free(t->by_apic);
         free(t->by_index);
         free(t->proc_root);
+        vs_vm_infer_free(t->infer);
         free(t);
 }
 
@@ -287,9 +296,7 @@ static int mark_vcpu(struct vs_topology *t, int32_t tid, uint32_t vcpu_id) {
         return 0;
 }
 
-int vs_topology_observe(struct vs_topology *t, const struct vs_event *ev) {
-        struct vs_thread *th;
-
+static int observe_identity(struct vs_topology *t, const struct vs_event *ev) {
         switch (ev->type) {
         case VS_EV_VCPU_ID:
                 return mark_vcpu(t, ev->tid, ev->vcpu.vcpu_id);
@@ -313,9 +320,38 @@ int vs_topology_observe(struct vs_topology *t, const struct vs_event *ev) {
                 return 0;
         default:
                 /* fast path: nothing to learn from scheduler events */
-                (void) th;
                 return 0;
         }
+}
+
+int vs_topology_observe(struct vs_topology *t, const struct vs_event *ev) {
+        int r = observe_identity(t, ev);
+
+        if (r < 0)
+                return r;
+        switch (ev->type) {
+        case VS_EV_IPI:
+        case VS_EV_EOI:
+        case VS_EV_HYPERCALL:
+        case VS_EV_WAKEUP:
+                /* links between vCPU threads: they only matter while some vCPU
+                 * threads have no TGID (a new such thread rebuilds anyway);
+                 * never live, where nothing is inferred */
+                if (t->proc_root)
+                        return 0;
+                r = vs_vm_infer_observe(t->infer, ev);
+                if (r < 0)
+                        return r;
+                if (r > 0 && t->n_orphans > 0)
+                        t->dirty = true;
+                return 0;
+        default:
+                return 0;
+        }
+}
+
+void vs_topology_seal_evidence(struct vs_topology *t) {
+        vs_vm_infer_seal(t->infer);
 }
 
 /* ---------------------------------------------------------------- VM assignment */
@@ -357,15 +393,79 @@ static int vm_append(struct vs_topology *t, int32_t tgid, bool inferred) {
         return (int) t->n_vms++;
 }
 
-static int cmp_tid(const void *a, const void *b, void *arg) {
-        const struct vs_topology *t = arg;
-        int32_t x = t->threads[*(const unsigned *) a].tid, y = t->threads[*(const unsigned *) b].tid;
-        return (x > y) - (x < y);
+/* Name of inferred VM number @n: never a process ID (the trace has none), unique. */
+static void inferred_name(struct vs_topology *t, struct vs_vm *vm, unsigned n) {
+        for (unsigned k = 1;; k++) {
+                bool taken = false;
+                if (k == 1)
+                        snprintf(vm->name, sizeof(vm->name), "inferred-%u", n);
+                else
+                        snprintf(vm->name, sizeof(vm->name), "inferred-%u.%u", n, k);
+                for (unsigned i = 0; i < t->n_vms && !taken; i++)
+                        taken = &t->vms[i] != vm && strcmp(t->vms[i].name, vm->name) == 0;
+                if (!taken)
+                        return;
+        }
+}
+
+/* vCPU threads without TGID: grouped from the trace's own evidence (lib/vm-infer.h). */
+static int rebuild_inferred(struct vs_topology *t) {
+        _cleanup_free_ struct vs_vm_infer_thread *it = NULL;
+        _cleanup_free_ struct vs_vm_infer_group *groups = NULL;
+        _cleanup_free_ unsigned *pos = NULL;
+        unsigned n = 0, first;
+        int n_groups;
+
+        t->n_orphans = 0;
+        for (unsigned i = 0; i < t->n_threads; i++)
+                n += t->threads[i].is_vcpu && t->threads[i].tgid <= 0;
+        if (n == 0)
+                return 0;
+        it = malloc(n * sizeof(*it));
+        groups = malloc(n * sizeof(*groups));
+        pos = malloc(n * sizeof(*pos));
+        if (!it || !groups || !pos)
+                return -ENOMEM;
+        n = 0;
+        for (unsigned i = 0; i < t->n_threads; i++) {
+                const struct vs_thread *th = &t->threads[i];
+                if (!th->is_vcpu || th->tgid > 0)
+                        continue;
+                it[n] = (struct vs_vm_infer_thread) { th->tid, th->vcpu_index, th->apic_id, -1 };
+                pos[n++] = i;
+        }
+        t->n_orphans = n;
+        n_groups = vs_vm_infer_group(t->infer, it, n, groups);
+        if (n_groups < 0)
+                return n_groups;
+        first = t->n_vms;
+        for (int g = 0; g < n_groups; g++) {
+                int r = vm_append(t, -1, true);
+                if (r < 0)
+                        return r;
+                inferred_name(t, &t->vms[r], (unsigned) g + 1);
+                t->vms[r].n_maybe_same = groups[g].n_maybe;
+        }
+        for (int g = 0; g < n_groups; g++) {
+                struct vs_vm *vm = &t->vms[first + (unsigned) g];
+                size_t len = 0;
+                for (unsigned k = 0; k < groups[g].n_maybe && k < VS_VM_INFER_MAYBE_MAX; k++) {
+                        int w = snprintf(vm->maybe_same + len, sizeof(vm->maybe_same) - len, "%s%s", k ? "," : "",
+                                         t->vms[first + (unsigned) groups[g].maybe[k]].name);
+                        if (w < 0 || (size_t) w >= sizeof(vm->maybe_same) - len)
+                                break;
+                        len += (size_t) w;
+                }
+        }
+        for (unsigned k = 0; k < n; k++) {
+                struct vs_thread *th = &t->threads[pos[k]];
+                th->vm = (int32_t) (first + (unsigned) it[k].group);
+                t->vms[th->vm].n_vcpus++;
+        }
+        return 0;
 }
 
 static int rebuild(struct vs_topology *t) {
-        _cleanup_free_ unsigned *orphans = NULL;
-        unsigned n_orphans = 0;
         int r;
 
         t->n_vms = 0;
@@ -391,50 +491,31 @@ static int rebuild(struct vs_topology *t) {
                 t->vms[th->vm].n_vcpus++;
         }
 
-        /* 2. vCPU threads without TGID: group ascending TIDs with ascending index.
+        /* 2. vCPU threads without TGID: from the trace's evidence.
          *    Never live: there every thread's TGID is one read of /proc away. */
         if (t->proc_root)
                 return 0;
-        orphans = malloc(sizeof(unsigned) * (t->n_threads + 1));
-        if (!orphans)
-                return -ENOMEM;
-        for (unsigned i = 0; i < t->n_threads; i++)
-                if (t->threads[i].is_vcpu && t->threads[i].tgid <= 0)
-                        orphans[n_orphans++] = i;
-        if (n_orphans == 0)
-                return 0;
-        qsort_r(orphans, n_orphans, sizeof(unsigned), cmp_tid, t);
+        return rebuild_inferred(t);
+}
 
-        int32_t cur = -1, last_idx = INT32_MAX, last_tid = 0;
-        for (unsigned k = 0; k < n_orphans; k++) {
-                struct vs_thread *th = &t->threads[orphans[k]];
-                int32_t idx = th->vcpu_index >= 0 ? th->vcpu_index : th->apic_id;
+const char *vs_grouping_note(bool inferred, unsigned n_maybe_same, const char *maybe_same, char *buf, size_t len) {
+        int k;
 
-                if (cur < 0 || idx < 0 || idx <= last_idx) {
-                        /* New VM.  Its QEMU main thread (TID = TGID) is the nearest
-                         * VMM-named thread below the first vCPU, if the trace has one. */
-                        int32_t guess = -1;
-                        for (unsigned i = 0; i < t->n_threads; i++) {
-                                const struct vs_thread *m = &t->threads[i];
-                                if (m->is_vcpu || m->tid >= th->tid || m->tid <= last_tid ||
-                                    !is_vmm_main_comm(m->comm))
-                                        continue;
-                                if (m->tid > guess)
-                                        guess = m->tid;
-                        }
-                        r = vm_append(t, guess, true);
-                        if (r < 0)
-                                return r;
-                        if (guess < 0)
-                                snprintf(t->vms[r].name, sizeof(t->vms[r].name), "vm-tid%d", (int) th->tid);
-                        cur = r;
-                }
-                th->vm = cur;
-                t->vms[cur].n_vcpus++;
-                last_idx = idx < 0 ? INT32_MAX : idx;
-                last_tid = th->tid;
+        if (len == 0)
+                return buf;
+        buf[0] = 0;
+        if (!inferred)
+                return buf;
+        if (n_maybe_same == 0) {
+                snprintf(buf, len, "grouping inferred");
+                return buf;
         }
-        return 0;
+        k = snprintf(buf, len, "grouping inferred; may be one VM with %s", maybe_same);
+        if (k >= 0 && (size_t) k < len && n_maybe_same > (unsigned) VS_VM_INFER_MAYBE_MAX)
+                k += snprintf(buf + k, len - (size_t) k, " and %u more", n_maybe_same - VS_VM_INFER_MAYBE_MAX);
+        if (k >= 0 && (size_t) k < len)
+                snprintf(buf + k, len - (size_t) k, ": nothing in the trace joins or separates them, their edges are kept apart");
+        return buf;
 }
 
 static inline unsigned key_hash(int32_t vm, uint32_t key, unsigned cap) {

@@ -17,9 +17,12 @@
  * the learned vcpu_id <-> thread map, never assumed to equal the index.
  *
  * When a trace carries no TGIDs (a plain trace-cmd .dat), vCPU threads are
- * grouped into VMs by a documented guess: QEMU creates vCPU threads in order,
- * so ascending TIDs with ascending vCPU index belong to one VM; such VMs are
- * flagged inferred.
+ * grouped into VMs from the trace's own evidence (lib/vm-infer.h: IPI -> EOI
+ * and IPI -> wake-up links, vCPU index and vcpu_id clashes), never from TID
+ * order: two QEMUs started together interleave their TIDs.  Such VMs are
+ * flagged inferred, named "inferred-N" (N by lowest vCPU TID; no process ID
+ * is claimed), and list the other inferred VMs the evidence cannot tell them
+ * apart from (maybe_same).
  *
  * Live (vs_topology_set_live()): nothing is guessed.  A thread that is not
  * in the table yet and that a source names as a vCPU ("CPU n/KVM"...) or that
@@ -50,10 +53,15 @@ struct vs_vm {
         int32_t tgid;                   /* -1 when inferred */
         char name[VS_VM_NAME_MAX];
         char cgroup[256];               /* live: the process's cgroup path, "" when unknown */
-        bool inferred;                  /* grouping guessed from TIDs, no TGID in the trace */
+        bool inferred;                  /* grouping from the trace's evidence, no TGID in it */
         bool named;                     /* name came from libvirt/-name/marker, not qemu-<tgid> */
         bool apics_known;               /* every vCPU thread's APIC ID is known */
         unsigned n_vcpus;
+        /* inferred: how many other inferred VMs may be this same VM (nothing in
+         * the trace joins or separates them; their edges are kept apart), and
+         * the first names, comma-separated */
+        unsigned n_maybe_same;
+        char maybe_same[256];
 };
 
 struct vs_thread {
@@ -72,6 +80,11 @@ void vs_topology_free(struct vs_topology *t);
 /* Learning.  Both return 0 or -ENOMEM. */
 int vs_topology_learn_thread(struct vs_topology *t, const struct vs_thread_info *info);
 int vs_topology_observe(struct vs_topology *t, const struct vs_event *ev);
+
+/* The whole trace has been observed (replay's topology pass): events seen
+ * from now on no longer add grouping evidence, so a second pass over the same
+ * trace neither counts it twice nor regroups halfway. */
+void vs_topology_seal_evidence(struct vs_topology *t);
 
 /* A vs_thread_cb adapter: pass the topology as userdata. */
 void vs_topology_thread_cb(const struct vs_thread_info *info, void *userdata);
@@ -109,6 +122,12 @@ int32_t vs_topology_vm_of_tgid(struct vs_topology *t, int32_t tgid);
 
 /* Parse a vCPU index out of a VMM thread name; -1 when it is not a vCPU name. */
 int vs_vcpu_index_from_comm(const char *comm);
+
+/* "grouping inferred; may be one VM with inferred-2: nothing in the trace
+ * joins or separates them, their edges are kept apart" for an inferred VM
+ * (its inferred, n_maybe_same, maybe_same), "" otherwise; always terminated.
+ * Returns @buf. */
+const char *vs_grouping_note(bool inferred, unsigned n_maybe_same, const char *maybe_same, char *buf, size_t len);
 
 /* Queries.  Pointers stay valid until the next learn/observe/scan call. */
 const struct vs_thread *vs_topology_thread(struct vs_topology *t, int32_t tid);
