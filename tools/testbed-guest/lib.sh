@@ -64,7 +64,15 @@ tb_setup() {
 # tb_start_vm NAME SMP WORKLOAD [APIC_IDS] [DURATION]: start a VM in the
 # background, in its libvirt-style cgroups; sets TB_PID_<NAME>.
 tb_start_vm() {
-        local name=$1 smp=$2 wl=$3 apic=${4:-} dur=${5:-0} args pid i
+        tb_spawn_vm "$@"
+        tb_started_vm $1
+}
+
+# tb_spawn_vm NAME SMP WORKLOAD [APIC_IDS] [DURATION]: start a VM in the
+# background and return at once (several VMs starting together); then
+# tb_started_vm NAME for each, in the same order.
+tb_spawn_vm() {
+        local name=$1 smp=$2 wl=$3 apic=${4:-} dur=${5:-0} args pid
         args="-name $name -smp $smp -workload $wl -warmup ${TB_WARMUP:-0.5} -duration $dur -topology /tmp/topo-$name.json"
         # more tb-vmm options for every VM (e.g. "-yield 16")
         args="$args ${TB_VMM_ARGS:-}"
@@ -75,11 +83,16 @@ tb_start_vm() {
         pid=$!
         eval "TB_PID_$name=$pid"
         TB_VMS="$TB_VMS $name"
-        i=0
+}
+
+# tb_started_vm NAME: wait until VM NAME's vCPU threads exist, put it in its cgroups
+tb_started_vm() {
+        local name=$1 pid i=0
+        eval "pid=\$TB_PID_$name"
         while [ ! -s /tmp/topo-$name.json ]; do
                 kill -0 $pid 2>/dev/null || { cat /tmp/vm-$name.log; fatal "VM $name died at start"; }
                 i=$((i + 1))
-                [ $i -lt 500 ] || fatal "VM $name: no topology after 5 s"
+                [ $i -lt 1000 ] || fatal "VM $name: no topology after 10 s"
                 sleep 0.01
         done
         tb_nvm=$((tb_nvm + 1))
@@ -273,4 +286,28 @@ tb_rec_vschedd() {
                 cp /tmp/$base.err $SHARE/$base.failed.log
         fi
         rm -f /tmp/$base.dat /tmp/$base.live.json
+}
+
+# tb_rec_plain BASE SECS: the README's first example as a user types it:
+# `trace-cmd record -e kvm -e sched:sched_switch -e sched:sched_wakeup`, no
+# topology markers, no TGID option: the .dat names threads (cmdlines) but
+# says nothing of which process owns them.  The sidecar (from the VMs' own
+# getpid()/gettid(), written at start) holds the truth for tests.  Every kvm
+# event must be parked first (TB_PARK_EXTRA, see tb_setup).
+tb_rec_plain() {
+        local base=$1 secs=$2 n
+        log "plain trace-cmd record ($secs s)"
+        echo 0 >$TRACEFS/buffer_percent 2>/dev/null
+        # trace-cmd saves all of /proc/kallsyms (7.8 MB here): nothing here needs it
+        : >/tmp/kallsyms.empty
+        mount --bind /tmp/kallsyms.empty /proc/kallsyms || log "cannot shrink kallsyms"
+        trace-cmd record -o /tmp/$base.dat -e kvm -e sched:sched_switch -e sched:sched_wakeup sleep "$secs" \
+                >/tmp/$base.log 2>&1 || { log "trace-cmd record FAILED:"; tail -n 20 /tmp/$base.log; }
+        umount /proc/kallsyms 2>/dev/null
+        n=$(trace-cmd report -N /tmp/$base.dat 2>/dev/null | grep -c kvm_apic_ipi)
+        log "trace-cmd record: $(tb_size /tmp/$base.dat 2>/dev/null) bytes, $n kvm_apic_ipi"
+        [ "${n:-0}" -gt 0 ] || { tail -n 20 /tmp/$base.log; fatal "$base: no kvm_apic_ipi recorded"; }
+        cp /tmp/$base.dat $SHARE/$base.dat
+        tb_topology $SHARE/$base.topology.json $base.dat "trace-cmd record -e kvm -e sched:sched_switch -e sched:sched_wakeup sleep $secs (trace-cmd $(trace-cmd --version 2>/dev/null | sed -n 's/^trace-cmd version \([^ ]*\).*/\1/p'), no markers)"
+        rm -f /tmp/$base.dat
 }

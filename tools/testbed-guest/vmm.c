@@ -9,6 +9,7 @@
  *
  * usage: tb-vmm -name NAME [-smp N] [-apic-ids A,B,..] [-workload W]
  *               [-warmup SEC] [-duration SEC] [-topology FILE] [-yield N]
+ *               [-vcpu-gap SEC]
  *   W = pingpong  vCPU i sends a fixed IPI (vector 0x40) to vCPU i+1 (mod N)
  *                 when the turn is its own, spins with PAUSE until the
  *                 receiver's handler has acknowledged, then passes the turn:
@@ -24,6 +25,9 @@
  *                 PAUSEs make the PV sched-yield hypercall (KVM_HC_SCHED_YIELD
  *                 = 11, a0 = the receiver's APIC ID), as Linux guests do for a
  *                 preempted IPI target; 0 (default) never yields.
+ *   -vcpu-gap SEC sleep SEC before creating each vCPU thread (QEMU takes a
+ *                 while per vCPU too): two VMs started SEC/2 apart get
+ *                 interleaved vCPU TIDs (tools/testbed-guest/scenarios/interleave.sh).
  *   -warmup -1    start the measurement window at SIGUSR1 (tools/testbed
  *                 bench starts every VM's window at once, after the setting
  *                 under test is in place); SIGINT/SIGTERM before it: no output.
@@ -215,6 +219,7 @@ static volatile int failed, threads_ready;
 static const char *name = "tbvm", *workload = "pingpong", *topo_path;
 static double warmup = 0.5, duration = 3.0;
 static int yield_spins;
+static double vcpu_gap;
 
 static void die(const char *what) {
         fprintf(stderr, "tb-vmm[%s]: %s: %s\n", name, what, strerror(errno));
@@ -423,7 +428,7 @@ static int parse_apic_ids(const char *s) {
 
 static int usage(void) {
         fprintf(stderr, "usage: tb-vmm -name NAME [-smp N] [-apic-ids A,B,..] [-workload pingpong|holder|idle]\n"
-                        "              [-warmup SEC] [-duration SEC] [-topology FILE] [-yield N]\n");
+                        "              [-warmup SEC] [-duration SEC] [-topology FILE] [-yield N] [-vcpu-gap SEC]\n");
         return 2;
 }
 
@@ -482,11 +487,13 @@ int main(int argc, char **argv) {
                         topo_path = val;
                 else if (strcmp(a, "-yield") == 0)
                         yield_spins = atoi(val);
+                else if (strcmp(a, "-vcpu-gap") == 0)
+                        vcpu_gap = atof(val);
                 else
                         return usage();
                 i++;
         }
-        if (nvcpu < 1 || nvcpu > MAX_VCPU || yield_spins < 0)
+        if (nvcpu < 1 || nvcpu > MAX_VCPU || yield_spins < 0 || !(vcpu_gap >= 0 && vcpu_gap <= 10))
                 return usage();
         if (strcmp(workload, "pingpong") && strcmp(workload, "holder") && strcmp(workload, "idle"))
                 return usage();
@@ -526,6 +533,10 @@ int main(int argc, char **argv) {
         for (int i = 0; i < nvcpu; i++)
                 setup_vcpu(&vcpus[i]);
         for (int i = 0; i < nvcpu; i++) {
+                if (vcpu_gap > 0) {
+                        struct timespec ts = { (time_t) vcpu_gap, (long) ((vcpu_gap - (time_t) vcpu_gap) * 1e9) };
+                        nanosleep(&ts, NULL);
+                }
                 errno = pthread_create(&vcpus[i].thread, NULL, vcpu_thread, &vcpus[i]);
                 if (errno)
                         die("pthread_create");
