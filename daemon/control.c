@@ -19,6 +19,7 @@
 
 #include <systemd/sd-daemon.h>
 
+#include "control-socket.h"
 #include "control.h"
 #include "ctl-proto.h"
 #include "macro.h"
@@ -152,110 +153,6 @@ static int connection_send(struct connection *conn, char *wire, size_t len) {
         return 0;
 }
 
-static int map_error(int r, const char *what, const char *op_error, enum vs_ctl_status *ret_status,
-                     char *text, size_t textsz) {
-        switch (r) {
-        case -ENOENT:
-                *ret_status = VS_CTL_ERROR;
-                if (op_error)
-                        snprintf(text, textsz, "%s", op_error);
-                else if (what)
-                        snprintf(text, textsz, "no such VM '%s'", what);
-                else
-                        snprintf(text, textsz, "not found");
-                return 0;
-        case -EINVAL:
-                *ret_status = VS_CTL_INVALID;
-                break;
-        case -EPERM:
-        case -EACCES:
-                *ret_status = VS_CTL_UNAUTH;
-                break;
-        case -EOPNOTSUPP:
-                *ret_status = VS_CTL_ERROR;
-                snprintf(text, textsz, "%s", op_error ?: "not supported by this daemon");
-                return 0;
-        default:
-                *ret_status = VS_CTL_ERROR;
-                break;
-        }
-        snprintf(text, textsz, "%s", op_error ?: strerror(-r));
-        return 0;
-}
-
-/* Build the response to a validated request. */
-static struct json_object *dispatch(struct connection *conn, const struct vs_ctl_request *req) {
-        struct control *c = conn->control;
-        const struct control_ops *ops = c->ops;
-        struct json_object *data = NULL, *v, *resp;
-        _cleanup_free_ char *op_error = NULL, *text = NULL;
-        const char *name = NULL;
-        enum vs_ctl_status status;
-        char msg[512];
-        int r = -EOPNOTSUPP;
-
-        if (json_object_object_get_ex(req->args, "name", &v))
-                name = json_object_get_string(v);
-
-        switch (req->command->id) {
-        case VS_CTL_CMD_STATUS:
-                if (ops->status)
-                        r = ops->status(c->userdata, &data);
-                break;
-        case VS_CTL_CMD_VMS:
-                if (ops->vms)
-                        r = ops->vms(c->userdata, &data);
-                break;
-        case VS_CTL_CMD_VM:
-                if (ops->vm)
-                        r = ops->vm(c->userdata, name, &data);
-                break;
-        case VS_CTL_CMD_VM_SET:
-                if (ops->vm_set)
-                        r = ops->vm_set(c->userdata, name, req->args, &op_error);
-                break;
-        case VS_CTL_CMD_RELOAD:
-                if (ops->reload)
-                        r = ops->reload(c->userdata, &op_error);
-                break;
-        case VS_CTL_CMD_METRICS:
-                if (ops->metrics)
-                        r = ops->metrics(c->userdata, &text);
-                if (r >= 0) {
-                        data = json_object_new_object();
-                        if (!data || json_object_object_add(data, "text", json_object_new_string(text ?: "")) < 0)
-                                r = -ENOMEM;
-                }
-                break;
-        case VS_CTL_CMD_TOP:
-                if (ops->top)
-                        r = ops->top(c->userdata, &data);
-                break;
-        default:
-                break;
-        }
-
-        if (r >= 0 && data && !json_object_is_type(data, json_type_object)) {
-                json_object_put(data);
-                data = NULL;
-                r = -EBADMSG;
-                free(op_error);
-                op_error = strdup("internal error: the daemon's answer is not a JSON object");
-        }
-        if (r < 0) {
-                if (data)
-                        json_object_put(data);
-                map_error(r, name, op_error, &status, msg, sizeof(msg));
-                control_log(c, LOG_DEBUG, "Control request '%s' from uid %u failed: %s", req->command->name,
-                            (unsigned) conn->uid, msg);
-                return vs_ctl_response_new(status, msg, NULL);
-        }
-        resp = vs_ctl_response_new(VS_CTL_OK, NULL, data);
-        if (data)
-                json_object_put(data);
-        return resp;
-}
-
 /* Handle one datagram of @len bytes (the real size, may exceed the buffer). */
 static int connection_handle(struct connection *conn, size_t len) {
         struct control *c = conn->control;
@@ -278,8 +175,12 @@ static int connection_handle(struct connection *conn, size_t len) {
                             (unsigned) conn->uid, (int) conn->pid);
                 resp = vs_ctl_response_new(VS_CTL_UNAUTH, "permission denied: this command needs root", NULL);
         } else {
+                char failed[512];
                 c->stats.requests++;
-                resp = dispatch(conn, &req);
+                resp = control_dispatch(c->ops, c->userdata, &req, failed, sizeof(failed));
+                if (failed[0])
+                        control_log(c, LOG_DEBUG, "Control request '%s' from uid %u failed: %s", req.command->name,
+                                    (unsigned) conn->uid, failed);
         }
         vs_ctl_request_done(&req);
         if (!resp)
@@ -353,54 +254,6 @@ static int on_connection_timeout(sd_event_source *s, uint64_t usec, void *userda
         return 0;
 }
 
-static bool gid_in(gid_t g, const gid_t *list, size_t n) {
-        for (size_t i = 0; i < n; i++)
-                if (list[i] == g)
-                        return true;
-        return false;
-}
-
-static bool peer_in_group(struct control *c, int fd, const struct ucred *cred) {
-        gid_t small[64];
-        _cleanup_free_ gid_t *groups = NULL;
-        _cleanup_free_ char *pwbuf = NULL;
-        struct passwd pw, *pwr = NULL;
-        socklen_t sl = sizeof(small);
-        long pwsize;
-        int n;
-
-        if (!c->have_group)
-                return false;
-        if (cred->gid == c->gid)
-                return true;
-
-        /* the peer's supplementary groups at connect() */
-        if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, small, &sl) == 0 &&
-            gid_in(c->gid, small, sl / sizeof(gid_t)))
-                return true;
-
-        /* the groups of the peer's user in the group database */
-        pwsize = sysconf(_SC_GETPW_R_SIZE_MAX);
-        if (pwsize <= 0)
-                pwsize = 16384;
-        pwbuf = malloc((size_t) pwsize);
-        if (!pwbuf)
-                return false;
-        if (getpwuid_r(cred->uid, &pw, pwbuf, (size_t) pwsize, &pwr) != 0 || !pwr)
-                return false;
-        n = (int) ELEMENTSOF(small);
-        if (getgrouplist(pw.pw_name, pw.pw_gid, small, &n) >= 0)
-                return gid_in(c->gid, small, (size_t) n);
-        if (n <= 0 || n > 65536)
-                return false;
-        groups = calloc((size_t) n, sizeof(gid_t));
-        if (!groups)
-                return false;
-        if (getgrouplist(pw.pw_name, pw.pw_gid, groups, &n) < 0)
-                return false;
-        return gid_in(c->gid, groups, (size_t) n);
-}
-
 static int accept_one(struct control *c, int fd) {
         struct ucred cred = {};
         socklen_t sl = sizeof(cred);
@@ -431,7 +284,7 @@ static int accept_one(struct control *c, int fd) {
 
         if (cred.uid == 0)
                 writable = true;
-        else if (peer_in_group(c, fd, &cred))
+        else if (c->have_group && control_peer_in_group(fd, &cred, c->gid))
                 writable = false;
         else {
                 c->stats.refused_unauth++;
@@ -523,112 +376,6 @@ static int on_listen(sd_event_source *s, int fd, uint32_t revents, void *userdat
         return 0;
 }
 
-static int make_parents(const char *path) {
-        _cleanup_free_ char *p = strdup(path);
-        char *slash;
-
-        if (!p)
-                return -ENOMEM;
-        for (slash = strchr(p + 1, '/'); slash; slash = strchr(slash + 1, '/')) {
-                *slash = 0;
-                if (mkdir(p, 0755) == 0)
-                        (void) chmod(p, 0755); /* whatever the umask */
-                else if (errno != EEXIST)
-                        return -errno;
-                *slash = '/';
-        }
-        return 0;
-}
-
-/* -EADDRINUSE when something answers on @sa, 0 when nothing is there (a stale socket removed). */
-static int clear_stale(const char *path, const struct sockaddr_un *sa, socklen_t salen) {
-        _cleanup_close_ int fd = -1;
-        struct stat st;
-
-        if (lstat(path, &st) < 0)
-                return errno == ENOENT ? 0 : -errno;
-        if (!S_ISSOCK(st.st_mode))
-                return -EEXIST;
-
-        fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-        if (fd < 0)
-                return -errno;
-        if (connect(fd, (const struct sockaddr *) sa, salen) == 0)
-                return -EADDRINUSE;
-        if (errno == EAGAIN || errno == EPROTOTYPE || errno == EINPROGRESS)
-                return -EADDRINUSE; /* a listener with a full backlog, or one of another socket type */
-        if (errno != ECONNREFUSED)
-                return -errno;
-        if (unlink(path) < 0 && errno != ENOENT)
-                return -errno;
-        return 0;
-}
-
-static int bind_socket(struct control *c) {
-        _cleanup_close_ int fd = -1;
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
-        socklen_t salen;
-        struct stat st;
-        mode_t old;
-        int r;
-
-        if (strlen(c->path) >= sizeof(sa.sun_path))
-                return -ENAMETOOLONG;
-        if (c->path[0] != '/')
-                return -EINVAL;
-        memcpy(sa.sun_path, c->path, strlen(c->path) + 1);
-        salen = (socklen_t) (offsetof(struct sockaddr_un, sun_path) + strlen(c->path) + 1);
-
-        r = make_parents(c->path);
-        if (r < 0)
-                return r;
-        r = clear_stale(c->path, &sa, salen);
-        if (r < 0)
-                return r;
-
-        fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-        if (fd < 0)
-                return -errno;
-        old = umask(0177);
-        r = bind(fd, (struct sockaddr *) &sa, salen);
-        umask(old);
-        if (r < 0)
-                return -errno;
-
-        if (c->have_group) {
-                if (chown(c->path, (uid_t) -1, c->gid) == 0)
-                        (void) chmod(c->path, 0660);
-                else
-                        control_log(c, LOG_WARNING, "Cannot give %s to the control group, keeping it root-only: %s",
-                                    c->path, strerror(errno));
-        }
-        if (lstat(c->path, &st) == 0) {
-                c->dev = st.st_dev;
-                c->ino = st.st_ino;
-        }
-        c->unlink_on_free = true;
-
-        if (listen(fd, SOMAXCONN) < 0)
-                return -errno;
-        c->fd = TAKE_FD(fd);
-        return 0;
-}
-
-static int take_activated(struct control *c) {
-        int n = sd_listen_fds(0);
-
-        for (int fd = SD_LISTEN_FDS_START; fd < SD_LISTEN_FDS_START + n; fd++) {
-                if (sd_is_socket_unix(fd, SOCK_SEQPACKET, 1, c->path, 0) <= 0)
-                        continue;
-                if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0)
-                        return -errno;
-                c->fd = fd;
-                c->activated = true;
-                return 1;
-        }
-        return 0;
-}
-
 int control_new_with_group(sd_event *e, const char *path, const char *group, const struct control_ops *ops,
                            void *userdata, struct control **ret) {
         struct control *c;
@@ -670,9 +417,21 @@ int control_new_with_group(sd_event *e, const char *path, const char *group, con
                         control_log(c, LOG_DEBUG, "No group '%s': control socket for root only", group);
         }
 
-        r = take_activated(c);
-        if (r == 0)
-                r = bind_socket(c);
+        r = control_socket_activated(c->path);
+        if (r > 0) {
+                c->fd = r;
+                c->activated = true;
+        } else if (r == 0) {
+                struct control_socket cs;
+                r = control_socket_bind(c->path, c->have_group ? &c->gid : NULL, &cs);
+                c->fd = cs.fd;
+                c->dev = cs.dev;
+                c->ino = cs.ino;
+                c->unlink_on_free = cs.bound;
+                if (cs.group_errno)
+                        control_log(c, LOG_WARNING, "Cannot give %s to the control group, keeping it root-only: %s",
+                                    c->path, strerror(cs.group_errno));
+        }
         if (r < 0)
                 goto fail;
 

@@ -105,3 +105,9 @@ struct control *control_free(struct control *c);
 void control_get_stats(const struct control *c, struct control_stats *ret);
 /* True when the listening socket came from socket activation. */
 bool control_is_socket_activated(const struct control *c);
+
+/* control-dispatch.c: the response to a validated request from @ops; when a
+ * handler failed, @failed says why (for the log), else it is "". */
+struct vs_ctl_request;
+struct json_object *control_dispatch(const struct control_ops *ops, void *userdata, const struct vs_ctl_request *req,
+                                     char *failed, size_t failed_len);

@@ -112,97 +112,6 @@ void manager_print_results(struct manager *m) {
                                m->src ? vs_source_get_stats(m->src) : NULL);
 }
 
-/* ---------------------------------------------------------------- live source */
-
-/* --record: tell the recording which thread is which vCPU of which VM, through
- * the instance's trace_marker, so a replay of the file names VMs as we do. */
-static void mark_topology(struct manager *m) {
-        struct vs_topology *topo = vs_pipeline_topology(m->pipe);
-        unsigned n = vs_topology_n_threads(topo);
-
-        if (!m->opts->record)
-                return;
-        for (unsigned i = 0; i < n; i++) {
-                const struct vs_thread *th = vs_topology_thread_at(topo, i);
-                const struct vs_vm *vm = th ? vs_topology_vm(topo, th->vm) : NULL;
-                char msg[512];
-                bool seen = false;
-
-                if (!th || !th->is_vcpu || th->tgid <= 0 || !vm)
-                        continue;
-                for (size_t k = 0; k < m->n_marked; k++)
-                        if (m->marked[k] == th->tid)
-                                seen = true;
-                if (seen)
-                        continue;
-                if (m->n_marked == m->cap_marked) {
-                        size_t cap = m->cap_marked ? m->cap_marked * 2 : 64;
-                        int32_t *a = realloc(m->marked, cap * sizeof(*a));
-                        if (!a)
-                                return;
-                        m->marked = a;
-                        m->cap_marked = cap;
-                }
-                m->marked[m->n_marked++] = th->tid;
-                if (vs_format_topology_marker(msg, sizeof(msg), th->tid, th->tgid, th->apic_id,
-                                              vm->named ? vm->name : NULL, th->comm) < 0)
-                        continue;
-                (void) vs_source_live_mark(m->src, msg);
-        }
-}
-
-static int write_recording(struct manager *m) {
-        struct vs_topology *topo = vs_pipeline_topology(m->pipe);
-        _cleanup_free_ char *extra = NULL;
-        size_t len = 0;
-        FILE *f = open_memstream(&extra, &len);
-        bool truncated = false;
-        int r;
-
-        if (!f)
-                return -ENOMEM;
-        /* thread names from /proc: the kernel's saved_cmdlines may have evicted them */
-        for (unsigned i = 0; i < vs_topology_n_threads(topo); i++) {
-                const struct vs_thread *th = vs_topology_thread_at(topo, i);
-                if (th && th->comm[0] && !strchr(th->comm, '\n'))
-                        fprintf(f, "%d %s\n", th->tid, th->comm);
-        }
-        fclose(f);
-        r = vs_source_live_write_dat(m->src, m->opts->record, extra, &truncated);
-        if (r < 0)
-                return log_error("cannot write %s: %s", m->opts->record, strerror(-r)), r;
-        if (truncated)
-                log_error("%s: recording stopped at --record-max-mb=%u MiB; later events are not in the file",
-                          m->opts->record, m->opts->record_max_mb);
-        log_info("recorded to %s", m->opts->record);
-        return 0;
-}
-
-/* "now" on the trace clock (the kernel's local clock, close to but not the
- * same as CLOCK_MONOTONIC): learned from the first event read. */
-static uint64_t trace_now(struct manager *m) {
-        int64_t now = (int64_t) vs_mono_ns();
-        return m->have_offset ? (uint64_t) (now + m->trace_offset) : (uint64_t) now;
-}
-
-static int drain(struct manager *m) {
-        struct vs_event ev;
-        int r;
-
-        while ((r = vs_source_next(m->src, &ev)) > 0) {
-                if (!m->have_offset) {
-                        m->trace_offset = (int64_t) ev.ts_ns - (int64_t) vs_mono_ns();
-                        m->have_offset = true;
-                }
-                r = manager_event(m, &ev);
-                if (r < 0)
-                        return r;
-        }
-        if (m->opts->dump)
-                output_flush();
-        return r;
-}
-
 static void notify_status(struct manager *m) {
         struct vs_topology *topo = vs_pipeline_topology(m->pipe);
         unsigned vms = 0, vcpus = 0;
@@ -234,7 +143,7 @@ static int stop(struct manager *m, sd_event_source *s, int r) {
 }
 
 static int on_trace_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
-        int r = drain(userdata);
+        int r = manager_drain(userdata);
 
         return r < 0 ? stop(userdata, s, r) : 0;
 }
@@ -243,7 +152,7 @@ static int on_trace_io(sd_event_source *s, int fd, uint32_t revents, void *userd
  * page (or buffer_percent) fills, and a quiet host may take long for that. */
 static int on_tick(sd_event_source *s, uint64_t usec, void *userdata) {
         struct manager *m = userdata;
-        int r = drain(m);
+        int r = manager_drain(m);
 
         if (r < 0)
                 return stop(m, s, r);
@@ -255,7 +164,7 @@ static int on_rescan(sd_event_source *s, uint64_t usec, void *userdata) {
         struct manager *m = userdata;
 
         (void) vs_topology_scan_proc(vs_pipeline_topology(m->pipe), "/proc");
-        mark_topology(m);
+        manager_mark_topology(m);
         notify_status(m);
         return rearm(s, RESCAN_USEC);
 }
@@ -279,11 +188,11 @@ static int on_epoch(sd_event_source *s, uint64_t usec, void *userdata) {
         int r;
 
         manager_note_loop_latency(m, s, usec);
-        r = drain(m);
+        r = manager_drain(m);
         if (r >= 0 && m->enf)
-                r = enforcer_epoch(m->enf, an, trace_now(m));
+                r = enforcer_epoch(m->enf, an, manager_trace_now(m));
         if (r >= 0 && m->enf && m->opts->mode == MODE_LIVE)       /* not in --auto's short look */
-                enforcer_yield_hints(m->enf, an, trace_now(m));
+                enforcer_yield_hints(m->enf, an, manager_trace_now(m));
         if (r < 0)
                 return stop(m, s, r);
         return rearm(s, (uint64_t) m->cfg.epoch_ms * 1000);
@@ -307,7 +216,7 @@ int manager_reload(struct manager *m) {
                 log_info("configuration reloaded from %s (mode %s)", path, vs_mode_name(m->cfg.mode));
                 manager_metrics_listener_apply(m);
                 if (before == VS_MODE_ENFORCE && m->cfg.mode != VS_MODE_ENFORCE && m->enf)
-                        (void) enforcer_release(m->enf, trace_now(m));
+                        (void) enforcer_release(m->enf, manager_trace_now(m));
         }
         (void) sd_notify(false, "READY=1");
         notify_status(m);
@@ -324,7 +233,7 @@ static void on_vm_change(struct vs_vmwatch *w, const struct vs_vm_info *vm, enum
                 vs_log(LOG_INFO, 0, &f, "libvirt: %s (pid %d, %d vCPUs)", vs_vm_change_to_string(c), vm->pid,
                        vm->nvcpus);
                 (void) vs_topology_scan_proc(vs_pipeline_topology(m->pipe), "/proc");
-                mark_topology(m);
+                manager_mark_topology(m);
                 notify_status(m);
                 break;
         case VS_VM_STOPPED:
@@ -477,44 +386,13 @@ int manager_serve(struct manager *m) {
         return r;
 }
 
-static int open_live(struct manager *m, int *ret_vms) {
-        const struct options *o = m->opts;
-        struct vs_live_options lo = {
-                .instance = o->instance,
-                .tracefs = o->tracefs,
-                .buffer_kb = o->buffer_kb,
-                .record_max_mb = o->record ? o->record_max_mb : 0,
-        };
-        char err[256] = "", line[1024];
-        size_t len;
-        int r, n;
-
-        n = vs_topology_scan_proc(vs_pipeline_topology(m->pipe), "/proc");
-        r = vs_source_live_open(&lo, &m->src, err, sizeof(err));
-        if (r < 0) {
-                log_error("cannot start live tracing: %s", err[0] ? err : strerror(-r));
-                if (r == -EACCES || r == -EPERM)
-                        log_error("live tracing needs root (CAP_SYS_ADMIN or CAP_PERFMON on tracefs)");
-                return r;
-        }
-        vs_source_set_thread_cb(m->src, vs_topology_thread_cb, vs_pipeline_topology(m->pipe));
-        mark_topology(m);
-        len = (size_t) snprintf(line, sizeof(line), "live on tracefs instance '%s', %d VM(s) found in /proc; events:",
-                                o->instance ? o->instance : "vschedd", n > 0 ? n : 0);
-        for (const char *const *evs = vs_source_live_events(m->src); evs && *evs && len < sizeof(line); evs++)
-                len += (size_t) snprintf(line + len, sizeof(line) - len, " %s", *evs);
-        log_info("%s", line);
-        *ret_vms = n;
-        return 0;
-}
-
 int manager_run_live(struct manager *m) {
         int r, n = 0;
 
         /* Signals first: a SIGTERM that arrives while the instance exists must
          * still go through cleanup. */
         block_signals();
-        r = open_live(m, &n);
+        r = manager_open_live(m, &n);
         if (r < 0)
                 return r;
         r = enforcer_new(&m->cfg, vs_pipeline_topology(m->pipe), m->opts->dry_run, &m->enf);
@@ -536,7 +414,7 @@ int manager_run_live(struct manager *m) {
         r = sd_event_loop(m->event);
         (void) sd_notify(false, "STOPPING=1");
         if (r >= 0 && m->r >= 0)
-                r = drain(m);           /* what arrived between the last tick and stop */
+                r = manager_drain(m);           /* what arrived between the last tick and stop */
         if (r >= 0 && m->r < 0)
                 r = m->r;
         if (r == -EPIPE) {
@@ -549,7 +427,7 @@ out:
                 log_error("live: %s", strerror(-r));
         /* every value we changed goes back before anything else is torn down */
         if (m->enf) {
-                (void) enforcer_release(m->enf, trace_now(m));
+                (void) enforcer_release(m->enf, manager_trace_now(m));
                 enforcer_free(m->enf);
                 m->enf = NULL;
         }
@@ -557,7 +435,7 @@ out:
         (void) vs_source_live_update_lost(m->src);
         manager_source_problems(m, "live");
         if (m->opts->record) {
-                int k = write_recording(m);
+                int k = manager_write_recording(m);
                 if (k < 0 && r >= 0)
                         r = k;
         }

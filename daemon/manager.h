@@ -6,7 +6,8 @@
  * loop with all its sources.  One loop builder serves live runs and
  * --replay --serve.  manager-ctl.c answers the control socket and
  * manager-metrics.c the metrics listener, both from queries on the model;
- * replay.c drives the pipeline from a file.
+ * manager-live.c reads the live source; replay.c drives the pipeline from a
+ * file.
  */
 #pragma once
 
@@ -74,6 +75,14 @@ int manager_serve(struct manager *m);
 /* SIGHUP and "reload": the configuration again, overrides over it. */
 int manager_reload(struct manager *m);
 uint64_t manager_uptime_usec(const struct manager *m);
+
+/* manager-live.c */
+int manager_open_live(struct manager *m, int *ret_vms);
+int manager_drain(struct manager *m);
+/* "now" on the trace clock (learned from the first live event) */
+uint64_t manager_trace_now(struct manager *m);
+void manager_mark_topology(struct manager *m);
+int manager_write_recording(struct manager *m);
 
 /* manager-ctl.c */
 extern const struct control_ops manager_ctl_ops;
