@@ -167,6 +167,7 @@ static const char full_config[] =
         "epoch_ms = 40\n"
         "state_dir = /var/lib/vschedd\n"
         "cgroup_root = /sys/fs/cgroup/unified\n"
+        "libvirt_uri = test:///default\n"
         "\n"
         "[trace]\n"
         "instance = vs-test\n"
@@ -180,9 +181,11 @@ static const char full_config[] =
         "[policy]\n"
         "placement = no\n"
         "coschedule = on\n"
+        "coschedule_yielding = yes\n"
         "weights = TRUE\n"
         "trigger_preempted_share = 0.35\n"
         "trigger_ipi_rate = 0\n"
+        "trigger_vcpu_contention = no\n"
         "weight_min = 20\n"
         "weight_max = 2000\n"
         "caps = 8, 5, 3, 2, 1.25, 0.5\n"
@@ -194,11 +197,14 @@ static const char full_config[] =
         "starvation_ms = 45\n"
         "pin_override = 1\n"
         "\n"
+        "[metrics]\n"
+        "listen = 127.0.0.1:9901\n"
+        "\n"
         "[vm \"db-*\"]\n"
         "mode = off\n"
         "placement = yes\n"
         "coschedule = no\n"
-        "weights = default\n"
+        "weights = yes\n"
         "idle = yes\n"
         "weight_min = 50\n"
         "weight_max = 500\n"
@@ -207,6 +213,7 @@ static const char full_config[] =
         "[vm \"batch[0-9]\"]   ; batch VMs\n"
         "idle = no\n"
         "mode = default\n"
+        "weights = default\n"
         "pin_override = default\n";
 
 static void test_every_key(void **state) {
@@ -217,6 +224,7 @@ static void test_every_key(void **state) {
         assert_int_equal(c.epoch_ms, 40);
         assert_string_equal(c.state_dir, "/var/lib/vschedd");
         assert_string_equal(c.cgroup_root, "/sys/fs/cgroup/unified");
+        assert_string_equal(c.libvirt_uri, "test:///default");
         assert_string_equal(c.instance, "vs-test");
         assert_int_equal(c.buffer_kb, 4096);
         assert_int_equal(c.ipi_window_us, 25000);
@@ -224,9 +232,11 @@ static void test_every_key(void **state) {
         assert_int_equal(c.rate_half_life_ms, 250);
         assert_false(c.placement);
         assert_true(c.coschedule);
+        assert_true(c.coschedule_yielding);
         assert_true(c.weights);
         assert_true(c.trigger_preempted_share == 0.35);
         assert_int_equal(c.trigger_ipi_rate, 0);
+        assert_false(c.trigger_vcpu_contention);
         assert_int_equal(c.weight_min, 20);
         assert_int_equal(c.weight_max, 2000);
         const double caps[VS_CAPS] = { 8, 5, 3, 2, 1.25, 0.5 };
@@ -239,26 +249,107 @@ static void test_every_key(void **state) {
         assert_int_equal(c.max_frozen_ms, 90);
         assert_int_equal(c.starvation_ms, 45);
         assert_true(c.pin_override);
+        assert_string_equal(c.metrics_listen, "127.0.0.1:9901");
 
         assert_int_equal(c.n_vms, 2);
         assert_string_equal(c.vms[0].pattern, "db-*");
-        assert_int_equal(c.vms[0].line, 34);
+        assert_int_equal(c.vms[0].line, 40);
         assert_int_equal(c.vms[0].mode, VS_MODE_OFF);
         assert_int_equal(c.vms[0].placement, VS_YES);
         assert_int_equal(c.vms[0].coschedule, VS_NO);
-        assert_int_equal(c.vms[0].weights, VS_DEFAULT);
+        assert_int_equal(c.vms[0].weights, VS_YES);
         assert_int_equal(c.vms[0].idle, VS_YES);
         assert_int_equal(c.vms[0].weight_min, 50);
         assert_int_equal(c.vms[0].weight_max, 500);
         assert_true(c.vms[0].pin_override_set);
         assert_false(c.vms[0].pin_override);
         assert_string_equal(c.vms[1].pattern, "batch[0-9]");
-        assert_int_equal(c.vms[1].line, 44);
+        assert_int_equal(c.vms[1].line, 50);
         assert_int_equal(c.vms[1].idle, VS_NO);
         assert_int_equal(c.vms[1].mode, VS_MODE_INHERIT);
+        assert_int_equal(c.vms[1].weights, VS_DEFAULT);
         assert_false(c.vms[1].pin_override_set);
         assert_int_equal(c.vms[1].weight_min, 0);
         vs_config_done(&c);
+}
+
+/* "[section]" and "key = value" lines of vs_config_print(): the config
+ * table's keys, in its order (the one list of keys: a new one shows here). */
+struct printed_key {
+        char section[256];
+        char key[64];
+        char line[512];
+};
+
+static size_t printed_keys(const struct vs_config *c, struct printed_key *out, size_t max) {
+        _cleanup_free_ char *text = NULL;
+        char section[sizeof(out->section)] = "";
+        size_t len = 0, n = 0;
+        FILE *f = open_memstream(&text, &len);
+
+        assert_non_null(f);
+        assert_int_equal(vs_config_print(c, f), 0);
+        fclose(f);
+        for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+                if (line[0] == '#')
+                        continue;
+                if (line[0] == '[') {
+                        snprintf(section, sizeof(section), "%s", line);
+                        continue;
+                }
+                assert_true(n < max);
+                snprintf(out[n].section, sizeof(out[n].section), "%s", section);
+                assert_int_equal(sscanf(line, "%63[a-z_]", out[n].key), 1);
+                snprintf(out[n].line, sizeof(out[n].line), "%s", line);
+                n++;
+        }
+        return n;
+}
+
+static const struct printed_key *find_key(const struct printed_key *k, size_t n, const char *section,
+                                          const char *key) {
+        for (size_t i = 0; i < n; i++)
+                if (strcmp(k[i].section, section) == 0 && strcmp(k[i].key, key) == 0)
+                        return &k[i];
+        return NULL;
+}
+
+/* full_config sets every key the table knows, none at its default: the
+ * list comes from vs_config_print() of the defaults plus a [vm] entry with
+ * every field set (all bytes 1), not from this file. */
+static void test_every_key_covered(void **state) {
+        struct printed_key def[128], full[128];
+        struct vs_config d, c;
+        size_t nd, nf, n_vm = 0;
+
+        assert_int_equal(vs_config_init(&d), 0);
+        d.vms = calloc(1, sizeof(*d.vms));
+        assert_non_null(d.vms);
+        memset(d.vms, 1, sizeof(*d.vms));
+        d.vms[0].pattern = strdup("every");
+        assert_non_null(d.vms[0].pattern);
+        d.n_vms = 1;
+        nd = printed_keys(&d, def, ELEMENTSOF(def));
+        vs_config_done(&d);
+        load_ok(&c, full_config);
+        nf = printed_keys(&c, full, ELEMENTSOF(full));
+        vs_config_done(&c);
+
+        assert_true(nd > 30);
+        for (size_t i = 0; i < nd; i++) {
+                if (strcmp(def[i].section, "[vm \"every\"]") == 0) {
+                        n_vm++;
+                        if (!find_key(full, nf, "[vm \"db-*\"]", def[i].key))
+                                fail_msg("full_config's [vm \"db-*\"] does not set '%s'", def[i].key);
+                        continue;
+                }
+                const struct printed_key *k = find_key(full, nf, def[i].section, def[i].key);
+                assert_non_null(k);
+                if (strcmp(k->line, def[i].line) == 0)
+                        fail_msg("full_config leaves %s '%s' at its default (%s)", def[i].section, def[i].key,
+                                 def[i].line);
+        }
+        assert_true(n_vm >= 8);
 }
 
 static void test_syntax(void **state) {
@@ -969,6 +1060,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_defaults),
                 cmocka_unit_test(test_every_key),
+                cmocka_unit_test(test_every_key_covered),
                 cmocka_unit_test(test_syntax),
                 cmocka_unit_test(test_error_lines),
                 cmocka_unit_test(test_unknown_and_duplicates),
