@@ -10,9 +10,8 @@ INST=vschedd-test-$$
 
 "$FAKE" livetest 3 6 >"$TMP/pid" &
 fake=$!
-sleep 0.3
+wait_file "$TMP/pid" "fake VMM did not start"     # its vCPU threads are named then
 vm_pid=$(cat "$TMP/pid")
-[ -n "$vm_pid" ] || fail "fake VMM did not start"
 
 "$VSCHEDD" --live --instance "$INST" --dump-events --json --duration 2 >"$TMP/ev.json" 2>"$TMP/err" ||
         { cat "$TMP/err"; fail "live run failed"; }

@@ -9,7 +9,7 @@ INST=vschedd-rec-$$
 
 "$FAKE" "db prod%1" 3 6 >"$TMP/pid" &
 fake=$!
-sleep 0.3
+wait_file "$TMP/pid" "fake VMM did not start"     # its vCPU threads are named then
 
 "$VSCHEDD" --live --instance "$INST" --record "$TMP/rec.dat" --dump-events --json --duration 1.5 \
         >"$TMP/live.json" 2>"$TMP/err" || { cat "$TMP/err"; fail "live --record failed"; }
