@@ -306,13 +306,18 @@ for i in $(seq 20); do expect_grep '"mode":"observe"' "$TMP/par.$i"; done
 "$PY" "$TMP/client.py" "$SOCK" silent "$TMP/silent.ready" >"$TMP/silent.out" &
 silent=$!
 for _ in $(seq 50); do [ -s "$TMP/silent.ready" ] && break; sleep 0.1; done
+# Not blocked = answered while the idle client still waits for its 5 s
+# timeout (an ordering, not a wall-clock bound a loaded host can miss)
 t0=$(date +%s%N)
 expect_rc 0 ctl status
 t1=$(date +%s%N)
-[ $(((t1 - t0) / 1000000)) -lt 2000 ] || fail "status took $(((t1 - t0) / 1000000)) ms behind an idle client"
+[ ! -s "$TMP/silent.out" ] && kill -0 "$silent" 2>/dev/null ||
+        fail "status answered only after the idle client was dropped ($(((t1 - t0) / 1000000)) ms): blocked behind it"
 wait "$silent" || fail "idle client was not disconnected"
 idle=$(cat "$TMP/silent.out")
-"$PY" -c "import sys; sys.exit(0 if 4.0 <= $idle <= 8.0 else 1)" || fail "idle client dropped after ${idle}s, want ~5"
+# dropped by the 5 s idle timeout: not before (4 s: the client starts its
+# clock after connecting); later only by load (20 s: 4x, on a busy 2-core host)
+"$PY" -c "import sys; sys.exit(0 if 4.0 <= $idle <= 20.0 else 1)" || fail "idle client dropped after ${idle}s, want 5"
 
 # ---------------------------------------------------------------- shutdown, stale and foreign files
 kill "$SERVER_PID"

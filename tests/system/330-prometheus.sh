@@ -122,26 +122,30 @@ b.sendall(b"GET /metr")
 print("connected", flush=True)
 t0 = time.monotonic()
 for s in (a, b):
-    s.settimeout(15)
+    s.settimeout(30)
     data = s.recv(100)
     print("closed after %.1f s, %d bytes" % (time.monotonic() - t0, len(data)), flush=True)
 PY
 idle=$!
 i=0
 until grep -q connected "$TMP/idle.out"; do i=$((i + 1)); [ $i -lt 50 ] || fail "idle client never connected"; sleep 0.1; done
+# Not blocked = both answered while the idle clients still wait for the 5 s
+# timeout (an ordering, not a wall-clock bound a loaded host can miss)
 start_ns=$(date +%s%N)
-timeout 2 "$CTL" -s "$SOCK" status >/dev/null || fail "vschedctl status blocked by an idle HTTP client"
-timeout 2 curl -sS -o /dev/null "$url" || fail "a scrape blocked by an idle HTTP client"
+timeout 20 "$CTL" -s "$SOCK" status >/dev/null || fail "vschedctl status failed with idle HTTP clients"
+timeout 20 curl -sS -o /dev/null "$url" || fail "a scrape failed with idle HTTP clients"
 took_ms=$(( ($(date +%s%N) - start_ns) / 1000000 ))
 say "status + scrape with two idle clients: $took_ms ms"
-[ "$took_ms" -lt 1000 ] || fail "status + scrape took $took_ms ms with idle clients"
+grep -q '^closed after' "$TMP/idle.out" &&
+        fail "status + scrape answered only after an idle client was dropped ($took_ms ms): blocked behind it"
 wait $idle || fail "idle client script failed: $(cat "$TMP/idle.out")"
 idle=
 [ "$(grep -c '^closed after' "$TMP/idle.out")" = 2 ] || fail "idle clients not closed: $(cat "$TMP/idle.out")"
 python3 - "$TMP/idle.out" <<'PY' || fail "idle timeout out of range: $(cat "$TMP/idle.out")"
 import re, sys
 times = [float(m) for m in re.findall(r"closed after ([0-9.]+) s", open(sys.argv[1]).read())]
-assert all(3.5 <= t <= 9 for t in times), times
+# the 5 s idle timeout: not before; later only by load (20 s: 4x, busy 2-core host)
+assert all(3.5 <= t <= 20 for t in times), times
 PY
 
 # connection limit: 8 per address; the 9th is closed at once, unanswered
