@@ -189,6 +189,26 @@ int vs_pipeline_release(struct vs_pipeline *p, uint64_t ts_ns) {
         return p->pol ? vs_policy_release(p->pol, ts_ns, on_decision, p) : 0;
 }
 
+int vs_pipeline_forget_tgid(struct vs_pipeline *p, int32_t tgid, char *ret_name, size_t len) {
+        int32_t vm = vs_topology_vm_of_tgid(p->topo, tgid);
+        const struct vs_vm *v = vm >= 0 ? vs_topology_vm(p->topo, vm) : NULL;
+        char name[VS_VM_NAME_MAX] = "";
+
+        if (v)
+                snprintf(name, sizeof(name), "%s", v->name);
+        (void) vs_topology_forget_tgid(p->topo, tgid);
+        if (ret_name && len > 0)
+                snprintf(ret_name, len, "%s", name);
+        if (!name[0])
+                return 0;
+        (void) vs_summary_forget_vm(p->sum, name);
+        if (p->an)
+                (void) vs_analysis_forget_vm(p->an, name);
+        if (p->pol)
+                (void) vs_policy_forget_vm(p->pol, name);
+        return 1;
+}
+
 struct vs_topology *vs_pipeline_topology(const struct vs_pipeline *p) {
         return p->topo;
 }

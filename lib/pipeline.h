@@ -16,6 +16,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "analysis.h"
@@ -54,6 +55,13 @@ int vs_pipeline_event(struct vs_pipeline *p, const struct vs_event *ev);
 void vs_pipeline_finish(struct vs_pipeline *p);
 /* Undo the policy's changes at @ts_ns (decisions through the callback). */
 int vs_pipeline_release(struct vs_pipeline *p, uint64_t ts_ns);
+
+/* The VMM process @tgid exited: drop its threads and its VM from every model
+ * the pipeline owns (topology, summary, analysis, policy; a timeline keeps
+ * what it drew), so memory and reports follow the VMs alive.  Its VM's name
+ * goes to @ret_name ("" when @tgid was no VM) when not NULL.  Returns 1 when
+ * it was a VM, 0 when not. */
+int vs_pipeline_forget_tgid(struct vs_pipeline *p, int32_t tgid, char *ret_name, size_t len);
 
 struct vs_topology *vs_pipeline_topology(const struct vs_pipeline *p);
 const struct vs_summary *vs_pipeline_summary(const struct vs_pipeline *p);

@@ -451,6 +451,10 @@ static void test_forget_vm(void **state) {
         assert_int_equal(vs_analysis_n_vms(an), 2);
         assert_int_equal(vs_analysis_cpu(an, 0)->depth, 1);
 
+        struct json_object *before = vs_analysis_report_json(an);
+        assert_non_null(strstr(json_object_to_json_string_ext(before, JSON_C_TO_STRING_PLAIN), "\"vm\":\"vm\""));
+        json_object_put(before);
+
         assert_int_equal(vs_topology_forget_tgid(topo, 100), 3);
         assert_int_equal(vs_analysis_forget_vm(an, "vm"), 1);
         assert_int_equal(vs_analysis_forget_vm(an, "vm"), 0);
@@ -459,7 +463,7 @@ static void test_forget_vm(void **state) {
         assert_non_null(vs_analysis_vm_by_name(an, "other"));
         assert_int_equal(vs_analysis_cpu(an, 0)->depth, 0);
         struct json_object *rep = vs_analysis_report_json(an);
-        assert_null(strstr(json_object_to_json_string(rep), "\"vm\":\"vm\""));
+        assert_null(strstr(json_object_to_json_string_ext(rep, JSON_C_TO_STRING_PLAIN), "\"vm\":\"vm\""));
         json_object_put(rep);
 
         /* late events of the gone threads count nowhere */

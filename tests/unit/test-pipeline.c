@@ -9,7 +9,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <cmocka.h>
 
@@ -119,12 +121,53 @@ static void test_learn_then_replay(void **state) {
         vs_pipeline_free(p);
 }
 
+/* A VMM that exits leaves no trace in any model the pipeline owns. */
+static void test_forget_tgid(void **state) {
+        struct vs_pipeline_options o = { .cfg = &cfg, .policy = true };
+        struct vs_pipeline *p = NULL;
+        char name[64];
+
+        assert_int_equal(vs_pipeline_new(&o, &p), 0);
+        for (int32_t vm = 0; vm < 2; vm++)
+                for (int32_t k = 0; k < 2; k++) {
+                        char comm[16];
+                        snprintf(comm, sizeof(comm), "CPU %d/KVM", k);
+                        struct vs_thread_info ti = { .tid = 101 + 100 * vm + k, .tgid = 100 + 100 * vm, .comm = comm,
+                                                     .apic_id = k, .vm_name = vm ? "b" : "a" };
+                        assert_int_equal(vs_topology_learn_thread(vs_pipeline_topology(p), &ti), 0);
+                }
+        for (uint64_t t = 1; t < 50; t++) {
+                struct vs_event ev = { .ts_ns = t * MS, .cpu = 0, .type = VS_EV_SWITCH,
+                                       .sw = { .prev_tid = 101 + 100 * (int32_t) (t % 2), .prev_state = 1,
+                                               .next_tid = 101 + 100 * (int32_t) ((t + 1) % 2) } };
+                ev.tid = ev.sw.prev_tid;
+                assert_int_equal(vs_pipeline_event(p, &ev), 0);
+        }
+        assert_int_equal(vs_analysis_n_vms(vs_pipeline_analysis(p)), 2);
+
+        assert_int_equal(vs_pipeline_forget_tgid(p, 100, name, sizeof(name)), 1);
+        assert_string_equal(name, "a");
+        assert_int_equal(vs_pipeline_forget_tgid(p, 100, name, sizeof(name)), 0);
+        assert_string_equal(name, "");
+        assert_int_equal(vs_topology_n_vms(vs_pipeline_topology(p)), 1);
+        assert_null(vs_topology_thread(vs_pipeline_topology(p), 101));
+        assert_int_equal(vs_analysis_n_vms(vs_pipeline_analysis(p)), 1);
+        assert_null(vs_analysis_vm_by_name(vs_pipeline_analysis(p), "a"));
+        assert_null(vs_policy_baseline(vs_pipeline_policy(p), "a", -1, VS_KNOB_WEIGHT));
+        struct json_object *j = vs_summary_json(vs_pipeline_summary(p), vs_pipeline_topology(p), NULL);
+        assert_null(strstr(json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN), "\"vm\":\"a\""));
+        assert_non_null(strstr(json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN), "\"vm\":\"b\""));
+        json_object_put(j);
+        vs_pipeline_free(p);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_models_as_asked),
                 cmocka_unit_test(test_epochs_and_gap_rule),
                 cmocka_unit_test(test_epoch_cap),
                 cmocka_unit_test(test_learn_then_replay),
+                cmocka_unit_test(test_forget_tgid),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }
