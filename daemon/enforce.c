@@ -329,6 +329,18 @@ void enforcer_get_stats(const struct enforcer *e, struct enforcer_stats *ret) {
         ret->journalled = e->act ? vs_actuator_n_changed(e->act) : 0;
 }
 
+void enforcer_forget_vm(struct enforcer *e, const char *vm) {
+        if (!e)
+                return;
+        (void) vs_policy_forget_vm(e->pol, vm);
+        for (size_t i = 0; i < e->n_based; i++)
+                if (strcmp(e->based[i], vm) == 0) {
+                        free(e->based[i]);
+                        e->based[i] = e->based[--e->n_based];
+                        break;
+                }
+}
+
 const char *enforcer_value(const struct enforcer *e, const char *vm, int vcpu, enum vs_knob k) {
         return vs_policy_value(e->pol, vm, vcpu, k);
 }

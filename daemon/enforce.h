@@ -38,6 +38,9 @@ void enforcer_yield_hints(struct enforcer *e, struct vs_analysis *an, uint64_t n
 /* Everything back to baseline now (stop, reload to observe). */
 int enforcer_release(struct enforcer *e, uint64_t now);
 void enforcer_get_stats(const struct enforcer *e, struct enforcer_stats *ret);
+/* The VM @vm is gone: forget its policy state and baselines (a VM of that
+ * name later is read anew).  The journal keeps what it restores at stop. */
+void enforcer_forget_vm(struct enforcer *e, const char *vm);
 /* For status: the value vschedd currently holds for a knob, or NULL. */
 const char *enforcer_value(const struct enforcer *e, const char *vm, int vcpu, enum vs_knob k);
 

@@ -98,6 +98,7 @@ int manager_drain(struct manager *m) {
                 if (r < 0)
                         return r;
         }
+        vm_exits_sync(m->exits);        /* vCPU threads placed from /proc meanwhile */
         if (m->opts->dump)
                 output_flush();
         return r;
@@ -115,6 +116,10 @@ int manager_open_live(struct manager *m, int *ret_vms) {
         size_t len;
         int r, n;
 
+        /* live: every thread's TGID is one read of /proc away, never guessed */
+        r = vs_topology_set_live(vs_pipeline_topology(m->pipe), "/proc");
+        if (r < 0)
+                return r;
         n = vs_topology_scan_proc(vs_pipeline_topology(m->pipe), "/proc");
         r = vs_source_live_open(&lo, &m->src, err, sizeof(err));
         if (r < 0) {

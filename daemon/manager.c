@@ -164,6 +164,7 @@ static int on_rescan(sd_event_source *s, uint64_t usec, void *userdata) {
         struct manager *m = userdata;
 
         (void) vs_topology_scan_proc(vs_pipeline_topology(m->pipe), "/proc");
+        vm_exits_sync(m->exits);
         manager_mark_topology(m);
         notify_status(m);
         return rearm(s, RESCAN_USEC);
@@ -223,6 +224,10 @@ int manager_reload(struct manager *m) {
         return r;
 }
 
+static void on_vm_forgotten(const char *vm, void *userdata) {
+        notify_status(userdata);
+}
+
 static void on_vm_change(struct vs_vmwatch *w, const struct vs_vm_info *vm, enum vs_vm_change c, void *userdata) {
         struct manager *m = userdata;
         struct vs_log_fields f = { .vm = vm ? vm->name : NULL, .vcpu = -1 };
@@ -233,12 +238,15 @@ static void on_vm_change(struct vs_vmwatch *w, const struct vs_vm_info *vm, enum
                 vs_log(LOG_INFO, 0, &f, "libvirt: %s (pid %d, %d vCPUs)", vs_vm_change_to_string(c), vm->pid,
                        vm->nvcpus);
                 (void) vs_topology_scan_proc(vs_pipeline_topology(m->pipe), "/proc");
+                vm_exits_sync(m->exits);
                 manager_mark_topology(m);
                 notify_status(m);
                 break;
         case VS_VM_STOPPED:
         case VS_VM_MIGRATED:
                 vs_log(LOG_INFO, 0, &f, "libvirt: %s", vs_vm_change_to_string(c));
+                /* libvirt's word comes first where libvirtd runs; the pidfd agrees later */
+                vm_exits_gone(m->exits, vm->pid, "libvirt");
                 notify_status(m);
                 break;
         case VS_VM_DISCONNECTED:
@@ -289,6 +297,10 @@ static int add_live_sources(struct manager *m) {
         sd_event *e = m->event;
         int r;
 
+        r = vm_exits_new(e, m->pipe, m->enf, &m->cfg, on_vm_forgotten, m, &m->exits);
+        if (r < 0)
+                return log_error("cannot follow VM exits: %s", strerror(-r)), r;
+        vm_exits_sync(m->exits);
         watch_libvirt(m);
         r = sd_event_add_io(e, &m->io, vs_source_fd(m->src), EPOLLIN, on_trace_io, m);
         if (r >= 0)
@@ -357,6 +369,7 @@ static int loop_new(struct manager *m, bool live) {
 
 static void loop_free(struct manager *m) {
         m->epoch = sd_event_source_unref(m->epoch);
+        m->exits = vm_exits_free(m->exits);
         m->vmwatch = (vs_vmwatch_free(m->vmwatch), NULL);
         m->http = metrics_server_free(m->http);
         m->ctl = control_free(m->ctl);

@@ -22,6 +22,7 @@
 #include "options.h"
 #include "pipeline.h"
 #include "source.h"
+#include "vm-exits.h"
 #include "vmwatch.h"
 #include "vs-config.h"
 
@@ -36,6 +37,7 @@ struct manager {
         /* live */
         struct enforcer *enf;
         struct vs_vmwatch *vmwatch;
+        struct vm_exits *exits;         /* VMs that exit are forgotten */
         int64_t trace_offset;           /* trace clock - CLOCK_MONOTONIC */
         bool have_offset;
         int32_t *marked;                /* --record: TIDs already described by a marker */

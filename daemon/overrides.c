@@ -99,3 +99,26 @@ int override_save(const char *state_dir, const char *name, struct json_object *a
                 r = -errno;
         return r;
 }
+
+int overrides_forget(struct vs_config *c, const char *name) {
+        char path[PATH_MAX], tmp[PATH_MAX];
+        struct json_object *all, *x;
+        int r = 0;
+
+        (void) vs_config_forget_runtime_vm(c, name);
+        if (!c->state_dir)
+                return 0;
+        snprintf(path, sizeof(path), "%s/overrides.json", c->state_dir);
+        snprintf(tmp, sizeof(tmp), "%s/.overrides.json.tmp", c->state_dir);
+        all = json_object_from_file(path);
+        if (!all)
+                return 0;
+        if (json_object_is_type(all, json_type_object) && json_object_object_get_ex(all, name, &x)) {
+                json_object_object_del(all, name);
+                r = json_object_to_file_ext(tmp, all, JSON_C_TO_STRING_PRETTY) < 0 ? -EIO : 1;
+                if (r > 0 && rename(tmp, path) < 0)
+                        r = -errno;
+        }
+        json_object_put(all);
+        return r;
+}

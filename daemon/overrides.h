@@ -19,3 +19,7 @@ int override_apply(struct vs_config *c, const char *name, struct json_object *ar
 int override_save(const char *state_dir, const char *name, struct json_object *args);
 /* Apply every saved override to @c (a bad one is skipped with a warning). */
 void overrides_apply_saved(struct vs_config *c);
+/* VM @name is gone: drop its runtime overrides from @c and from the saved
+ * file (the file's [vm] sections stay).  Returns 1 when the file changed, 0
+ * when it had none for @name, -errno when it could not be rewritten. */
+int overrides_forget(struct vs_config *c, const char *name);
