@@ -160,11 +160,36 @@ static int on_tick(sd_event_source *s, uint64_t usec, void *userdata) {
         return rearm(s, TICK_USEC);
 }
 
+/* vCPU threads whose names do not say so (QEMU without debug-threads, learned
+ * from kvm_entry) join the kernel's sched filters by TID. */
+static void watch_unnamed_vcpus(struct manager *m) {
+        struct vs_topology *topo = vs_pipeline_topology(m->pipe);
+        unsigned n = vs_topology_n_threads(topo);
+        _cleanup_free_ int32_t *tids = NULL;
+        size_t k = 0;
+        int r;
+
+        tids = n ? calloc(n, sizeof(*tids)) : NULL;
+        if (n && !tids)
+                return;
+        for (unsigned i = 0; i < n; i++) {
+                const struct vs_thread *th = vs_topology_thread_at(topo, i);
+                if (th && th->is_vcpu && vs_vcpu_index_from_comm(th->comm) < 0)
+                        tids[k++] = th->tid;
+        }
+        r = vs_source_live_watch_tids(m->src, tids, k);
+        if (r < 0 && r != m->watch_err)
+                log_warning("cannot filter sched events to %zu vCPU thread(s) by TID (%s): recording every task's",
+                            k, strerror(-r));
+        m->watch_err = r;
+}
+
 static int on_rescan(sd_event_source *s, uint64_t usec, void *userdata) {
         struct manager *m = userdata;
 
         (void) vs_topology_scan_proc(vs_pipeline_topology(m->pipe), "/proc");
         vm_exits_sync(m->exits);
+        watch_unnamed_vcpus(m);
         manager_mark_topology(m);
         notify_status(m);
         return rearm(s, RESCAN_USEC);

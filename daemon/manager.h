@@ -42,6 +42,7 @@ struct manager {
         bool have_offset;
         int32_t *marked;                /* --record: TIDs already described by a marker */
         size_t n_marked, cap_marked;
+        int watch_err;                  /* last vs_source_live_watch_tids() failure */
 
         /* the loop, while one runs */
         sd_event *event;

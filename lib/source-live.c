@@ -15,6 +15,10 @@
  * kernel to PAUSE exits; kvm_entry (needed only to learn vcpu_id <-> TID) is
  * enabled for a learning window and then switched off; vs_source_live_relearn()
  * opens a new window when topology meets a vCPU thread it cannot place.
+ * sched_switch and sched_wakeup are filtered in the kernel to vCPU threads
+ * (trace-filter.h: VMM thread names, plus the TIDs vs_source_live_watch_tids()
+ * names), so the switches of every other task on the host are neither
+ * written nor read; a host with no VM costs next to nothing to watch.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -36,6 +40,7 @@
 #include "source.h"
 #include "dat-writer.h"
 #include "tep-decode.h"
+#include "trace-filter.h"
 
 struct live_cpu {
         int cpu;
@@ -66,6 +71,10 @@ struct live_source {
         const char *enabled[24];
         unsigned n_enabled;
         bool entry_on;
+        bool all_tasks;         /* no sched filters (vs_live_options.all_tasks) */
+        bool sched_filtered;    /* the sched filters are in place */
+        int32_t *watch_tids;    /* the TIDs in the sched filters, sorted */
+        size_t n_watch_tids;
         uint64_t entry_off_at;  /* CLOCK_MONOTONIC ns when the learning window closes */
         uint64_t learn_ns;
         size_t record_max;      /* bytes of pages kept for --record, 0 = not recording */
@@ -116,6 +125,7 @@ static void live_free(struct vs_source *src) {
                 free(l->cpus[i].rec_buf);
         }
         free(l->cpus);
+        free(l->watch_tids);
         if (l->epfd >= 0)
                 close(l->epfd);
         vs_tep_decoder_free(l->dec);
@@ -333,6 +343,87 @@ static int load_formats(struct live_source *l) {
         return 0;
 }
 
+/* Write the vCPU filter of sched event @ev ("sched_switch"/"sched_wakeup"). */
+static int set_sched_filter(struct live_source *l, const char *ev, const int32_t *tids, size_t n) {
+        char f[VS_TRACE_FILTER_MAX + 1], path[64];
+        enum vs_trace_filter_event which;
+        int r;
+
+        if (strcmp(ev, "sched_switch") == 0)
+                which = VS_TF_SCHED_SWITCH;
+        else if (strcmp(ev, "sched_wakeup") == 0)
+                which = VS_TF_SCHED_WAKEUP;
+        else
+                return -EINVAL;
+        r = vs_trace_filter_vcpus(which, tids, n, f, sizeof(f));
+        if (r < 0)
+                return r;
+        snprintf(path, sizeof(path), "events/sched/%s/filter", ev);
+        errno = 0;
+        if (tracefs_instance_file_write(l->inst, path, f) < 0)
+                return negative_errno();
+        return 0;
+}
+
+static int cmp_tid(const void *a, const void *b) {
+        int32_t x = *(const int32_t *) a, y = *(const int32_t *) b;
+        return (x > y) - (x < y);
+}
+
+int vs_source_live_watch_tids(struct vs_source *src, const int32_t *tids, size_t n) {
+        struct live_source *l = (struct live_source *) src;
+        _cleanup_free_ int32_t *sorted = NULL;
+        size_t m = 0;
+        int r = 0;
+
+        if (src->kind != VS_SOURCE_LIVE)
+                return -EINVAL;
+        if (l->all_tasks)
+                return 0;
+        if (n > 0) {
+                sorted = malloc(n * sizeof(*sorted));
+                if (!sorted)
+                        return -ENOMEM;
+                for (size_t i = 0; i < n; i++)
+                        if (tids[i] > 0)
+                                sorted[m++] = tids[i];
+                qsort(sorted, m, sizeof(*sorted), cmp_tid);
+                size_t k = 0;
+                for (size_t i = 0; i < m; i++)                  /* unique */
+                        if (k == 0 || sorted[i] != sorted[k - 1])
+                                sorted[k++] = sorted[i];
+                m = k;
+        }
+        if (l->sched_filtered && m == l->n_watch_tids &&
+            (m == 0 || memcmp(sorted, l->watch_tids, m * sizeof(*sorted)) == 0))
+                return 0;       /* unchanged: no tracefs write */
+        for (size_t i = 0; i < l->n_enabled; i++) {
+                const char *ev = l->enabled[i];
+                int k;
+
+                if (strcmp(ev, "sched_switch") != 0 && strcmp(ev, "sched_wakeup") != 0)
+                        continue;
+                k = set_sched_filter(l, ev, sorted, m);
+                if (k == -E2BIG) {
+                        /* too many odd-named vCPU threads for one filter: watch every task */
+                        char path[64];
+                        snprintf(path, sizeof(path), "events/sched/%s/filter", ev);
+                        (void) tracefs_instance_file_write(l->inst, path, "0");
+                }
+                if (k < 0 && r == 0)
+                        r = k;
+        }
+        l->sched_filtered = r == 0;
+        free(l->watch_tids);
+        l->watch_tids = r == 0 ? TAKE_PTR(sorted) : NULL;
+        l->n_watch_tids = r == 0 ? m : 0;
+        return r;
+}
+
+bool vs_source_live_sched_filtered(struct vs_source *src) {
+        return src->kind == VS_SOURCE_LIVE && ((struct live_source *) src)->sched_filtered;
+}
+
 static int enable_events(struct live_source *l) {
         for (size_t i = 0; i < ELEMENTSOF(wanted); i++) {
                 const char *ev = wanted[i].event;
@@ -349,6 +440,9 @@ static int enable_events(struct live_source *l) {
                         } else
                                 continue;
                 }
+                if (!l->all_tasks && strcmp(wanted[i].system, "sched") == 0 &&
+                    set_sched_filter(l, ev, NULL, 0) == 0)
+                        l->sched_filtered = true;
                 if (strcmp(ev, "kvm_exit") == 0) {
                         /* Every VM exit would flood the buffer: keep PAUSE exits only
                          * (VMX 40 = PAUSE_INSTRUCTION, SVM 0x77 = pause). */
@@ -437,6 +531,7 @@ int vs_source_live_open(const struct vs_live_options *opts, struct vs_source **r
         l->s.kind = VS_SOURCE_LIVE;
         l->epfd = -1;
         l->keep_instance = o.keep_instance;
+        l->all_tasks = o.all_tasks;
         l->learn_ns = 5000ull * 1000000ull;
         l->record_max = o.record_max_mb ? (size_t) o.record_max_mb << 20 : 0;
         l->name = strdup(o.instance);

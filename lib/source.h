@@ -85,6 +85,7 @@ struct vs_live_options {
         unsigned buffer_kb;     /* per-CPU buffer size, 0 = leave the kernel default */
         bool keep_instance;     /* debug: do not remove the instance on free */
         unsigned record_max_mb; /* keep a copy of every page read, up to this many MiB (0 = off) */
+        bool all_tasks;         /* record every task's sched events, not only vCPU threads' */
 };
 /* On failure, a one-line reason is written to @err (may be NULL). */
 int vs_source_live_open(const struct vs_live_options *opts, struct vs_source **ret, char *err, size_t errlen);
@@ -99,6 +100,13 @@ int vs_source_live_write_dat(struct vs_source *s, const char *path, const char *
 int vs_source_live_relearn(struct vs_source *s, unsigned ms);
 /* Live only: names of the events actually enabled (NULL-terminated, owned by s). */
 const char *const *vs_source_live_events(struct vs_source *s);
+/* Live only: besides threads named as VMMs name vCPU threads, keep the sched
+ * events of these TIDs (vCPU threads with other names).  Rewrites the kernel
+ * filters only when the set changed.  -E2BIG: too many for a filter, every
+ * task's sched events are recorded until a smaller set is given. */
+int vs_source_live_watch_tids(struct vs_source *s, const int32_t *tids, size_t n);
+/* Live only: whether sched events are filtered to vCPU threads in the kernel. */
+bool vs_source_live_sched_filtered(struct vs_source *s);
 /* Live only: refresh the lost-events counter from the per-CPU stats. */
 int vs_source_live_update_lost(struct vs_source *s);
 

@@ -1,0 +1,56 @@
+#!/bin/sh
+# Live: sched_switch and sched_wakeup are filtered in the kernel to vCPU
+# threads.  With a fake QEMU (threads "CPU n/KVM") and a busy non-vCPU load
+# side by side, every switch recorded involves a vCPU thread and every
+# wake-up wakes one, while the fake VM's own events still all arrive; the
+# filters are in the instance's tracefs files while vschedd runs.
+. "$(dirname "$0")/test-lib.sh"
+require_tracefs
+FAKE="$top_builddir/tests/system/fake-vmm"
+[ -x "$FAKE" ] || fail "fake-vmm not built"
+INST=vschedd-test-$$
+
+"$FAKE" filtered 2 8 >"$TMP/pid" &
+fake=$!
+wait_file "$TMP/pid" "fake VMM did not start"
+# the non-vCPU load: a pipe ping-pong between two processes (thousands of switches/s)
+python3 -c '
+import os, time
+r1, w1 = os.pipe(); r2, w2 = os.pipe()
+end = time.time() + 6
+if os.fork() == 0:
+    while os.read(r1, 1): os.write(w2, b"x")
+    os._exit(0)
+while time.time() < end:
+    os.write(w1, b"x"); os.read(r2, 1)
+os.close(w1)
+os.wait()
+' &
+load=$!
+
+"$VSCHEDD" --live --instance "$INST" --dump-events --json --duration 3 >"$TMP/ev.json" 2>"$TMP/err" &
+vs=$!
+# while it runs: the filter texts are in place
+i=0
+while [ "$(cat "$TRACEFS/instances/$INST/events/sched/sched_switch/filter" 2>/dev/null)" = none ] ||
+      [ ! -e "$TRACEFS/instances/$INST/events/sched/sched_switch/filter" ]; do
+        i=$((i + 1)); [ $i -lt 200 ] || break; sleep 0.05
+done
+cat "$TRACEFS/instances/$INST/events/sched/sched_switch/filter" >"$TMP/sw.filter" 2>/dev/null || true
+cat "$TRACEFS/instances/$INST/events/sched/sched_wakeup/filter" >"$TMP/wk.filter" 2>/dev/null || true
+wait "$vs" || { cat "$TMP/err"; fail "live run failed"; }
+kill "$fake" "$load" 2>/dev/null || true
+wait "$fake" "$load" 2>/dev/null || true
+
+expect_grep 'prev_comm ~ "CPU \*/KVM"' "$TMP/sw.filter" "sched_switch filter"
+expect_grep 'comm ~ "CPU \*/KVM"' "$TMP/wk.filter" "sched_wakeup filter"
+switches=$(count '"type":"switch"' "$TMP/ev.json")
+wakeups=$(count '"type":"wakeup","vm"' "$TMP/ev.json")
+expect_ge "switches of VM filtered" "$(grep '"type":"switch"' "$TMP/ev.json" | grep -c '_vm":"filtered"' || true)" 20
+expect_ge "wake-ups recorded" "$wakeups" 10
+# no switch between two tasks that are not vCPU threads, no wake-up of one
+other=$(grep '"type":"switch"' "$TMP/ev.json" | grep '"prev_vm":null' | grep -c '"next_vm":null' || true)
+expect_eq "switches without a vCPU thread" "$other" 0
+other=$(grep '"source":"sched_wakeup"' "$TMP/ev.json" | grep -c '"wakee_vm":null' || true)
+expect_eq "wake-ups of non-vCPU threads" "$other" 0
+say "ok: $switches switches, $wakeups wake-ups, all of vCPU threads"
