@@ -443,13 +443,12 @@ static int enable_events(struct live_source *l) {
                 if (!l->all_tasks && strcmp(wanted[i].system, "sched") == 0 &&
                     set_sched_filter(l, ev, NULL, 0) == 0)
                         l->sched_filtered = true;
-                if (strcmp(ev, "kvm_exit") == 0) {
-                        /* Every VM exit would flood the buffer: keep PAUSE exits only
-                         * (VMX 40 = PAUSE_INSTRUCTION, SVM 0x77 = pause). */
-                        char path[] = "events/kvm/kvm_exit/filter";
-                        const char *f = "exit_reason == 40 || exit_reason == 119";
-                        if (tracefs_instance_file_write(l->inst, path, f) < 0)
-                                continue;   /* cannot filter: do without PAUSE exits */
+                const char *f = vs_trace_filter_fixed(wanted[i].system, ev);
+                if (f) {
+                        char path[128];
+                        snprintf(path, sizeof(path), "events/%s/%s/filter", wanted[i].system, ev);
+                        if (tracefs_instance_file_write(l->inst, path, f) < 0 && strcmp(ev, "kvm_exit") == 0)
+                                continue;   /* every VM exit would flood the buffer: do without PAUSE exits */
                 }
                 int r = event_set(l->inst, wanted[i].system, ev, true);
                 if (r < 0) {

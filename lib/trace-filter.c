@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "trace-filter.h"
 
@@ -20,6 +21,16 @@
 const char *const vs_trace_filter_vcpu_globs[] = {
         "CPU */KVM", "fc_vcpu *", "crosvm_vcpu*", "kvm-vcpu-*", "vcpu*", NULL,
 };
+
+const char *vs_trace_filter_fixed(const char *system, const char *event) {
+        if (!system || !event || strcmp(system, "kvm") != 0)
+                return NULL;
+        if (strcmp(event, "kvm_exit") == 0)
+                return "exit_reason == 40 || exit_reason == 119";
+        if (strcmp(event, "kvm_hypercall") == 0)
+                return "nr == 5 || nr == 10 || nr == 11";
+        return NULL;
+}
 
 struct out {
         char *buf;

@@ -26,6 +26,14 @@ enum vs_trace_filter_event {
         VS_TF_SCHED_WAKEUP,     /* comm/pid of the task woken */
 };
 
+/*
+ * The fixed filter of a kvm event whose records the analysis reads only in
+ * part, or NULL: kvm_exit keeps PAUSE exits (VMX 40 PAUSE_INSTRUCTION, SVM
+ * 0x77 pause), kvm_hypercall the PV kick, send-IPI and sched-yield calls
+ * (5, 10, 11).  Every other record of them would be decoded and dropped.
+ */
+const char *vs_trace_filter_fixed(const char *system, const char *event);
+
 /* The vCPU thread-name globs (NULL-terminated). */
 extern const char *const vs_trace_filter_vcpu_globs[];
 

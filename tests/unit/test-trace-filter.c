@@ -92,11 +92,20 @@ static void test_too_long(void **state) {
         assert_true(strlen(buf) <= VS_TRACE_FILTER_MAX);
 }
 
+static void test_fixed(void **state) {
+        assert_string_equal(vs_trace_filter_fixed("kvm", "kvm_exit"), "exit_reason == 40 || exit_reason == 119");
+        assert_string_equal(vs_trace_filter_fixed("kvm", "kvm_hypercall"), "nr == 5 || nr == 10 || nr == 11");
+        assert_null(vs_trace_filter_fixed("kvm", "kvm_apic_ipi"));
+        assert_null(vs_trace_filter_fixed("sched", "kvm_exit"));
+        assert_null(vs_trace_filter_fixed(NULL, NULL));
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_globs_cover_vcpu_names),
                 cmocka_unit_test(test_switch_and_wakeup_text),
                 cmocka_unit_test(test_too_long),
+                cmocka_unit_test(test_fixed),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
