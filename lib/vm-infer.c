@@ -12,6 +12,8 @@
 #define PENDING_MAX 8                           /* senders remembered per (APIC ID, vector) */
 #define MAX_CPUS 8192
 #define MAYBE_GROUPS_MAX 4096                   /* above this many groups, pairs are not listed */
+#define DOMINANCE 2.0                           /* a link joins only if this much above its rivals */
+#define MIN_JOIN 2.0                            /* ... and worth two observations at least */
 
 struct link {
         uint64_t key;           /* lo TID << 32 | hi TID; 0 = empty */
@@ -313,6 +315,30 @@ struct cand {
         uint64_t key;
 };
 
+struct adj {
+        unsigned to;
+        double w;
+};
+
+/* One thread could stand where the other stands: same vCPU index or vcpu_id. */
+static bool clash(const struct vs_vm_infer_thread *x, const struct vs_vm_infer_thread *y) {
+        return (x->vcpu_index >= 0 && x->vcpu_index == y->vcpu_index) ||
+               (x->apic_id >= 0 && x->apic_id == y->apic_id);
+}
+
+/* The links of @b to threads other than @a that could be @a (its vCPU in
+ * another VM): the shares of @b's IPIs/EOIs the evidence gives rivals of @a;
+ * the strongest into *max, all of them added into *sum. */
+static void rivals(const struct vs_vm_infer_thread *th, const struct adj *adj, const unsigned *off, unsigned a,
+                   unsigned b, double *max, double *sum) {
+        for (unsigned k = off[b]; k < off[b + 1]; k++)
+                if (adj[k].to != a && clash(&th[adj[k].to], &th[a])) {
+                        *sum += adj[k].w;
+                        if (adj[k].w > *max)
+                                *max = adj[k].w;
+                }
+}
+
 static unsigned root(struct node *nd, unsigned i) {
         while (nd[i].parent != i) {
                 nd[i].parent = nd[nd[i].parent].parent;
@@ -412,7 +438,9 @@ int vs_vm_infer_group(const struct vs_vm_infer *vi, struct vs_vm_infer_thread *t
         _cleanup_free_ unsigned *order = NULL, *roots = NULL;
         _cleanup_free_ int32_t *group_of_root = NULL;
         _cleanup_free_ struct cand *cand = NULL;
-        size_t n_cand = 0;
+        _cleanup_free_ struct adj *adj = NULL;
+        _cleanup_free_ unsigned *off = NULL;
+        size_t n_cand = 0, n_pairs = 0;
         unsigned n_groups = 0;
         int r = 0;
 
@@ -437,21 +465,57 @@ int vs_vm_infer_group(const struct vs_vm_infer *vi, struct vs_vm_infer_thread *t
         }
         qsort_r(order, n, sizeof(*order), cmp_tid_pos, th);
 
-        /* links between two of these threads, one whole observation's worth at least */
+        /* links between two of these threads (any weight: rivals), then the
+         * candidates to join among them */
         cand = malloc((vi->n_links + 1) * sizeof(*cand));
-        if (!cand) {
+        off = calloc(n + 1, sizeof(*off));
+        if (!cand || !off) {
                 r = -ENOMEM;
                 goto out;
         }
         for (size_t i = 0; i < vi->cap_links; i++) {
                 const struct link *l = &vi->links[i];
                 long a, b;
-                if (!l->key || l->w + 1e-9 < 1.0)
+                if (!l->key)
                         continue;
                 a = find_pos(th, order, n, (int32_t) (l->key >> 32));
                 b = find_pos(th, order, n, (int32_t) (uint32_t) l->key);
-                if (a >= 0 && b >= 0)
-                        cand[n_cand++] = (struct cand) { (unsigned) a, (unsigned) b, l->w, l->key };
+                if (a < 0 || b < 0)
+                        continue;
+                cand[n_pairs++] = (struct cand) { (unsigned) a, (unsigned) b, l->w, l->key };
+                off[a + 1]++;
+                off[b + 1]++;
+        }
+        for (unsigned i = 0; i < n; i++)
+                off[i + 1] += off[i];
+        adj = malloc((2 * n_pairs + 1) * sizeof(*adj));
+        if (!adj) {
+                r = -ENOMEM;
+                goto out;
+        }
+        {
+                _cleanup_free_ unsigned *fill = malloc((n + 1) * sizeof(*fill));
+                if (!fill) {
+                        r = -ENOMEM;
+                        goto out;
+                }
+                memcpy(fill, off, n * sizeof(*fill));
+                for (size_t k = 0; k < n_pairs; k++) {
+                        adj[fill[cand[k].a]++] = (struct adj) { cand[k].b, cand[k].w };
+                        adj[fill[cand[k].b]++] = (struct adj) { cand[k].a, cand[k].w };
+                }
+        }
+        /* A link joins only when it stands out: an EOI at APIC ID D that
+         * senders of several VMs were waiting for gave each a share, so the
+         * pair's link must be worth MIN_JOIN, DOMINANCE times its strongest
+         * rival's and more than all rivals' together, on either side, or the
+         * two stay apart (and may be reported as possibly one VM). */
+        for (size_t k = 0; k < n_pairs; k++) {
+                double w = cand[k].w, max = 0, sum_a = 0, sum_b = 0;
+                rivals(th, adj, off, cand[k].a, cand[k].b, &max, &sum_a);
+                rivals(th, adj, off, cand[k].b, cand[k].a, &max, &sum_b);
+                if (w + 1e-9 >= MIN_JOIN && w >= DOMINANCE * max && w > sum_a && w > sum_b)
+                        cand[n_cand++] = cand[k];
         }
         qsort(cand, n_cand, sizeof(*cand), cmp_cand);
 

@@ -21,11 +21,16 @@
  *     vCPU index (QEMU's "CPU n/KVM") or the same KVM vcpu_id (kvm_entry) are
  *     never one VM.
  *
- * Grouping: every thread starts alone; links are taken strongest first and
- * join two groups unless that would put two threads with one vCPU index or
- * one vcpu_id together.  Two groups left apart that no separation keeps apart
- * may still be one VM (no evidence either way): vs_vm_infer_group() reports
- * those pairs, so the caller can say so; their edges stay apart.
+ * Grouping: every thread starts alone.  A link may join only when it stands
+ * out: worth two observations at least, twice its strongest rival's and more
+ * than all its rivals' together (a rival: the link of one end to another
+ * thread with the other end's vCPU index or vcpu_id, i.e. the same vCPU of
+ * another VM, which shared EOIs give a share).  Such links are taken
+ * strongest first and join two groups unless that would put two threads with
+ * one vCPU index or one vcpu_id together.  Two groups left apart that no
+ * separation keeps apart may still be one VM (no evidence either way, or
+ * evidence that does not stand out): vs_vm_infer_group() reports those pairs
+ * (up to 4096 groups), so the caller can say so; their edges stay apart.
  *
  * A second pass over the same trace must not count the evidence twice:
  * vs_vm_infer_seal() freezes it.  Pure logic: no I/O, no logging.

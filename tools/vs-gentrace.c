@@ -7,13 +7,15 @@
  *
  *   vs-gentrace --out FILE.dat [--vms N] [--vcpus M] [--cpus C] [--events E]
  *               [--pattern mixed|pingpong|shootdown|convoy] [--preempt PCT]
- *               [--formats DIR] [--seed S] [--sparse]
+ *               [--formats DIR] [--seed S] [--sparse] [--no-markers]
  *
  * Patterns: pingpong = vCPU pairs IPI each other; shootdown = all-to-all TLB
  * shootdowns (all-but-self shorthand plus unicast answers); convoy = every
  * vCPU IPIs a lock holder (vCPU 0) and spins (PAUSE exits, sched_yield to it);
  * mixed = all three.  --preempt sets how often a switch-out is a preemption.
- * Topology markers name the VMs ("genvmN") as vschedd --record does.
+ * Topology markers name the VMs ("genvmN") as vschedd --record does;
+ * --no-markers leaves them out (a plain trace-cmd file: no TGIDs, so replay
+ * groups the vCPU threads from the trace's evidence, lib/vm-infer.h).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -114,15 +116,16 @@ int main(int argc, char **argv) {
                 { "vcpus", required_argument, NULL, 'm' }, { "cpus", required_argument, NULL, 'c' },
                 { "events", required_argument, NULL, 'e' }, { "pattern", required_argument, NULL, 'p' },
                 { "preempt", required_argument, NULL, 'P' }, { "formats", required_argument, NULL, 'f' },
-                { "seed", required_argument, NULL, 's' }, { "sparse", no_argument, NULL, 'S' }, {}
+                { "seed", required_argument, NULL, 's' }, { "sparse", no_argument, NULL, 'S' },
+                { "no-markers", no_argument, NULL, 'M' }, {}
         };
         const char *out = NULL, *formats = "tests/data/formats", *pattern = "mixed";
         unsigned vms = 10, vcpus = 4, preempt = 30;
         uint64_t events = 1000000, done = 0;
-        bool sparse = false;
+        bool sparse = false, markers = true;
         int c, r;
 
-        while ((c = getopt_long(argc, argv, "o:v:m:c:e:p:P:f:s:S", opts, NULL)) >= 0)
+        while ((c = getopt_long(argc, argv, "o:v:m:c:e:p:P:f:s:SM", opts, NULL)) >= 0)
                 switch (c) {
                 case 'o': out = optarg; break;
                 case 'v': vms = (unsigned) atoi(optarg); break;
@@ -134,10 +137,11 @@ int main(int argc, char **argv) {
                 case 'f': formats = optarg; break;
                 case 's': rng = strtoull(optarg, NULL, 10) | 1; break;
                 case 'S': sparse = true; break;
+                case 'M': markers = false; break;
                 default:
                         fprintf(stderr, "usage: vs-gentrace --out FILE.dat [--vms N] [--vcpus M] [--cpus C] "
                                         "[--events E] [--pattern mixed|pingpong|shootdown|convoy] [--preempt PCT] "
-                                        "[--formats DIR] [--seed S] [--sparse]\n");
+                                        "[--formats DIR] [--seed S] [--sparse] [--no-markers]\n");
                         return 2;
                 }
         if (!out || vms == 0 || vcpus < 2 || vcpus > 256 || n_cpus == 0 || n_cpus > MAX_CPUS || preempt > 100 ||
@@ -189,6 +193,8 @@ int main(int argc, char **argv) {
                         snprintf(comm, sizeof(comm), "CPU %u/KVM", k);
                         cl_len += (size_t) snprintf(cmdlines + cl_len, cl_cap - cl_len, "%d %s\n",
                                                     tgid + 1 + (int32_t) k, comm);
+                        if (!markers)
+                                continue;
                         vs_format_topology_marker(msg, sizeof(msg), tgid + 1 + (int32_t) k, tgid,
                                                   (int32_t) (sparse ? 2 * k : k), vm, comm);
                         start(&rec, ev_print, 1);
