@@ -57,11 +57,6 @@ struct control {
         char *buf;              /* VS_CTL_MSG_MAX + 1 */
 };
 
-static void *mfree(void *p) {
-        free(p);
-        return NULL;
-}
-
 static void control_log(struct control *c, int priority, const char *fmt, ...) _printf_(3, 4);
 static void control_log(struct control *c, int priority, const char *fmt, ...) {
         char msg[256];

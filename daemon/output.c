@@ -10,6 +10,7 @@
 #include <json-c/json.h>
 
 #include "event-json.h"
+#include "json-util.h"
 #include "output.h"
 
 static struct {
@@ -32,7 +33,7 @@ static int put_json(struct json_object *o) {
 
         if (!o)
                 return -ENOMEM;
-        r = puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+        r = puts(vs_json_line(o, NULL));
         json_object_put(o);
         return r == EOF ? -EPIPE : 0;
 }

@@ -12,6 +12,7 @@
 
 #include <json-c/json.h>
 
+#include "json-util.h"
 #include "macro.h"
 #include "vschedctl-print.h"
 
@@ -293,8 +294,7 @@ static void print_object(struct json_object *o, unsigned indent, unsigned top_n)
 
 int vschedctl_print(struct json_object *data, unsigned top_n, bool json) {
         if (json) {
-                puts(data ? json_object_to_json_string_ext(data, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
-                          : "{}");
+                puts(data ? vs_json_line(data, NULL) : "{}");
         } else if (data)
                 print_object(data, 0, top_n);
         return fflush(stdout) == 0 ? 0 : -EIO;

@@ -14,6 +14,7 @@
 
 #include <curses.h>
 
+#include "json-util.h"
 #include "macro.h"
 #include "mono-clock.h"
 #include "top-model.h"
@@ -44,11 +45,6 @@ static void on_stop_signal(int sig) {
 
 static double now_s(void) {
         return (double) vs_mono_ns() / 1e9;
-}
-
-static void json_putp(struct json_object **o) {
-        if (*o)
-                json_object_put(*o);
 }
 
 /* Fetch a new snapshot; the current one becomes the previous.  Returns an

@@ -49,6 +49,7 @@
 #include "ctl-proto.h"
 #include "graph-dot.h"
 #include "graph-render.h"
+#include "json-util.h"
 #include "macro.h"
 #include "vschedctl-print.h"
 #include "vschedctl-top.h"
@@ -108,11 +109,6 @@ static const struct verb verbs[] = {
           "Live view per VM and vCPU: IPI rates, preempted\nshare, EOI p99, PAUSE/yield rates, weight vs\n"
           "baseline, mode; keys sort, q quits" },
 };
-
-static void json_putp(struct json_object **o) {
-        if (*o)
-                json_object_put(*o);
-}
 
 static void help(FILE *f) {
         fprintf(f,

@@ -31,6 +31,7 @@
 
 #include "actuator.h"
 #include "cgroup.h"
+#include "fileio.h"
 #include "macro.h"
 
 #define JOURNAL "journal"
@@ -203,20 +204,6 @@ static int journal_errno(int r) {
         return r == -ENOSPC || r == -EDQUOT ? -ENOSPC : r == -ENOMEM ? -ENOMEM : -EIO;
 }
 
-static int write_all(int fd, const char *p, size_t n) {
-        while (n) {
-                ssize_t w = write(fd, p, n);
-                if (w < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return negative_errno();
-                }
-                p += w;
-                n -= w;
-        }
-        return 0;
-}
-
 static int fsync_dir(int dfd) {
         return fsync(dfd) < 0 ? negative_errno() : 0;
 }
@@ -247,7 +234,7 @@ static int journal_save(struct vs_actuator *a) {
         fd = openat(a->dfd, JOURNAL_TMP, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
         if (fd < 0)
                 return journal_errno(negative_errno());
-        r = write_all(fd, text, size);
+        r = vs_write_all(fd, text, size);
         if (r == 0 && fsync(fd) < 0)
                 r = negative_errno();
         if (r == 0) {

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "cgroup.h"
+#include "fileio.h"
 #include "macro.h"
 
 /* v1 controller that carries each knob */
@@ -109,20 +110,6 @@ static bool list_has(const char *list, const char *sep, const char *word) {
                 p += strspn(p, sep);
         }
         return false;
-}
-
-static int read_small(const char *path, char *buf, size_t len) {
-        _cleanup_close_ int fd = -1;
-        ssize_t n;
-
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0)
-                return negative_errno();
-        n = read(fd, buf, len - 1);
-        if (n < 0)
-                return negative_errno();
-        buf[n] = 0;
-        return 0;
 }
 
 /* cgroup.freeze exists in every non-root cgroup since 5.2 (the root has none):
@@ -231,7 +218,7 @@ int vs_cg_host_detect(const char *mountinfo, struct vs_cg_host *ret) {
         if (v2_mount[0]) {
                 char p[PATH_MAX], ctl[1024];
                 if (snprintf(p, sizeof(p), "%s/cgroup.controllers", v2_mount) < (int) sizeof(p) &&
-                    read_small(p, ctl, sizeof(ctl)) == 0) {
+                    vs_read_small(p, ctl, sizeof(ctl)) >= 0) {
                         v2_ctl[VS_KNOB_WEIGHT] = v2_ctl[VS_KNOB_IDLE] = list_has(ctl, " \t\n", "cpu");
                         v2_ctl[VS_KNOB_CPUSET] = list_has(ctl, " \t\n", "cpuset");
                 }

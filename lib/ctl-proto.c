@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include "ctl-proto.h"
+#include "json-util.h"
 #include "macro.h"
 
 static const char *const status_names[_VS_CTL_STATUS_MAX] = {
@@ -301,18 +302,6 @@ int vs_ctl_validate_args(const struct vs_ctl_command_info *cmd, struct json_obje
         return 0;
 }
 
-static int parse_bool(const char *s) {
-        static const char *const yes[] = { "1", "yes", "true", "on" };
-        static const char *const no[] = { "0", "no", "false", "off" };
-        for (size_t i = 0; i < ELEMENTSOF(yes); i++) {
-                if (strcasecmp(s, yes[i]) == 0)
-                        return 1;
-                if (strcasecmp(s, no[i]) == 0)
-                        return 0;
-        }
-        return -EINVAL;
-}
-
 int vs_ctl_arg_from_string(const struct vs_ctl_arg *arg, const char *value, struct json_object **ret,
                            char **ret_error) {
         struct json_object *v = NULL;
@@ -339,7 +328,7 @@ int vs_ctl_arg_from_string(const struct vs_ctl_arg *arg, const char *value, stru
                 break;
         }
         case VS_CTL_ARG_BOOL:
-                r = parse_bool(value);
+                r = vs_parse_bool(value);
                 if (r < 0)
                         return set_error(ret_error, "%s: '%s' is not a boolean (0/1, yes/no)", arg->name, value);
                 v = json_object_new_boolean(r);
@@ -405,7 +394,7 @@ int vs_ctl_serialize(struct json_object *msg, char **ret, size_t *ret_len) {
 
         if (!msg || !ret || !ret_len)
                 return -EINVAL;
-        s = json_object_to_json_string_length(msg, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+        s = vs_json_line(msg, &len);
         if (!s)
                 return -ENOMEM;
         if (len > VS_CTL_MSG_MAX)
@@ -422,11 +411,6 @@ int vs_ctl_serialize(struct json_object *msg, char **ret, size_t *ret_len) {
 static void tokener_freep(struct json_tokener **t) {
         if (*t)
                 json_tokener_free(*t);
-}
-
-static void json_putp(struct json_object **o) {
-        if (*o)
-                json_object_put(*o);
 }
 
 /* Parse one complete JSON object out of untrusted bytes.  Returns 0 and *ret,

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "dat-writer.h"
+#include "fileio.h"
 #include "macro.h"
 
 /* trace-cmd.h: enum TRACECMD_OPTION_* (stable numbering) */
@@ -61,39 +62,6 @@ static int obuf_str0(struct obuf *b, const char *s) {
         return obuf_put(b, s, strlen(s) + 1);
 }
 
-static int read_file(const char *path, char **ret, size_t *ret_len) {
-        _cleanup_fclose_ FILE *f = NULL;
-        _cleanup_free_ char *buf = NULL;
-        size_t len = 0, alloc = 0;
-
-        f = fopen(path, "re");
-        if (!f)
-                return negative_errno();
-        for (;;) {
-                size_t n;
-
-                if (alloc - len < 4096) {
-                        char *q = realloc(buf, alloc + 65536);
-
-                        if (!q)
-                                return -ENOMEM;
-                        buf = q;
-                        alloc += 65536;
-                }
-                n = fread(buf + len, 1, alloc - len - 1, f);
-                len += n;
-                if (n == 0) {
-                        if (ferror(f))
-                                return -EIO;
-                        break;
-                }
-        }
-        buf[len] = 0;
-        *ret = TAKE_PTR(buf);
-        *ret_len = len;
-        return 0;
-}
-
 /* "<size><text>" with an 8-byte (@wide) or 4-byte size */
 static int put_sized_text(struct obuf *b, const char *text, bool wide) {
         size_t len = text ? strlen(text) : 0;
@@ -117,7 +85,7 @@ static int put_file(struct obuf *b, const char *dir, const char *name) {
 
         if (asprintf(&path, "%s/%s", dir, name) < 0)
                 return -ENOMEM;
-        r = read_file(path, &text, &len);
+        r = vs_read_file(path, &text, &len);
         if (r < 0)
                 return r;
         r = obuf_u64(b, len);
@@ -261,23 +229,6 @@ static int put_options(struct obuf *b, const struct vs_dat_info *info) {
         return obuf_u16(b, OPTION_DONE);
 }
 
-static int write_all(int fd, const void *data, size_t len) {
-        const uint8_t *p = data;
-
-        while (len > 0) {
-                ssize_t n = write(fd, p, len);
-
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return negative_errno();
-                }
-                p += n;
-                len -= (size_t) n;
-        }
-        return 0;
-}
-
 int vs_dat_write_fd(int fd, const struct vs_dat_info *info) {
         _cleanup_(obuf_freep) struct obuf b = {};
         static const char magic[] = { 0x17, 0x08, 0x44, 't', 'r', 'a', 'c', 'i', 'n', 'g' };
@@ -350,11 +301,11 @@ int vs_dat_write_fd(int fd, const struct vs_dat_info *info) {
                         return r;
         }
 
-        r = write_all(fd, b.p, b.len);
+        r = vs_write_all(fd, b.p, b.len);
         if (r < 0)
                 return r;
         for (unsigned c = 0; c < info->n_cpus; c++) {
-                r = write_all(fd, info->cpus[c].data, info->cpus[c].size);
+                r = vs_write_all(fd, info->cpus[c].data, info->cpus[c].size);
                 if (r < 0)
                         return r;
         }

@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * macro.h - small helpers shared by every module: cleanup attributes,
- * array sizes, TAKE_PTR.  Owns nothing; no state, no I/O.
+ * array sizes, TAKE_PTR, mfree, the boolean spellings.  Owns nothing; no
+ * state, no I/O.
  */
 #pragma once
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <strings.h>
 #include <unistd.h>
 
 #define _cleanup_(f) __attribute__((cleanup(f)))
@@ -52,6 +54,27 @@ static inline void fclosep(FILE **f) {
                 (fd) = -1;                              \
                 _fd_;                                   \
         })
+
+/* free() for "p = mfree(p);" */
+static inline void *mfree(void *p) {
+        free(p);
+        return NULL;
+}
+
+/* A boolean as configuration files and the control protocol spell it:
+ * 1/yes/true/on or 0/no/false/off (any case).  1, 0, or -EINVAL. */
+static inline int vs_parse_bool(const char *s) {
+        static const char *const yes[] = { "1", "yes", "true", "on" };
+        static const char *const no[] = { "0", "no", "false", "off" };
+
+        for (size_t i = 0; i < ELEMENTSOF(yes); i++) {
+                if (strcasecmp(s, yes[i]) == 0)
+                        return 1;
+                if (strcasecmp(s, no[i]) == 0)
+                        return 0;
+        }
+        return -EINVAL;
+}
 
 /* errno as a negative return value, never 0 (a failed call that forgot errno). */
 static inline int negative_errno(void) {

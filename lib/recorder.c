@@ -12,6 +12,7 @@
 #include <tracefs.h>
 
 #include "dat-writer.h"
+#include "fileio.h"
 #include "mono-clock.h"
 #include "recorder.h"
 
@@ -38,37 +39,6 @@ struct vs_recorder {
         char *kallsyms;
         uint64_t lost;
 };
-
-static int read_text(const char *path, char **ret) {
-        _cleanup_fclose_ FILE *f = NULL;
-        _cleanup_free_ char *buf = NULL;
-        size_t len = 0, alloc = 0;
-
-        f = fopen(path, "re");
-        if (!f)
-                return negative_errno();
-        for (;;) {
-                size_t n;
-
-                if (alloc - len < 1024) {
-                        char *q = realloc(buf, alloc + 16384);
-
-                        if (!q)
-                                return -ENOMEM;
-                        buf = q;
-                        alloc += 16384;
-                }
-                n = fread(buf + len, 1, alloc - len - 1, f);
-                if (n == 0)
-                        break;
-                len += n;
-        }
-        if (ferror(f))
-                return -EIO;
-        buf[len] = 0;
-        *ret = TAKE_PTR(buf);
-        return 0;
-}
 
 static int add_event(struct vs_recorder *r, const char *sys, const char *event) {
         char **e;
@@ -133,7 +103,7 @@ static int refresh_meta(struct vs_recorder *r) {
         /* saved_cmdlines exists only at the top level; reading it does not touch the buffer */
         if (asprintf(&path, "%s/saved_cmdlines", tracefs_tracing_dir()) < 0)
                 return -ENOMEM;
-        r2 = read_text(path, &s);
+        r2 = vs_read_file(path, &s, NULL);
         if (r2 >= 0) {
                 free(r->cmdlines);
                 r->cmdlines = s;

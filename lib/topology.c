@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "macro.h"
 #include "topology.h"
 #include "vm-infer.h"
@@ -664,19 +665,6 @@ int32_t vs_topology_vcpu_of_apic(struct vs_topology *t, int32_t vm, uint32_t api
 
 /* ---------------------------------------------------------------- /proc */
 
-static int read_small(const char *path, char *buf, size_t len) {
-        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-        ssize_t n;
-
-        if (fd < 0)
-                return negative_errno();
-        n = read(fd, buf, len - 1);
-        if (n < 0)
-                return negative_errno();
-        buf[n] = 0;
-        return (int) n;
-}
-
 static void chomp(char *s) {
         size_t l = strlen(s);
         while (l > 0 && (s[l - 1] == '\n' || s[l - 1] == '\r'))
@@ -717,7 +705,7 @@ static void cgroup_of(const char *procdir, char *buf, size_t len) {
 
         buf[0] = 0;
         snprintf(path, sizeof(path), "%s/cgroup", procdir);
-        if (read_small(path, data, sizeof(data)) < 0)
+        if (vs_read_small(path, data, sizeof(data)) < 0)
                 return;
         /* prefer the unified hierarchy ("0::/path"), else the cpu controller's line */
         line = strstr(data, "0::");
@@ -747,7 +735,7 @@ static int scan_process(struct vs_topology *t, const char *proc_root, int32_t tg
 
         snprintf(procdir, sizeof(procdir), "%s/%d", proc_root, (int) tgid);
         snprintf(path, sizeof(path), "%s/comm", procdir);
-        if (read_small(path, comm, sizeof(comm)) < 0)
+        if (vs_read_small(path, comm, sizeof(comm)) < 0)
                 return 0;       /* vanished: skip */
         chomp(comm);
         if (!force && !is_vmm_main_comm(comm))
@@ -762,7 +750,7 @@ static int scan_process(struct vs_topology *t, const char *proc_root, int32_t tg
                 if (!parse_uint(te->d_name, strlen(te->d_name), &tid) || tid <= 0)
                         continue;
                 snprintf(path, sizeof(path), "%s/task/%s/comm", procdir, te->d_name);
-                if (read_small(path, tcomm, sizeof(tcomm)) < 0)
+                if (vs_read_small(path, tcomm, sizeof(tcomm)) < 0)
                         continue;
                 chomp(tcomm);
                 if (vs_vcpu_index_from_comm(tcomm) < 0)
@@ -775,7 +763,7 @@ static int scan_process(struct vs_topology *t, const char *proc_root, int32_t tg
         if (nvcpu == 0 && !force)
                 return 0;
         snprintf(path, sizeof(path), "%s/cmdline", procdir);
-        n = read_small(path, cmdline, sizeof(cmdline));
+        n = vs_read_small(path, cmdline, sizeof(cmdline));
         name_from_cmdline(cmdline, n > 0 ? (size_t) n : 0, name, sizeof(name));
         cgroup_of(procdir, cg, sizeof(cg));
         if (add_hint(t, tgid, name, cg) < 0)
@@ -819,7 +807,7 @@ static int proc_tgid(const char *proc_root, int32_t tid, bool process, int32_t *
         int r;
 
         snprintf(path, sizeof(path), "%s/%d/status", proc_root, (int) tid);
-        r = read_small(path, buf, sizeof(buf));
+        r = vs_read_small(path, buf, sizeof(buf));
         if (r < 0)
                 return r == -ENOENT || r == -ESRCH ? -ESRCH : r;
         st = strstr(buf, "\nState:");
@@ -864,7 +852,7 @@ static int live_place(struct vs_topology *t, int32_t tid, bool kvm) {
          * event): keep it with its TGID, so it is not looked up again; it
          * joins no VM unless its process is one (kvm events make it a vCPU). */
         snprintf(path, sizeof(path), "%s/%d/task/%d/comm", t->proc_root, (int) tgid, (int) tid);
-        if (read_small(path, comm, sizeof(comm)) < 0)
+        if (vs_read_small(path, comm, sizeof(comm)) < 0)
                 return 0;       /* gone meanwhile */
         chomp(comm);
         return vs_topology_learn_thread(t, &(const struct vs_thread_info) {

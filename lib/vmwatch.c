@@ -47,11 +47,6 @@ static bool startswith(const char *s, const char *prefix) {
         return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
-static void *mfree(void *p) {
-        free(p);
-        return NULL;
-}
-
 /* ------------------------------------------------------------------ 1. libvirt event loop on sd-event */
 
 struct ev_entry {

@@ -264,19 +264,6 @@ static void key_error(struct parse_ctx *ctx, unsigned line, const char *key, con
 
 /* ---------------------------------------------------------------- values */
 
-static int parse_bool(const char *v) {
-        static const char *const yes[] = { "yes", "true", "on", "1" };
-        static const char *const no[] = { "no", "false", "off", "0" };
-
-        for (size_t i = 0; i < ELEMENTSOF(yes); i++) {
-                if (strcasecmp(v, yes[i]) == 0)
-                        return 1;
-                if (strcasecmp(v, no[i]) == 0)
-                        return 0;
-        }
-        return -EINVAL;
-}
-
 /* Digits only (no sign, blanks, or base prefix), within uint32_t. */
 static int parse_u32(const char *v, uint32_t *ret) {
         unsigned long long x;
@@ -411,7 +398,7 @@ static int parse_value(struct parse_ctx *ctx, const struct item *it, void *base,
                         *(bool *) field = false;
                         return 0;
                 }
-                r = parse_bool(v);
+                r = vs_parse_bool(v);
                 if (r < 0) {
                         key_error(ctx, ctx->line, key, "invalid boolean '%s' (%s)", e,
                                   it->flags & F_DEFAULT ? "yes, no or default" : "yes/no, true/false, on/off, 1/0");
@@ -427,7 +414,7 @@ static int parse_value(struct parse_ctx *ctx, const struct item *it, void *base,
                         *(int *) field = VS_DEFAULT;
                         return 0;
                 }
-                r = parse_bool(v);
+                r = vs_parse_bool(v);
                 if (r < 0) {
                         key_error(ctx, ctx->line, key, "invalid value '%s' (yes, no or default)", e);
                         return r;

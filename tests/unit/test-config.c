@@ -21,11 +21,6 @@
 #include "vs-config.h"
 #include "macro.h"
 
-static void *mfree(void *p) {
-        free(p);
-        return NULL;
-}
-
 static char tmpdir[] = "/tmp/test-config.XXXXXX";
 static unsigned file_counter;
 
