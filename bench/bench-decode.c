@@ -3,7 +3,8 @@
  * bench-decode - events/s of replaying a recorded trace through vschedd's
  * own code: "decode" (source -> normalised events) or "pipeline": what
  * `vschedd --replay FILE --dry-run --config CONFIG` runs, through the same
- * lib/pipeline.c (a first pass learning the topology and the CPUs, then
+ * lib/pipeline.c (a first pass learning the topology and the CPUs, keeping
+ * the events on a tape (lib/event-tape.h), then, from the tape,
  * topology, summary, analysis and the policy on trace-time epochs with the
  * gap rule, every VM not 'off' enforced).  Without CONFIG: the built-in
  * defaults, as vschedd without a configuration file.
@@ -19,6 +20,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "event-tape.h"
 #include "pipeline.h"
 #include "source.h"
 #include "vs-config.h"
@@ -37,11 +39,29 @@ static int open_or_complain(const char *path, struct vs_source **ret) {
         return r;
 }
 
-/* Both passes of vschedd's replay; returns the events of the second. */
+struct learner {
+        struct vs_tape *tape;
+        struct vs_topology *topo;
+        int error;
+};
+
+static void learn_thread(const struct vs_thread_info *ti, void *userdata) {
+        struct learner *l = userdata;
+        int r = vs_tape_add_thread(l->tape, ti);
+
+        if (r < 0 && l->error == 0)
+                l->error = r;
+        vs_topology_thread_cb(ti, l->topo);
+}
+
+/* Both passes of vschedd's replay (daemon/replay.c): the first learns the
+ * topology and keeps the events on a tape, the second plays the tape
+ * through the pipeline; returns the events of the second. */
 static int pipeline(const char *path, const struct vs_config *cfg, uint64_t *ret_events, uint64_t *ret_decisions) {
         struct vs_pipeline_options o = { .cfg = cfg, .analysis = true, .policy = true, .enforce_observed = true };
         struct vs_pipeline *p = NULL;
-        struct vs_source *src = NULL;
+        struct vs_source *src = NULL, *play = NULL;
+        struct learner l = {};
         struct vs_event ev;
         int r;
 
@@ -51,14 +71,24 @@ static int pipeline(const char *path, const struct vs_config *cfg, uint64_t *ret
         r = open_or_complain(path, &src);
         if (r < 0)
                 goto out;
-        vs_source_set_thread_cb(src, vs_topology_thread_cb, vs_pipeline_topology(p));
-        while ((r = vs_source_next(src, &ev)) > 0)
-                if ((r = vs_pipeline_learn(p, &ev)) < 0)
-                        goto out;
-        src = (vs_source_free(src), NULL);
-        r = open_or_complain(path, &src);
+        r = vs_tape_new(512u << 20, &l.tape);
         if (r < 0)
                 goto out;
+        l.topo = vs_pipeline_topology(p);
+        vs_source_set_thread_cb(src, learn_thread, &l);
+        while ((r = vs_source_next(src, &ev)) > 0)
+                if ((r = vs_pipeline_learn(p, &ev)) < 0 || (r = vs_tape_add_event(l.tape, &ev)) < 0)
+                        goto out;
+        if (r == 0 && l.error < 0)
+                r = l.error;
+        if (r < 0)
+                goto out;
+        vs_topology_seal_evidence(vs_pipeline_topology(p));
+        r = vs_tape_source_new(l.tape, src, &play);
+        if (r < 0)
+                goto out;
+        vs_source_free(src);
+        src = play;
         vs_source_set_thread_cb(src, vs_topology_thread_cb, vs_pipeline_topology(p));
         while ((r = vs_source_next(src, &ev)) > 0) {
                 (*ret_events)++;
@@ -69,6 +99,7 @@ static int pipeline(const char *path, const struct vs_config *cfg, uint64_t *ret
         *ret_decisions = vs_pipeline_decisions(p);
 out:
         vs_source_free(src);
+        vs_tape_free(l.tape);
         vs_pipeline_free(p);
         return r;
 }

@@ -2,7 +2,8 @@
 /*
  * replay.c - vschedd --replay: a recorded trace through the manager's
  * pipeline in two passes (topology first, so every event prints with its
- * final VM and vCPU), the results, --svg pictures, and --auto (live when KVM
+ * final VM and vCPU; the second plays the first's events from memory,
+ * lib/event-tape.h, so the trace is decoded once), the results, --svg pictures, and --auto (live when KVM
  * VMs run here, else the bundled recording).
  */
 #include <errno.h>
@@ -15,6 +16,7 @@
 
 #include <json-c/json.h>
 
+#include "event-tape.h"
 #include "graph-dot.h"
 #include "graph-render.h"
 #include "log.h"
@@ -39,11 +41,48 @@ static int open_replay(const char *path, struct vs_source **ret) {
         return r;
 }
 
+/* A replay holds the decoded events of pass 1 for pass 2 up to this much
+ * memory (48 bytes an event: about 11 M events); a longer trace is decoded
+ * again for pass 2. */
+#define TAPE_MAX_BYTES (512ull << 20)
+
+struct learner {
+        struct vs_tape *tape;   /* NULL once over its cap */
+        struct vs_topology *topo;
+        int error;              /* -ENOMEM from the tape */
+};
+
+static void drop_tape(struct learner *l, int r) {
+        if (r == -E2BIG)
+                log_debug("more than %llu MiB of events: decoding the trace again for pass 2",
+                          TAPE_MAX_BYTES >> 20);
+        else if (l->error == 0)
+                l->error = r;
+        vs_tape_free(l->tape);
+        l->tape = NULL;
+}
+
+static void learn_thread(const struct vs_thread_info *ti, void *userdata) {
+        struct learner *l = userdata;
+
+        if (l->tape) {
+                int r = vs_tape_add_thread(l->tape, ti);
+                if (r < 0)
+                        drop_tape(l, r);
+        }
+        vs_topology_thread_cb(ti, l->topo);
+}
+
 /* Pass 1 learns the whole topology (thread names, TGIDs, vcpu_id <-> TID), so
  * that pass 2 prints every event with its final VM/vCPU and the same output
- * comes out whatever the order in which the trace reveals things. */
-static int learn_topology(const char *path, struct vs_pipeline *pipe, bool quiet) {
+ * comes out whatever the order in which the trace reveals things.  What the
+ * source yields is kept on a tape (*ret_tape; NULL when it grew past its cap),
+ * so pass 2 does not decode the trace again; *ret_src is the spent source,
+ * for its statistics. */
+static int learn_topology(const char *path, struct vs_pipeline *pipe, bool quiet, struct vs_tape **ret_tape,
+                          struct vs_source **ret_src) {
         _cleanup_source_ struct vs_source *src = NULL;
+        struct learner l = { .topo = vs_pipeline_topology(pipe) };
         struct vs_progress p;
         struct vs_event ev;
         uint64_t n = 0;
@@ -52,22 +91,42 @@ static int learn_topology(const char *path, struct vs_pipeline *pipe, bool quiet
         r = open_replay(path, &src);
         if (r < 0)
                 return r;
-        vs_source_set_thread_cb(src, vs_topology_thread_cb, vs_pipeline_topology(pipe));
+        r = vs_tape_new(TAPE_MAX_BYTES, &l.tape);
+        if (r < 0)
+                return r;
+        vs_source_set_thread_cb(src, learn_thread, &l);
         vs_progress_init(&p, "learning topology");
         p.enabled = p.enabled && !quiet;
         while ((r = vs_source_next(src, &ev)) > 0) {
                 r = vs_pipeline_learn(pipe, &ev);
                 if (r < 0)
-                        return r;
+                        break;
+                if (l.tape) {
+                        r = vs_tape_add_event(l.tape, &ev);
+                        if (r < 0)
+                                drop_tape(&l, r);
+                }
+                if (l.error < 0) {
+                        r = l.error;
+                        break;
+                }
                 if ((++n & 0xffff) == 0) {
                         uint64_t total, done = vs_source_progress(src, &total);
                         vs_progress_update(&p, done, total, n);
                 }
         }
         vs_progress_done(&p);
+        if (r == 0 && l.error < 0)
+                r = l.error;
+        if (r < 0) {
+                vs_tape_free(l.tape);
+                return r;
+        }
         /* pass 2 reads the same events again: they are no new evidence */
         vs_topology_seal_evidence(vs_pipeline_topology(pipe));
-        return r;
+        *ret_tape = l.tape;
+        *ret_src = TAKE_PTR(src);
+        return 0;
 }
 
 /* Write @len bytes (or, with @vm, the timeline of @vm) to @dir/@name; never
@@ -167,7 +226,13 @@ static int write_pictures(struct manager *m) {
         return r;
 }
 
+static void tape_freep(struct vs_tape **t) {
+        vs_tape_free(*t);
+}
+
 int replay_run(struct manager *m, const char *path) {
+        __attribute__((cleanup(tape_freep))) struct vs_tape *tape = NULL;
+        _cleanup_source_ struct vs_source *learnt = NULL;
         struct vs_progress progress;
         struct stat st;
         struct vs_event ev;
@@ -178,7 +243,7 @@ int replay_run(struct manager *m, const char *path) {
                 if (stat(path, &st) < 0)
                         return log_error_errno(errno, "%s: cannot open: %m", path);
                 if (S_ISREG(st.st_mode)) {
-                        r = learn_topology(path, m->pipe, m->opts->quiet);
+                        r = learn_topology(path, m->pipe, m->opts->quiet, &tape, &learnt);
                         if (r < 0) {
                                 if (r != -EBADMSG && r != -ENOENT)
                                         log_error("%s: %s", path, strerror(-r));
@@ -186,7 +251,8 @@ int replay_run(struct manager *m, const char *path) {
                         }
                 }
         }
-        r = open_replay(path, &m->src);
+        /* pass 2 plays pass 1's tape, or decodes the trace (again) */
+        r = tape ? vs_tape_source_new(tape, learnt, &m->src) : open_replay(path, &m->src);
         if (r < 0)
                 return r;
         vs_source_set_thread_cb(m->src, vs_topology_thread_cb, vs_pipeline_topology(m->pipe));

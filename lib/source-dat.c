@@ -1,12 +1,20 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * source-dat.c - trace-cmd .dat files through libtracecmd.
+ * source-dat.c - trace-cmd .dat files through libtracecmd, in a child.
  *
- * libtracecmd parses the file's headers, format files and per-CPU page
- * sections; we pull records per CPU with tracecmd_read_data() and merge the
- * CPUs by timestamp ourselves (one peeked record per CPU), so the output is
- * globally time ordered like `trace-cmd report`.  Decoding is tep-decode.c,
- * the same code the live source runs.
+ * libtracecmd 3.1.6 crashes on some corrupt files and libtraceevent loops
+ * forever on some corrupt pages (found by fuzzing, SECURITY.md), so neither
+ * reads a file in our process.  At open we check the layout we can check
+ * (dat-layout.h) and fork a child that walks the pages (v6), opens the file
+ * with libtracecmd, pulls records per CPU with tracecmd_read_data(), merges
+ * the CPUs by timestamp (one peeked record per CPU, so the output is globally
+ * time ordered like `trace-cmd report`), decodes them with tep-decode.c (the
+ * code the live source runs) and streams what it got through a pipe: the
+ * vs_events, the thread announcements between them and, at the end, its
+ * statistics.  We read that stream.  A child that crashes, fails, or makes no
+ * progress for CHILD_TIMEOUT_S refuses the file with a message, at open or
+ * later; the isolation costs a fork and the pipe's copy (about 50 bytes an
+ * event), not a second parse of the file.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -18,6 +26,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <unistd.h>
 
 #include <trace-cmd/trace-cmd.h>
@@ -33,31 +42,105 @@ struct tid_set {
         size_t cap, n;
 };
 
-struct dat_source {
-        struct vs_source s;     /* must be first */
+/* The stream from the child: a tag byte, then a fixed part (host layout: the
+ * child is this very program), then for W_THREAD the strings. */
+enum {
+        W_OPENED = 'O',         /* the file opened: events follow */
+        W_REFUSED = 'X',        /* u16 length + a reason: a corrupt page (then exit 4) */
+        W_EVENT = 'E',          /* struct vs_event */
+        W_THREAD = 'T',         /* struct w_thread + comm + vm name */
+        W_PROGRESS = 'P',       /* u64: file offset reached */
+        W_END = 'S',            /* struct w_end: the last record */
+};
+
+#define W_NO_STRING 0xffffu
+#define W_MAX_STRING 1024u      /* longer comms / VM names are cut */
+
+struct w_thread {
+        int32_t tid, tgid, apic_id;
+        uint16_t comm_len, vm_len;      /* W_NO_STRING: NULL */
+};
+
+struct w_end {
+        struct vs_source_stats stats;
+        uint64_t first_malformed_at;
+        char error[256];
+};
+
+#define W_BUF (64u << 10)
+
+/* ---------------------------------------------------------------- child */
+
+struct dat_decoder {
+        struct vs_source s;     /* its stats and thread callback */
         struct tracecmd_input *in;
         struct tep_handle *tep;
         struct vs_tep_decoder *dec;
         struct tep_record **peek; /* one pending record per CPU */
         int ncpus;
         struct tid_set seen;
-        uint64_t file_size;
+        int fd;
+        size_t len;
+        uint8_t buf[W_BUF];
 };
 
-static void dat_free(struct vs_source *src) {
-        struct dat_source *d = (struct dat_source *) src;
+/* A child that makes no progress (nothing decoded onto the stream) for this
+ * long is stuck in a corrupt file. */
+#define CHILD_TIMEOUT_S 60
 
-        if (d->peek) {
-                for (int i = 0; i < d->ncpus; i++)
-                        if (d->peek[i])
-                                tracecmd_free_record(d->peek[i]);
-                free(d->peek);
+static void child_flush(struct dat_decoder *c) {
+        size_t done = 0;
+
+        /* blocked on a slow reader is no hang */
+        alarm(0);
+        while (done < c->len) {
+                ssize_t n = write(c->fd, c->buf + done, c->len - done);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        _exit(0);       /* the reader went away */
+                done += (size_t) n;
         }
-        vs_tep_decoder_free(d->dec);
-        free(d->seen.slots);
-        if (d->in)
-                tracecmd_close(d->in);
-        free(d);
+        c->len = 0;
+        alarm(CHILD_TIMEOUT_S);
+}
+
+static void child_put(struct dat_decoder *c, int tag, const void *p, size_t n, const void *p2, size_t n2,
+                      const void *p3, size_t n3) {
+        if (c->len + 1 + n + n2 + n3 > sizeof(c->buf))
+                child_flush(c);
+        c->buf[c->len++] = (uint8_t) tag;
+        memcpy(c->buf + c->len, p, n);
+        c->len += n;
+        if (n2)
+                memcpy(c->buf + c->len, p2, n2);
+        c->len += n2;
+        if (n3)
+                memcpy(c->buf + c->len, p3, n3);
+        c->len += n3;
+}
+
+static uint16_t w_len(const char *s) {
+        size_t n;
+
+        if (!s)
+                return W_NO_STRING;
+        n = strlen(s);
+        return (uint16_t) (n > W_MAX_STRING ? W_MAX_STRING : n);
+}
+
+static void child_thread(const struct vs_thread_info *ti, void *userdata) {
+        struct dat_decoder *c = userdata;
+        struct w_thread w = {
+                .tid = ti->tid,
+                .tgid = ti->tgid,
+                .apic_id = ti->apic_id,
+                .comm_len = w_len(ti->comm),
+                .vm_len = w_len(ti->vm_name),
+        };
+
+        child_put(c, W_THREAD, &w, sizeof(w), ti->comm, w.comm_len == W_NO_STRING ? 0 : w.comm_len, ti->vm_name,
+                  w.vm_len == W_NO_STRING ? 0 : w.vm_len);
 }
 
 static int tid_set_add(struct tid_set *t, int32_t tid) {
@@ -92,10 +175,10 @@ static int tid_set_add(struct tid_set *t, int32_t tid) {
 /* The .dat's saved cmdlines name threads that may never appear in a
  * sched_switch (e.g. a vCPU seen only through kvm events): announce each
  * thread's comm the first time one of its events shows up. */
-static void announce(struct dat_source *d, int32_t tid) {
+static void announce(struct dat_decoder *d, int32_t tid) {
         const char *comm;
 
-        if (tid <= 0 || !d->s.thread_cb || tid_set_add(&d->seen, tid) <= 0)
+        if (tid <= 0 || tid_set_add(&d->seen, tid) <= 0)
                 return;
         comm = tep_data_comm_from_pid(d->tep, tid);
         if (!comm || comm[0] == '<')    /* "<...>": not in the cmdlines */
@@ -104,7 +187,7 @@ static void announce(struct dat_source *d, int32_t tid) {
         vs_source_emit_thread(&d->s, &ti);
 }
 
-static void announce_event(struct dat_source *d, const struct vs_event *ev) {
+static void announce_event(struct dat_decoder *d, const struct vs_event *ev) {
         announce(d, ev->tid);
         if (ev->type == VS_EV_SWITCH) {
                 announce(d, ev->sw.prev_tid);
@@ -113,12 +196,14 @@ static void announce_event(struct dat_source *d, const struct vs_event *ev) {
                 announce(d, ev->wakeup.wakee_tid);
 }
 
-static int dat_next(struct vs_source *src, struct vs_event *ev) {
-        struct dat_source *d = (struct dat_source *) src;
+/* Every record of every CPU, merged by timestamp, decoded onto the stream. */
+static void child_decode(struct dat_decoder *d) {
+        uint64_t n = 0;
 
         for (;;) {
                 int best = -1;
                 struct tep_record *r;
+                struct vs_event ev;
                 int k;
 
                 for (int i = 0; i < d->ncpus; i++) {
@@ -128,31 +213,23 @@ static int dat_next(struct vs_source *src, struct vs_event *ev) {
                                 best = i;
                 }
                 if (best < 0)
-                        return 0;
+                        return;
                 r = d->peek[best];
                 d->peek[best] = tracecmd_read_data(d->in, best);
                 if (r->missed_events > 0)
                         d->s.stats.lost += r->missed_events;
-                k = vs_tep_decode(d->dec, r->data, r->size, r->ts, best, r->offset, &d->s, ev);
+                k = vs_tep_decode(d->dec, r->data, r->size, r->ts, best, r->offset, &d->s, &ev);
+                if ((++n & 4095) == 0) {
+                        uint64_t off = (uint64_t) r->offset;
+                        child_put(d, W_PROGRESS, &off, sizeof(off), NULL, 0, NULL, 0);
+                }
                 tracecmd_free_record(r);
-                if (k > 0)
-                        announce_event(d, ev);
-                if (k != 0)
-                        return k;
+                if (k > 0) {
+                        announce_event(d, &ev);
+                        child_put(d, W_EVENT, &ev, sizeof(ev), NULL, 0, NULL, 0);
+                }
         }
 }
-
-static uint64_t dat_progress(struct vs_source *src, uint64_t *total) {
-        struct dat_source *d = (struct dat_source *) src;
-        uint64_t pos = 0;
-
-        *total = d->file_size;
-        for (int i = 0; i < d->ncpus; i++)
-                if (d->peek[i] && d->peek[i]->offset > pos)
-                        pos = d->peek[i]->offset;
-        return pos;
-}
-
 
 /* The file mapped for the layout checks (map NULL: not a regular file). */
 struct dat_map {
@@ -195,12 +272,6 @@ static int dat_precheck(const char *path, struct dat_map *m, char *err, size_t e
         return 0;
 }
 
-static const struct vs_source_ops dat_ops = {
-        .next = dat_next,
-        .free = dat_free,
-        .progress = dat_progress,
-};
-
 
 /*
  * Walk every ring-buffer page the way kbuffer will (dat-layout.h).  kbuffer
@@ -239,18 +310,6 @@ static int child_check_pages(const struct dat_map *m, char *err, size_t errlen) 
                 snprintf(err, errlen, "%s", why);
         return r;
 }
-
-/*
- * libtracecmd 3.1.6 crashes in the error paths of tracecmd_open() on some
- * corrupt files our layout pre-check cannot recognise (found by fuzzing),
- * and libtraceevent loops forever on some corrupt pages.  In a throwaway
- * child, walk the pages (child_check_pages()), then open the file and read
- * the first record of every CPU: a file that fails or kills the child is
- * refused with a message instead of hanging or killing us.  Costs one fork
- * per file opened.  Exit codes: 0 fine, 2 libtracecmd cannot open it, 3
- * crashed (our handler), 4 a page is corrupt (the reason on @fds[1]).
- */
-#define CHILD_TIMEOUT_S 60
 
 /*
  * libtracecmd 3.1.6 callocs whatever count a corrupt option asks for, and
@@ -298,90 +357,293 @@ static int check_failed(const char *path, const char *what) {
         return r;
 }
 
-static int open_in_child(const char *path, const struct dat_map *m) {
-        _cleanup_close_ int rfd = -1;
+/* Exit codes of the child: 0 done, 2 libtracecmd cannot open the file, 3
+ * crashed (our handler), 4 a page is corrupt (W_REFUSED said why), 5 out of
+ * memory. */
+static _Noreturn void child_main(const char *path, const struct dat_map *m, int fd) {
+        static struct dat_decoder d;
+        struct sigaction sa = { .sa_handler = child_crashed };
         char msg[256] = "";
-        int fds[2], status;
-        pid_t pid;
 
-        /* no check, no reading: the page walk runs only in the child */
-        if (pipe2(fds, O_CLOEXEC) < 0)
-                return check_failed(path, "pipe");
-        rfd = fds[0];
-        pid = fork();
-        if (pid < 0) {
-                int r = check_failed(path, "fork");
-                close(fds[1]);
+        /* our handler, not a sanitizer's or a fuzzer's inherited one: the
+         * child's crash is an answer, not a finding */
+        for (int sig = SIGILL; sig <= SIGSEGV; sig++)
+                (void) sigaction(sig, &sa, NULL);
+        (void) sigaction(SIGBUS, &sa, NULL);
+        (void) signal(SIGPIPE, SIG_IGN);
+        alarm(CHILD_TIMEOUT_S);
+        child_limit_memory();
+        d.fd = fd;
+        if (child_check_pages(m, msg, sizeof(msg)) < 0) {
+                uint16_t n = (uint16_t) strlen(msg);
+                child_put(&d, W_REFUSED, &n, sizeof(n), msg, n, NULL, 0);
+                child_flush(&d);
+                _exit(4);
+        }
+        tracecmd_set_loglevel(TEP_LOG_NONE);
+        /* No plugins: we decode fields ourselves, and plugins only change printing. */
+        d.in = tracecmd_open(path, TRACECMD_FL_LOAD_NO_PLUGINS);
+        if (!d.in)
+                _exit(2);
+        d.tep = tracecmd_get_tep(d.in);
+        d.ncpus = tep_get_cpus(d.tep);
+        if (d.ncpus <= 0 || d.ncpus > 65536)
+                _exit(2);
+        if (vs_tep_decoder_new(d.tep, &d.dec) < 0)
+                _exit(5);
+        d.peek = calloc(d.ncpus, sizeof(*d.peek));
+        if (!d.peek)
+                _exit(5);
+        for (int i = 0; i < d.ncpus; i++)
+                d.peek[i] = tracecmd_read_cpu_first(d.in, i);
+        child_put(&d, W_OPENED, NULL, 0, NULL, 0, NULL, 0);
+        child_flush(&d);
+
+        vs_source_set_thread_cb(&d.s, child_thread, &d);
+        child_decode(&d);
+        struct w_end end = { .stats = d.s.stats, .first_malformed_at = d.s.first_malformed_at };
+        memcpy(end.error, d.s.error, sizeof(end.error));
+        child_put(&d, W_END, &end, sizeof(end), NULL, 0, NULL, 0);
+        child_flush(&d);
+        _exit(0);
+}
+
+/* --------------------------------------------------------------- parent */
+
+static void close_fd(int fd) {
+        if (fd >= 0)
+                close(fd);
+}
+
+struct dat_source {
+        struct vs_source s;     /* must be first */
+        int fd;                 /* the child's stream */
+        pid_t pid;              /* 0 once reaped */
+        bool ended;
+        uint8_t *buf;
+        size_t pos, len;
+        uint64_t offset, file_size;
+};
+
+static int reap(struct dat_source *d, bool kill_it) {
+        int status = 0;
+
+        if (d->pid <= 0)
+                return 0;
+        if (kill_it)
+                (void) kill(d->pid, SIGKILL);
+        while (waitpid(d->pid, &status, 0) < 0)
+                if (errno != EINTR) {
+                        status = 0;
+                        break;
+                }
+        d->pid = 0;
+        return status;
+}
+
+static void dat_free(struct vs_source *src) {
+        struct dat_source *d = (struct dat_source *) src;
+
+        (void) reap(d, true);
+        close_fd(d->fd);
+        free(d->buf);
+        free(d);
+}
+
+/* At least @need bytes of the stream buffered from d->pos: 1, 0 at its end
+ * (or a record cut short: the child died), -errno. */
+static int fill(struct dat_source *d, size_t need) {
+        if (d->len - d->pos >= need)
+                return 1;
+        memmove(d->buf, d->buf + d->pos, d->len - d->pos);
+        d->len -= d->pos;
+        d->pos = 0;
+        while (d->len < need) {
+                ssize_t n = read(d->fd, d->buf + d->len, W_BUF - d->len);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return negative_errno();
+                if (n == 0)
+                        return 0;
+                d->len += (size_t) n;
+        }
+        return 1;
+}
+
+/* Why the child stopped (@status from waitpid) before the end of its
+ * stream; @opening: before it had opened the file. */
+static void death_message(int status, bool opening, char *msg, size_t len) {
+        if (WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM)
+                snprintf(msg, len,
+                         opening ? "corrupt trace-cmd file: libtracecmd did not open it within %d s"
+                                 : "corrupt trace-cmd file: libtracecmd made no progress reading it for %d s",
+                         CHILD_TIMEOUT_S);
+        else if (WIFSIGNALED(status))
+                snprintf(msg, len, "corrupt trace-cmd file: libtracecmd crashes reading it (signal %d)",
+                         WTERMSIG(status));
+        else if (WIFEXITED(status) && WEXITSTATUS(status) == 2)
+                snprintf(msg, len, "corrupt trace-cmd file: libtracecmd cannot open it");
+        else if (WIFEXITED(status) && WEXITSTATUS(status) == 5)
+                snprintf(msg, len, "out of memory reading it");
+        else
+                /* under a sanitizer or a fuzzer the child's crash handler exits
+                 * instead of dying from the signal */
+                snprintf(msg, len, "corrupt trace-cmd file: libtracecmd fails reading it");
+}
+
+/* The stream stopped short: the child is gone or going; say why. */
+static int stream_broken(struct dat_source *d, int r) {
+        int status = reap(d, true);
+
+        d->ended = true;
+        if (r < 0) {
+                snprintf(d->s.error, sizeof(d->s.error), "reading the decoder's stream: %s", strerror(-r));
                 return r;
         }
-        if (pid == 0) {
-                struct tracecmd_input *in;
-                struct sigaction sa = { .sa_handler = child_crashed };
-                /* our handler, not a sanitizer's or a fuzzer's inherited one:
-                 * the child's crash is an answer, not a finding */
-                for (int sig = SIGILL; sig <= SIGSEGV; sig++)
-                        (void) sigaction(sig, &sa, NULL);
-                (void) sigaction(SIGBUS, &sa, NULL);
-                alarm(CHILD_TIMEOUT_S);
-                child_limit_memory();
-                if (child_check_pages(m, msg, sizeof(msg)) < 0) {
-                        /* shorter than PIPE_BUF: one write, never blocks */
-                        if (write(fds[1], msg, strlen(msg)) < 0)
-                                _exit(3);
-                        _exit(4);
+        death_message(status, false, d->s.error, sizeof(d->s.error));
+        return -EBADMSG;
+}
+
+static int dat_next(struct vs_source *src, struct vs_event *ev) {
+        struct dat_source *d = (struct dat_source *) src;
+
+        while (!d->ended) {
+                int r = fill(d, 1);
+                if (r <= 0)
+                        return stream_broken(d, r);
+                switch (d->buf[d->pos]) {
+                case W_EVENT:
+                        r = fill(d, 1 + sizeof(*ev));
+                        if (r <= 0)
+                                return stream_broken(d, r);
+                        memcpy(ev, d->buf + d->pos + 1, sizeof(*ev));
+                        d->pos += 1 + sizeof(*ev);
+                        return 1;
+                case W_THREAD: {
+                        struct w_thread w;
+                        char comm[W_MAX_STRING + 1], vm[W_MAX_STRING + 1];
+                        r = fill(d, 1 + sizeof(w));
+                        if (r <= 0)
+                                return stream_broken(d, r);
+                        memcpy(&w, d->buf + d->pos + 1, sizeof(w));
+                        size_t cl = w.comm_len == W_NO_STRING ? 0 : w.comm_len;
+                        size_t vl = w.vm_len == W_NO_STRING ? 0 : w.vm_len;
+                        if (cl > W_MAX_STRING || vl > W_MAX_STRING)
+                                return stream_broken(d, -EPROTO);
+                        r = fill(d, 1 + sizeof(w) + cl + vl);
+                        if (r <= 0)
+                                return stream_broken(d, r);
+                        memcpy(comm, d->buf + d->pos + 1 + sizeof(w), cl);
+                        comm[cl] = 0;
+                        memcpy(vm, d->buf + d->pos + 1 + sizeof(w) + cl, vl);
+                        vm[vl] = 0;
+                        d->pos += 1 + sizeof(w) + cl + vl;
+                        struct vs_thread_info ti = {
+                                .tid = w.tid,
+                                .tgid = w.tgid,
+                                .apic_id = w.apic_id,
+                                .comm = w.comm_len == W_NO_STRING ? NULL : comm,
+                                .vm_name = w.vm_len == W_NO_STRING ? NULL : vm,
+                        };
+                        vs_source_emit_thread(&d->s, &ti);
+                        break;
                 }
-                in = tracecmd_open(path, TRACECMD_FL_LOAD_NO_PLUGINS);
-                if (!in)
-                        _exit(2);
-                int n = tep_get_cpus(tracecmd_get_tep(in));
-                for (int i = 0; i < n && i < 65536; i++) {
-                        struct tep_record *rec = tracecmd_read_cpu_first(in, i);
-                        if (rec)
-                                tracecmd_free_record(rec);
+                case W_PROGRESS:
+                        r = fill(d, 1 + sizeof(d->offset));
+                        if (r <= 0)
+                                return stream_broken(d, r);
+                        memcpy(&d->offset, d->buf + d->pos + 1, sizeof(d->offset));
+                        d->pos += 1 + sizeof(d->offset);
+                        break;
+                case W_END: {
+                        struct w_end end;
+                        r = fill(d, 1 + sizeof(end));
+                        if (r <= 0)
+                                return stream_broken(d, r);
+                        memcpy(&end, d->buf + d->pos + 1, sizeof(end));
+                        d->pos += 1 + sizeof(end);
+                        d->s.stats = end.stats;
+                        d->s.first_malformed_at = end.first_malformed_at;
+                        memcpy(d->s.error, end.error, sizeof(d->s.error));
+                        d->s.error[sizeof(d->s.error) - 1] = 0;
+                        d->ended = true;
+                        d->offset = d->file_size;
+                        (void) reap(d, false);
+                        break;
                 }
-                tracecmd_close(in);     /* not needed before _exit, but keeps memcheck quiet */
-                _exit(0);
+                default:
+                        return stream_broken(d, -EPROTO);
+                }
+        }
+        return 0;
+}
+
+static uint64_t dat_progress(struct vs_source *src, uint64_t *total) {
+        struct dat_source *d = (struct dat_source *) src;
+
+        *total = d->file_size;
+        return d->offset;
+}
+
+static const struct vs_source_ops dat_ops = {
+        .next = dat_next,
+        .free = dat_free,
+        .progress = dat_progress,
+};
+
+/* Start the child on @path and wait until it opened the file (0) or refused
+ * it (-EBADMSG, the reason set as the open error). */
+static int start_child(const char *path, const struct dat_map *m, struct dat_source *d) {
+        char msg[256] = "";
+        int fds[2], r;
+
+        if (pipe2(fds, O_CLOEXEC) < 0)
+                return check_failed(path, "pipe");
+        d->pid = fork();
+        if (d->pid < 0) {
+                r = check_failed(path, "fork");
+                d->pid = 0;
+                close_fd(fds[0]);
+                close_fd(fds[1]);
+                return r;
+        }
+        if (d->pid == 0) {
+                close(fds[0]);
+                child_main(path, m, fds[1]);
         }
         close(fds[1]);
-        while (waitpid(pid, &status, 0) < 0)
-                if (errno != EINTR)
-                        return check_failed(path, "waitpid");
-        if (WIFSIGNALED(status)) {
-                if (WTERMSIG(status) == SIGALRM)
-                        snprintf(msg, sizeof(msg),
-                                 "corrupt trace-cmd file: libtracecmd did not open it within %d s",
-                                 CHILD_TIMEOUT_S);
-                else
-                        snprintf(msg, sizeof(msg),
-                                 "corrupt trace-cmd file: libtracecmd crashes reading it (signal %d)",
-                                 WTERMSIG(status));
-                vs_source_set_open_error(path, msg);
-                return -EBADMSG;
-        }
-        switch (WEXITSTATUS(status)) {
-        case 0:
+        d->fd = fds[0];
+        (void) fcntl(d->fd, F_SETPIPE_SZ, 1 << 20);     /* fewer wake-ups; the default will do */
+
+        r = fill(d, 1);
+        if (r > 0 && d->buf[d->pos] == W_OPENED) {
+                d->pos++;
                 return 0;
-        case 2:
-                vs_source_set_open_error(path, "corrupt trace-cmd file: libtracecmd cannot open it");
-                return -EBADMSG;
-        case 4: {
-                ssize_t n = read(rfd, msg, sizeof(msg) - 1);
-                msg[n > 0 ? n : 0] = 0;
+        }
+        if (r > 0 && d->buf[d->pos] == W_REFUSED) {
+                uint16_t n = 0;
+                if (fill(d, 1 + sizeof(n)) > 0) {
+                        memcpy(&n, d->buf + d->pos + 1, sizeof(n));
+                        if (n >= sizeof(msg) || fill(d, 1 + sizeof(n) + n) <= 0)
+                                n = 0;
+                        memcpy(msg, d->buf + d->pos + 1 + sizeof(n), n);
+                        msg[n] = 0;
+                }
+                (void) reap(d, true);
                 vs_source_set_open_error(path, msg[0] ? msg : "corrupt trace-cmd file: a ring-buffer page");
                 return -EBADMSG;
         }
-        default:
-                /* under a sanitizer or a fuzzer the child's crash handler exits
-                 * instead of dying from the signal */
-                vs_source_set_open_error(path, "corrupt trace-cmd file: libtracecmd fails reading it");
-                return -EBADMSG;
-        }
+        if (r < 0)
+                return check_failed(path, "reading its answer");
+        death_message(reap(d, true), true, msg, sizeof(msg));
+        vs_source_set_open_error(path, msg);
+        return -EBADMSG;
 }
 
 int vs_source_dat_open(const char *path, struct vs_source **ret) {
         struct dat_map m = {};
         struct dat_source *d;
-        struct stat st;
         char err[256] = "";
         int r;
 
@@ -391,49 +653,22 @@ int vs_source_dat_open(const char *path, struct vs_source **ret) {
                         vs_source_set_open_error(path, err);
                 return r;
         }
-
-        /* No plugins: we decode fields ourselves, and plugins only change printing. */
-        tracecmd_set_loglevel(TEP_LOG_NONE);
-        /* before anything is allocated here: the child exits holding nothing of ours */
-        r = open_in_child(path, &m);
-        dat_unmap(&m);
-        if (r < 0)
-                return r;
-
         d = calloc(1, sizeof(*d));
-        if (!d)
+        if (!d) {
+                dat_unmap(&m);
                 return -ENOMEM;
+        }
+        d->fd = -1;
         d->s.ops = &dat_ops;
         d->s.kind = VS_SOURCE_DAT;
-        if (stat(path, &st) == 0)
-                d->file_size = st.st_size;
-        d->in = tracecmd_open(path, TRACECMD_FL_LOAD_NO_PLUGINS);
-        if (!d->in) {
-                r = errno > 0 && errno != ENOENT ? -errno : -EBADMSG;
-                if (access(path, R_OK) < 0)
-                        r = negative_errno();
-                free(d);
-                return r;
-        }
-        d->tep = tracecmd_get_tep(d->in);
-        d->ncpus = tep_get_cpus(d->tep);
-        if (d->ncpus <= 0 || d->ncpus > 65536) {
-                dat_free(&d->s);
-                return -EBADMSG;
-        }
-        r = vs_tep_decoder_new(d->tep, &d->dec);
+        d->file_size = m.size;
+        d->buf = malloc(W_BUF);
+        r = d->buf ? start_child(path, &m, d) : -ENOMEM;
+        dat_unmap(&m);
         if (r < 0) {
                 dat_free(&d->s);
                 return r;
         }
-        d->peek = calloc(d->ncpus, sizeof(*d->peek));
-        if (!d->peek) {
-                dat_free(&d->s);
-                return -ENOMEM;
-        }
-        for (int i = 0; i < d->ncpus; i++)
-                d->peek[i] = tracecmd_read_cpu_first(d->in, i);
         *ret = &d->s;
         return 0;
 }
-

@@ -5,7 +5,7 @@
  * A vs_source yields normalised vs_events (event.h) in timestamp order per
  * CPU (and, for replay sources, merged across CPUs).  Implementations:
  *   source-live.c  private tracefs instance "vschedd" (libtracefs + libtraceevent)
- *   source-dat.c   trace-cmd .dat files (libtracecmd)
+ *   source-dat.c   trace-cmd .dat files (libtracecmd, in a child that streams events)
  *   source-text.c  ftrace text: trace / trace_pipe (with or without TGID) and
  *                  `trace-cmd report` output
  * vs_source_open_file() sniffs a file and picks .dat or text.

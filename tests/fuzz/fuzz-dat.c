@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * fuzz-dat - trace-cmd .dat files through vs_source_open_file(): the magic
- * sniffing, our v6 layout check (dat-layout.c), the throwaway child's page
- * walk and libtracecmd open (source-dat.c), libtracecmd's parsing of what
- * those let through, the per-CPU merge and tep-decode.c, then topology on
- * the events.  Beyond no sanitizer report: never a hang (libFuzzer's
+ * sniffing, our v6 layout check (dat-layout.c), the child's page walk,
+ * libtracecmd open, per-CPU merge and tep-decode.c (source-dat.c: all in a
+ * child, whose coverage the fuzzer does not see), the stream it hands back,
+ * then topology on the events.  Beyond no sanitizer report: never a hang (libFuzzer's
  * -timeout, 10 s in tools/fuzz), whatever the pages hold.
  *
  * Inputs that do not start with the .dat magic get it prepended, so the
