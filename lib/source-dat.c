@@ -33,7 +33,7 @@
 
 #include "dat-layout.h"
 #include "macro.h"
-#include "source.h"
+#include "source-internal.h"
 #include "tep-decode.h"
 
 /* Threads we already told topology about (open addressing, tid > 0). */

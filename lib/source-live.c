@@ -37,7 +37,7 @@
 
 #include "macro.h"
 #include "mono-clock.h"
-#include "source.h"
+#include "source-internal.h"
 #include "dat-writer.h"
 #include "tep-decode.h"
 #include "trace-filter.h"

@@ -35,7 +35,7 @@
 
 #include "event.h"
 #include "macro.h"
-#include "source.h"
+#include "source-internal.h"
 
 #define THREAD_CACHE_SIZE 1024u        /* power of two */
 #define VCPU_CACHE_SIZE 4096u         /* power of two */

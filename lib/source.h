@@ -15,7 +15,8 @@
  * vs_source_next() with -EBADMSG/-EIO and a message in vs_source_error().
  *
  * The source owns its buffers; the caller owns the vs_source and frees it with
- * vs_source_free().  No logging above debug; errors are returned.
+ * vs_source_free().  No logging above debug; errors are returned.  The
+ * handle is opaque; the backends' shared base is in source-internal.h.
  */
 #pragma once
 
@@ -39,37 +40,9 @@ struct vs_source_stats {
 /* Called by sources when they learn a thread's comm / tgid / marker data. */
 typedef void (*vs_thread_cb)(const struct vs_thread_info *info, void *userdata);
 
-enum vs_source_kind {
-        VS_SOURCE_LIVE,
-        VS_SOURCE_DAT,
-        VS_SOURCE_TEXT,
-};
-
-struct vs_source_ops {
-        /* Fetch the next event. Returns 1 with *ret filled, 0 at end of input
-         * (replay) or when nothing is buffered right now (live), -errno on error. */
-        int (*next)(struct vs_source *s, struct vs_event *ret);
-        /* Live only: a pollable fd, or -1. */
-        int (*fd)(struct vs_source *s);
-        void (*free)(struct vs_source *s);
-        /* Replay only: bytes consumed so far, total in *total. */
-        uint64_t (*progress)(struct vs_source *s, uint64_t *total);
-};
-
-struct vs_source {
-        const struct vs_source_ops *ops;
-        enum vs_source_kind kind;
-        struct vs_source_stats stats;
-        vs_thread_cb thread_cb;
-        void *thread_userdata;
-        char error[256];        /* last error, "file:line: reason" style */
-        uint64_t first_malformed_at; /* line (text) or offset (dat) of the first malformed record */
-};
-
 /* Why the last vs_source_*_open() of this thread failed ("file: reason"),
  * or NULL when it set no detail beyond its -errno. */
 const char *vs_source_open_error(void);
-void vs_source_set_open_error(const char *path, const char *reason);
 
 /* Open a recorded trace, auto-detecting .dat vs text. */
 int vs_source_open_file(const char *path, struct vs_source **ret);
@@ -113,26 +86,16 @@ int vs_source_live_update_lost(struct vs_source *s);
 /* Replay progress: bytes consumed so far and the total (0 if unknown). */
 uint64_t vs_source_progress(struct vs_source *s, uint64_t *total);
 
-static inline int vs_source_next(struct vs_source *s, struct vs_event *ret) {
-        return s->ops->next(s, ret);
-}
-
-static inline int vs_source_fd(struct vs_source *s) {
-        return s->ops->fd ? s->ops->fd(s) : -1;
-}
-
-static inline const struct vs_source_stats *vs_source_get_stats(const struct vs_source *s) {
-        return &s->stats;
-}
-
-static inline const char *vs_source_error(const struct vs_source *s) {
-        return s->error[0] ? s->error : NULL;
-}
-
-static inline void vs_source_set_thread_cb(struct vs_source *s, vs_thread_cb cb, void *userdata) {
-        s->thread_cb = cb;
-        s->thread_userdata = userdata;
-}
+/* Fetch the next event. Returns 1 with *ret filled, 0 at end of input
+ * (replay) or when nothing is buffered right now (live), -errno on error. */
+int vs_source_next(struct vs_source *s, struct vs_event *ret);
+/* Live only: a pollable fd, or -1. */
+int vs_source_fd(struct vs_source *s);
+const struct vs_source_stats *vs_source_get_stats(const struct vs_source *s);
+/* The last error ("file:line: reason" style), or NULL. */
+const char *vs_source_error(const struct vs_source *s);
+/* Threads learned from the trace (comm, tgid, markers) go to @cb. */
+void vs_source_set_thread_cb(struct vs_source *s, vs_thread_cb cb, void *userdata);
 
 void vs_source_free(struct vs_source *s);
 static inline void vs_source_freep(struct vs_source **s) {
@@ -141,21 +104,4 @@ static inline void vs_source_freep(struct vs_source **s) {
 }
 #define _cleanup_source_ __attribute__((cleanup(vs_source_freep)))
 
-/* Internal helper for implementations: record a thread learned from the trace. */
-static inline void vs_source_emit_thread(struct vs_source *s, const struct vs_thread_info *info) {
-        if (s->thread_cb)
-                s->thread_cb(info, s->thread_userdata);
-}
-
-/* Parse a vschedd topology marker ("vschedd-topology: tid=.. tgid=.. apic=.. vm=.. comm=..")
- * written through trace_marker by `vschedd --record`.  Returns 1 and fills *ret
- * (strings point into the scratch buffers) when @msg is one, 0 if not. */
-int vs_parse_topology_marker(const char *msg, struct vs_thread_info *ret,
-                             char *vm_buf, size_t vm_len, char *comm_buf, size_t comm_len);
-#define VS_TOPOLOGY_MARKER "vschedd-topology:"
-/* The inverse: "vschedd-topology: tid=T tgid=G [apic=A] [vm=NAME] comm=COMM\n".
- * In vm, '%', spaces and control characters are %XX-escaped; comm (the last
- * key) keeps its spaces, control characters become '?'.  @apic < 0 and NULL
- * @vm are left out.  Returns the length, or -ENOBUFS. */
-int vs_format_topology_marker(char *buf, size_t len, int32_t tid, int32_t tgid, int32_t apic, const char *vm,
-                              const char *comm);
+#include "topology-marker.h"     /* its markers were declared here before */

@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 #include "event.h"
-#include "source.h"
+#include "source-internal.h"
 
 struct tep_handle;
 

@@ -19,7 +19,7 @@
 
 #include "event.h"
 #include "macro.h"
-#include "source.h"
+#include "source-internal.h"     /* a backend test: reads the source's base */
 
 #ifndef TEST_DATADIR
 #define TEST_DATADIR "tests/data"
