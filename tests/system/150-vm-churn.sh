@@ -15,11 +15,12 @@
 # VSCHEDD_CHURN_WAVE (50), after VSCHEDD_CHURN_WARMUP (100) more; run the
 # full 1,000 by hand:  VSCHEDD_CHURN_VMS=1000 tests/system/150-vm-churn.sh
 #
-# Measured on the 2-core development VM (kernel 6.18, 2026-12-07), 1,000 VMs
-# in 20 waves of 50 after 100 of warm-up: 75 s; SIGKILL to gone from
-# `vschedctl vms` 52-149 ms (the pidfd fires at once; the rest is vschedctl
-# round trips on a busy host); RSS 16,972 kB after the warm-up, 17,164 kB
-# after the 1,000 (+192 kB).  Before this change (8a19fb5): the first wave
+# Measured on the 2-core development VM (kernel 6.18, 2026-12-07, load
+# average 14 from other builds), 1,000 VMs in 20 waves of 50 after 100 of
+# warm-up, two runs: 75 s and 41 s; SIGKILL to gone from `vschedctl vms`
+# at most 149 and 124 ms (the pidfd fires at once; the rest is vschedctl
+# round trips on a busy host); RSS 16,972 -> 17,164 kB (+192 kB) and
+# 16,984 -> 17,028 kB (+44 kB) from after the warm-up to after the 1,000.  Before this change (8a19fb5): the first wave
 # of 50 already listed 67 vm-tidN/qemu-N guesses, and no exit was seen.
 . "$(dirname "$0")/test-lib.sh"
 require_tracefs
@@ -158,7 +159,10 @@ kill -0 $vs || fail "the daemon died"
 grep -q "$P-$wave-1.*VM gone" "$TMP/err" || fail "no 'VM gone' log line for $P-$wave-1"
 
 say "$TOTAL VMs in waves of $WAVE after $WARMUP of warm-up, $((t_end - t_start)) s; slowest SIGKILL noticed in ${worst_ms} ms; RSS ${rss0} kB -> ${rss1} kB ($((rss1 - rss0)) kB)"
-[ $((rss1 - rss0)) -le 2048 ] || fail "RSS grew by $((rss1 - rss0)) kB over $TOTAL VMs (max 2048)"
+# (a sanitizer build's quarantine grows by design: VSCHEDD_CHURN_RSS_MAX_KB=-1 skips this)
+RSS_MAX=${VSCHEDD_CHURN_RSS_MAX_KB:-2048}
+[ "$RSS_MAX" -lt 0 ] || [ $((rss1 - rss0)) -le "$RSS_MAX" ] ||
+        fail "RSS grew by $((rss1 - rss0)) kB over $TOTAL VMs (max $RSS_MAX)"
 kill $vs
 rc=0; wait $vs || rc=$?
 vs=
