@@ -10,6 +10,7 @@
 
 #include "event-tape.h"
 #include "macro.h"
+#include "source-internal.h"
 
 #define BLOCK_SHIFT 16
 #define BLOCK_LEN (1u << BLOCK_SHIFT)

@@ -15,7 +15,7 @@
 #include <cmocka.h>
 
 #include "event-tape.h"
-#include "source.h"
+#include "source-internal.h"     /* reads the played source's kind and stats */
 
 #define DAT TEST_DATADIR "/testbed/2to1-trace-cmd.dat"
 
