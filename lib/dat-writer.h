@@ -5,8 +5,8 @@
  * Owns the on-disk layout only: magic, header_page/header_event, ftrace and
  * per-system event formats, kallsyms, printk formats, cmdlines, options and
  * the flyrecord section with page-aligned per-CPU ring-buffer pages.  The
- * caller provides the pages (from the kernel via recorder.h, or encoded with
- * rb-page.h) and a directory laid out like tracefs events/ (header_page,
+ * caller provides the pages (from the kernel via tools/recorder.h, or encoded with
+ * tools/rb-page.h) and a directory laid out like tracefs events/ (header_page,
  * header_event, <system>/<event>/format) from which the format texts are
  * copied verbatim, e.g. /sys/kernel/tracing/events or tests/data/formats.
  *

@@ -3,12 +3,12 @@
  * vs-mktrace - generates the bundled test trace (tests/data/bundled.dat/.txt).
  *
  * Records REAL sched_switch/sched_wakeup (and the ftrace:print topology
- * markers) live through lib/recorder.h while two fake VMMs ("web": 4 vCPU
+ * markers) live through tools/recorder.h while two fake VMMs ("web": 4 vCPU
  * threads, APIC IDs 0-3; "db": 2 vCPU threads, sparse APIC IDs 0 and 2) run
  * a ping-pong workload, then inserts synthetic kvm:* records consistent with
  * that scheduling, laid out byte for byte from this kernel's format files
  * (offsets and sizes from each tep_format_field), re-encodes every CPU with
- * lib/rb-page.h and writes the .dat with lib/dat-writer.h.  kvm tracepoints
+ * tools/rb-page.h and writes the .dat with lib/dat-writer.h.  kvm tracepoints
  * cannot fire on the generating host (no VMs), hence the synthesis.
  *
  * The text form comes from `trace-cmd report -t` when trace-cmd is installed.

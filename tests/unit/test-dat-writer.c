@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * test-dat-writer.c - .dat files written by lib/dat-writer (pages from
- * lib/rb-page) open with libtracecmd and yield exactly the records written;
+ * tools/rb-page) open with libtracecmd and yield exactly the records written;
  * the bundled trace opens and holds every event kind it promises.
  */
 #include <setjmp.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * test-rb-page.c - round-trips records through lib/rb-page and libtraceevent's
+ * test-rb-page.c - round-trips records through tools/rb-page and libtraceevent's
  * kbuffer: small and large payloads (type_len 0 above 112 bytes), small and
  * huge time gaps (time extends), page breaks, and error cases.
  */
