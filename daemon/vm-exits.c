@@ -128,9 +128,12 @@ int vm_exits_new(sd_event *e, struct vs_pipeline *pipe, struct enforcer *enf, st
                 return -ENOMEM;
         *x = (struct vm_exits) { .pipe = pipe, .enf = enf, .cfg = cfg, .cb = cb, .userdata = userdata,
                                  .gen = UINT64_MAX };
+        /* tests: the fallback of a kernel without pidfd_open (before 5.3) */
+        x->no_pidfd = getenv("VSCHEDD_NO_PIDFD") != NULL;
         r = vs_pidwatch_new(e, on_exit_pid, x, &x->pw);
         if (r >= 0)
-                r = sd_event_add_time_relative(e, &x->sweep, CLOCK_MONOTONIC, SWEEP_USEC, 50 * 1000, on_sweep, x);
+                r = sd_event_add_time_relative(e, &x->sweep, CLOCK_MONOTONIC,
+                                               x->no_pidfd ? SWEEP_FALLBACK_USEC : SWEEP_USEC, 50 * 1000, on_sweep, x);
         if (r < 0) {
                 vm_exits_free(x);
                 return r;
