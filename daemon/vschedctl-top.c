@@ -50,7 +50,7 @@ static double now_s(void) {
 /* Fetch a new snapshot; the current one becomes the previous.  Returns an
  * exit code. */
 static int top_refresh(struct top *t) {
-        _cleanup_(json_putp) struct json_object *data = NULL;
+        _cleanup_json_ struct json_object *data = NULL;
         struct vs_top_snapshot *s = NULL;
         struct vs_top_row *rows = NULL;
         size_t n = 0;

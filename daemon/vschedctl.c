@@ -170,7 +170,7 @@ static int exit_for_status(enum vs_ctl_status s) {
 /* Send one request, receive one response.  Returns an exit code; on EXIT_OK
  * *ret_data is the response's data (or NULL when it had none). */
 static int call(const char *command, struct json_object *args, struct json_object **ret_data) {
-        _cleanup_(json_putp) struct json_object *req = NULL, *data = NULL;
+        _cleanup_json_ struct json_object *req = NULL, *data = NULL;
         _cleanup_free_ char *wire = NULL, *buf = NULL, *error = NULL;
         _cleanup_close_ int fd = -1;
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -272,36 +272,53 @@ static int output(struct json_object *data, unsigned top_n) {
 /* ------------------------------------------------------------------ verbs */
 
 static int run_status(const struct verb *v, char **args, unsigned n) {
-        _cleanup_(json_putp) struct json_object *data = NULL;
+        _cleanup_json_ struct json_object *data = NULL;
         int r = call("status", NULL, &data);
         return r != EXIT_OK ? r : output(data, TOP_EDGES);
 }
 
 static int run_vms(const struct verb *v, char **args, unsigned n) {
-        _cleanup_(json_putp) struct json_object *data = NULL;
+        _cleanup_json_ struct json_object *data = NULL;
         int r = call("vms", NULL, &data);
         return r != EXIT_OK ? r : output(data, 0);
 }
 
-static int run_vm(const struct verb *v, char **args, unsigned n) {
-        _cleanup_(json_putp) struct json_object *data = NULL, *a = json_object_new_object();
+/* {"name": NAME}, or NULL without memory. */
+static struct json_object *name_object(const char *name) {
+        struct json_object *a = json_object_new_object();
+
+        if (a && json_object_object_add(a, "name", json_object_new_string(name)) < 0) {
+                json_object_put(a);
+                a = NULL;
+        }
+        return a;
+}
+
+/* The verb's command for VM @name, validated first (@what names it in a
+ * usage error); vschedctl's exit code. */
+static int call_vm(const struct verb *v, const char *name, const char *what, struct json_object **ret_data) {
+        _cleanup_json_ struct json_object *a = name_object(name);
         _cleanup_free_ char *err = NULL;
         const struct vs_ctl_command_info *ci = vs_ctl_command_by_id(v->command);
-        int r;
 
-        if (!a || json_object_object_add(a, "name", json_object_new_string(args[0])) < 0)
+        if (!a)
                 return EXIT_ERROR;
         if (vs_ctl_validate_args(ci, a, &err) < 0)
-                return usage_error("vm: %s", err ?: "invalid VM name");
-        r = call(ci->name, a, &data);
+                return usage_error("%s: %s", what, err ?: "invalid VM name");
+        return call(ci->name, a, ret_data);
+}
+
+static int run_vm(const struct verb *v, char **args, unsigned n) {
+        _cleanup_json_ struct json_object *data = NULL;
+        int r = call_vm(v, args[0], "vm", &data);
+
         return r != EXIT_OK ? r : output(data, 0);
 }
 
 /* The "vm" answer (the report's VM object) drawn through lib/graph-dot. */
 static int run_graph(const struct verb *v, char **args, unsigned n) {
-        _cleanup_(json_putp) struct json_object *data = NULL, *a = json_object_new_object();
+        _cleanup_json_ struct json_object *data = NULL;
         _cleanup_free_ char *err = NULL, *dot = NULL, *svg = NULL;
-        const struct vs_ctl_command_info *ci = vs_ctl_command_by_id(v->command);
         const char *format = arg_format ?: "svg";
         struct vs_graph *g = NULL;
         size_t len = 0;
@@ -312,11 +329,7 @@ static int run_graph(const struct verb *v, char **args, unsigned n) {
         if (arg_json)
                 return usage_error("graph: --json does not apply (try --format dot, or 'vschedctl --json vm %s')",
                                    args[0]);
-        if (!a || json_object_object_add(a, "name", json_object_new_string(args[0])) < 0)
-                return EXIT_ERROR;
-        if (vs_ctl_validate_args(ci, a, &err) < 0)
-                return usage_error("graph: %s", err ?: "invalid VM name");
-        r = call(ci->name, a, &data);
+        r = call_vm(v, args[0], "graph", &data);
         if (r != EXIT_OK)
                 return r;
         r = vs_graph_from_json(data, &g);
@@ -346,12 +359,12 @@ static int run_graph(const struct verb *v, char **args, unsigned n) {
 }
 
 static int run_vm_set(const struct verb *v, char **args, unsigned n) {
-        _cleanup_(json_putp) struct json_object *data = NULL, *a = json_object_new_object();
+        _cleanup_json_ struct json_object *data = NULL, *a = name_object(args[0]);
         _cleanup_free_ char *err = NULL;
         const struct vs_ctl_command_info *ci = vs_ctl_command_by_id(v->command);
         int r;
 
-        if (!a || json_object_object_add(a, "name", json_object_new_string(args[0])) < 0)
+        if (!a)
                 return EXIT_ERROR;
         for (unsigned i = 1; i < n; i++) {
                 const char *eq = strchr(args[i], '=');
@@ -386,13 +399,13 @@ static int run_vm_set(const struct verb *v, char **args, unsigned n) {
 }
 
 static int run_simple(const struct verb *v, char **args, unsigned n) {
-        _cleanup_(json_putp) struct json_object *data = NULL;
+        _cleanup_json_ struct json_object *data = NULL;
         int r = call(vs_ctl_command_by_id(v->command)->name, NULL, &data);
         return r != EXIT_OK ? r : (arg_json ? output(data, 0) : EXIT_OK);
 }
 
 static int run_metrics(const struct verb *v, char **args, unsigned n) {
-        _cleanup_(json_putp) struct json_object *data = NULL;
+        _cleanup_json_ struct json_object *data = NULL;
         struct json_object *text;
         int r = call("metrics", NULL, &data);
 
@@ -421,7 +434,7 @@ static int run_top(const struct verb *v, char **args, unsigned n) {
                         return usage_error("top: the refresh interval must be 0.1..3600 seconds, got '%s'", args[0]);
         }
         if (arg_json) {         /* scripts: the daemon's counters, once */
-                _cleanup_(json_putp) struct json_object *data = NULL;
+                _cleanup_json_ struct json_object *data = NULL;
                 int r = call("top", NULL, &data);
                 return r != EXIT_OK ? r : output(data, 0);
         }

@@ -417,7 +417,7 @@ static void tokener_freep(struct json_tokener **t) {
  * or -EINVAL with a static reason, or -ENOMEM. */
 static int parse_untrusted(const char *buf, size_t len, struct json_object **ret, const char **ret_why) {
         _cleanup_(tokener_freep) struct json_tokener *tok = NULL;
-        _cleanup_(json_putp) struct json_object *o = NULL;
+        _cleanup_json_ struct json_object *o = NULL;
         enum json_tokener_error jerr;
         size_t end;
 
@@ -465,7 +465,7 @@ static int error_response(enum vs_ctl_status status, const char *text, struct js
 
 int vs_ctl_request_parse(const void *buf, size_t len, struct vs_ctl_request *ret_request,
                          struct json_object **ret_response) {
-        _cleanup_(json_putp) struct json_object *root = NULL;
+        _cleanup_json_ struct json_object *root = NULL;
         _cleanup_free_ char *err = NULL;
         struct json_object *v, *args = NULL;
         const struct vs_ctl_command_info *cmd;
@@ -545,7 +545,7 @@ void vs_ctl_request_done(struct vs_ctl_request *req) {
 
 int vs_ctl_response_parse(const void *buf, size_t len, enum vs_ctl_status *ret_status, char **ret_error,
                           struct json_object **ret_data) {
-        _cleanup_(json_putp) struct json_object *root = NULL;
+        _cleanup_json_ struct json_object *root = NULL;
         struct json_object *v, *data = NULL;
         const char *why;
         char *error = NULL;
