@@ -14,6 +14,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1
 #endif
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -46,6 +47,85 @@ static bool streq(const char *a, const char *b) {
 static bool startswith(const char *s, const char *prefix) {
         return strncmp(s, prefix, strlen(prefix)) == 0;
 }
+
+/* ------------------------------------------------------------------ 0. libvirt, loaded when first needed
+ *
+ * Linked at build time, libvirt's sixty-odd libraries cost every vschedd
+ * start (a --replay, a --version) about 33 M instructions of symbol lookups
+ * in the dynamic linker: three times what replaying a small trace costs.
+ * So the daemon dlopen()s libvirt.so.0 when it first attaches a watcher, and
+ * the calls below go through this table (the macros after it). */
+#define LV_FUNCS(X) \
+        X(virInitialize) \
+        X(virSetErrorFunc) \
+        X(virEventRegisterImpl) \
+        X(virGetLastError) \
+        X(virResetLastError) \
+        X(virDomainGetName) \
+        X(virDomainGetUUIDString) \
+        X(virDomainGetInfo) \
+        X(virDomainGetID) \
+        X(virConnectListAllDomains) \
+        X(virDomainFree) \
+        X(virConnectDomainEventDeregisterAny) \
+        X(virConnectClose) \
+        X(virConnectOpenReadOnly) \
+        X(virConnectGetURI) \
+        X(virConnectSetKeepAlive) \
+        X(virConnectRegisterCloseCallback) \
+        X(virConnectDomainEventRegisterAny) \
+        X(virConnectUnregisterCloseCallback)
+
+static struct {
+#define LV_PTR(f) __typeof__(f) *f;
+        LV_FUNCS(LV_PTR)
+#undef LV_PTR
+} lv;
+
+static char lv_error[256];
+
+/* 0, or -ENOENT / -ENOSYS with the reason in lv_error. */
+static int lv_load(void) {
+        static int state;       /* 1 loaded, < 0 failed */
+        void *h;
+
+        if (state)
+                return state < 0 ? state : 0;
+        h = dlopen("libvirt.so.0", RTLD_NOW | RTLD_LOCAL);
+        if (!h) {
+                snprintf(lv_error, sizeof(lv_error), "cannot load libvirt (Debian package libvirt0): %s", dlerror());
+                return (state = -ENOENT);
+        }
+#define LV_SYM(f)                                                                                       \
+        if (!(lv.f = (__typeof__(lv.f)) dlsym(h, #f))) {                                                \
+                snprintf(lv_error, sizeof(lv_error), "libvirt.so.0 has no %s: libvirt older than 9.0?", #f); \
+                return (state = -ENOSYS);                                                               \
+        }
+        LV_FUNCS(LV_SYM)
+#undef LV_SYM
+        state = 1;
+        return 0;
+}
+
+#define virInitialize (*lv.virInitialize)
+#define virSetErrorFunc (*lv.virSetErrorFunc)
+#define virEventRegisterImpl (*lv.virEventRegisterImpl)
+#define virGetLastError (*lv.virGetLastError)
+#define virResetLastError (*lv.virResetLastError)
+#define virDomainGetName (*lv.virDomainGetName)
+#define virDomainGetUUIDString (*lv.virDomainGetUUIDString)
+#define virDomainGetInfo (*lv.virDomainGetInfo)
+#define virDomainGetID (*lv.virDomainGetID)
+#define virConnectListAllDomains (*lv.virConnectListAllDomains)
+#define virDomainFree (*lv.virDomainFree)
+#define virConnectDomainEventDeregisterAny (*lv.virConnectDomainEventDeregisterAny)
+#define virConnectClose (*lv.virConnectClose)
+#define virConnectOpenReadOnly (*lv.virConnectOpenReadOnly)
+#define virConnectGetURI (*lv.virConnectGetURI)
+#define virConnectSetKeepAlive (*lv.virConnectSetKeepAlive)
+#define virConnectRegisterCloseCallback (*lv.virConnectRegisterCloseCallback)
+#define virConnectDomainEventRegisterAny (*lv.virConnectDomainEventRegisterAny)
+#define virConnectUnregisterCloseCallback (*lv.virConnectUnregisterCloseCallback)
 
 /* ------------------------------------------------------------------ 1. libvirt event loop on sd-event */
 
@@ -809,6 +889,12 @@ int vs_vmwatch_attach(struct vs_vmwatch *w, sd_event *e, vs_vmwatch_cb cb, void 
 
         if (w->event)
                 return -EBUSY;
+        r = lv_load();
+        if (r < 0) {
+                w->last_errno = r;
+                (void) snprintf(w->last_error, sizeof(w->last_error), "%s", lv_error);
+                return r;
+        }
         r = ev_bind(e);
         if (r < 0)
                 return r;
@@ -932,3 +1018,24 @@ struct vs_vmwatch *vs_vmwatch_free(struct vs_vmwatch *w) {
         free(w);
         return NULL;
 }
+
+/* (test-vmwatch.c includes this file and calls libvirt itself) */
+#undef virInitialize
+#undef virSetErrorFunc
+#undef virEventRegisterImpl
+#undef virGetLastError
+#undef virResetLastError
+#undef virDomainGetName
+#undef virDomainGetUUIDString
+#undef virDomainGetInfo
+#undef virDomainGetID
+#undef virConnectListAllDomains
+#undef virDomainFree
+#undef virConnectDomainEventDeregisterAny
+#undef virConnectClose
+#undef virConnectOpenReadOnly
+#undef virConnectGetURI
+#undef virConnectSetKeepAlive
+#undef virConnectRegisterCloseCallback
+#undef virConnectDomainEventRegisterAny
+#undef virConnectUnregisterCloseCallback
