@@ -71,6 +71,14 @@ struct w_end {
 
 /* ---------------------------------------------------------------- child */
 
+/* The comm last announced per thread. */
+#define COMM_CACHE_LEN 32
+struct comm_cache {
+        int32_t *tids;
+        char (*comms)[COMM_CACHE_LEN];
+        size_t cap, n;
+};
+
 struct dat_decoder {
         struct vs_source s;     /* its stats and thread callback */
         struct tracecmd_input *in;
@@ -79,6 +87,7 @@ struct dat_decoder {
         struct tep_record **peek; /* one pending record per CPU */
         int ncpus;
         struct tid_set seen;
+        struct comm_cache comms;
         int fd;
         size_t len;
         uint8_t buf[W_BUF];
@@ -129,8 +138,60 @@ static uint16_t w_len(const char *s) {
         return (uint16_t) (n > W_MAX_STRING ? W_MAX_STRING : n);
 }
 
+/* Whether @ti only repeats the comm last announced for its thread (every
+ * sched_switch names both threads): then it would change nothing in
+ * topology (no tgid, APIC ID or VM name, same comm), so it is not sent.
+ * Remembers @ti's comm otherwise.  Open addressing on tid > 0. */
+static bool comm_repeated(struct comm_cache *cc, const struct vs_thread_info *ti) {
+        size_t len, h;
+
+        if (ti->tid <= 0 || !ti->comm || ti->tgid > 0 || ti->apic_id >= 0 || ti->vm_name)
+                return false;
+        len = strlen(ti->comm);
+        if (len >= sizeof(cc->comms[0]))
+                return false;
+        if (cc->n * 2 >= cc->cap) {
+                size_t ncap = cc->cap ? cc->cap * 2 : 256;
+                int32_t *nt = calloc(ncap, sizeof(*nt));
+                char (*nc)[COMM_CACHE_LEN] = calloc(ncap, sizeof(*nc));
+                if (!nt || !nc) {
+                        free(nt);
+                        free(nc);
+                        return false;
+                }
+                for (size_t i = 0; i < cc->cap; i++) {
+                        if (cc->tids[i] <= 0)
+                                continue;
+                        h = ((uint32_t) cc->tids[i] * 2654435761u) & (ncap - 1);
+                        while (nt[h])
+                                h = (h + 1) & (ncap - 1);
+                        nt[h] = cc->tids[i];
+                        memcpy(nc[h], cc->comms[i], sizeof(nc[h]));
+                }
+                free(cc->tids);
+                free(cc->comms);
+                cc->tids = nt;
+                cc->comms = nc;
+                cc->cap = ncap;
+        }
+        h = ((uint32_t) ti->tid * 2654435761u) & (cc->cap - 1);
+        while (cc->tids[h] && cc->tids[h] != ti->tid)
+                h = (h + 1) & (cc->cap - 1);
+        if (cc->tids[h] == ti->tid && memcmp(cc->comms[h], ti->comm, len + 1) == 0)
+                return true;
+        if (!cc->tids[h]) {
+                cc->tids[h] = ti->tid;
+                cc->n++;
+        }
+        memcpy(cc->comms[h], ti->comm, len + 1);
+        return false;
+}
+
 static void child_thread(const struct vs_thread_info *ti, void *userdata) {
         struct dat_decoder *c = userdata;
+
+        if (comm_repeated(&c->comms, ti))
+                return;
         struct w_thread w = {
                 .tid = ti->tid,
                 .tgid = ti->tgid,
