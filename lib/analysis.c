@@ -367,6 +367,10 @@ static void leave_state(struct vs_analysis *a, struct vs_an_vcpu *v, uint64_t ts
                 v->preempted_ns += d;
         else if (v->state == VS_AN_WOKEN)
                 v->waiting_ns += d;
+        else if (v->state == VS_AN_RUNNING)
+                v->running_ns += d;
+        else if (v->state == VS_AN_BLOCKED)
+                v->blocked_ns += d;
         queue_leave(a, v, ts);
 }
 
@@ -806,6 +810,14 @@ const struct vs_an_pair *vs_analysis_pair(const struct vs_an_vm *vm, unsigned sr
                 return NULL;
         int32_t i = vm->pair_idx[src * vm->cap_vcpus + dst];
         return i >= 0 ? &vm->pairs[i] : NULL;
+}
+
+void vs_an_vcpu_times(const struct vs_an_vcpu *v, uint64_t now, uint64_t *run, uint64_t *delay, uint64_t *blocked) {
+        uint64_t d = v->present && now > v->state_since ? now - v->state_since : 0;
+
+        *run = v->running_ns + (v->state == VS_AN_RUNNING ? d : 0);
+        *delay = v->preempted_ns + v->waiting_ns + (v->state == VS_AN_PREEMPTED || v->state == VS_AN_WOKEN ? d : 0);
+        *blocked = v->blocked_ns + (v->state == VS_AN_BLOCKED ? d : 0);
 }
 
 uint64_t vs_an_pair_not_running(const struct vs_an_pair *p) {

@@ -32,7 +32,10 @@
  *    t - t' <= yield_window_ns (default 600 us, inclusive); counted once per
  *    reversal on the unordered pair.
  *  - preempted_ns: time a vCPU thread spent switched out runnable (R/R+)
- *    until it next ran; waiting_ns: time from a wakeup to running.
+ *    until it next ran; waiting_ns: time from a wakeup to running;
+ *    running_ns: time on a CPU; blocked_ns: time switched out sleeping
+ *    (a halted vCPU: HLT, PV spinlock wait, idle; or frozen).  Totals count
+ *    closed intervals; vs_an_vcpu_times() adds the open one.
  *  - run-queue depth of a host CPU: vCPU threads preempted on it or woken
  *    onto it and not running yet, time-averaged.
  *  - critical-path score, per vCPU (totals and last complete epoch):
@@ -115,6 +118,7 @@ struct vs_an_vcpu {
         uint64_t state_since;
         int32_t queue_cpu;              /* CPU counted in the run-queue depth, -1 = none */
         uint64_t preempted_ns, waiting_ns;
+        uint64_t running_ns, blocked_ns;        /* on a CPU; switched out sleeping (halted, in HLT or a host wait) */
         uint64_t preemptions;           /* switched out runnable */
         uint64_t vcpu_preemptions;      /* ... with another vCPU thread switched in: vCPU contention */
         uint64_t ipis_out, ipis_in, multicast_out, unresolved_out;
@@ -178,6 +182,9 @@ const struct vs_an_pair *vs_analysis_pair(const struct vs_an_vm *vm, unsigned sr
  * (not on a CPU yet) or blocked at send.  The one definition every report,
  * metric and policy trigger uses. */
 uint64_t vs_an_pair_not_running(const struct vs_an_pair *p);
+/* A vCPU's time running, delayed (preempted or woken, not on a CPU yet) and
+ * blocked up to @now, the interval still open included. */
+void vs_an_vcpu_times(const struct vs_an_vcpu *v, uint64_t now, uint64_t *run, uint64_t *delay, uint64_t *blocked);
 /* Decayed IPI rate of a pair in IPIs/s at @ts_ns. */
 double vs_analysis_pair_rate(const struct vs_analysis *a, const struct vs_an_pair *p, uint64_t ts_ns);
 unsigned vs_analysis_n_cpus(const struct vs_analysis *a);

@@ -40,6 +40,21 @@ struct pvm {
         bool frozen;
         uint64_t frozen_since;
         bool cos_candidate;
+        bool oscillating;               /* this epoch */
+        bool want_frozen;               /* coschedule() scratch */
+        unsigned present;               /* vCPUs present this epoch */
+        /* classifier (classify = yes): totals at the last epoch ... */
+        uint64_t snap_run, snap_delay, snap_blocked, snap_wait, snap_answered, snap_spin;
+        /* ... and sums over the current evaluate_ms window */
+        uint64_t w_run, w_delay, w_blocked, w_unfrozen;  /* w_blocked, w_unfrozen: intervals not frozen by us */
+        uint64_t w_ipis, w_wait, w_answered, w_spin;
+        bool w_frozen;                  /* frozen by us at some point of the window */
+        uint64_t w_start;
+        double w_before, w_before_spin; /* answered IPIs/s and spin rate of the last window */
+        bool before_spin_only;          /* the trial is judged on spinning (no IPIs answered before) */
+        bool engage, fresh;             /* window_close() scratch */
+        const char *release_reason;     /* a lever released at the last window's end (static string) */
+        struct vs_policy_vm_state st;
 };
 
 struct vs_policy {
@@ -55,7 +70,29 @@ struct vs_policy {
         /* co-scheduling rotation */
         char cos_current[VS_VM_NAME_MAX];
         uint64_t cos_turn_start;
+        uint64_t window_start;          /* classifier window, shared by every VM */
 };
+
+static const char *const class_names[_VS_CLASS_MAX] = {
+        [VS_CLASS_NONE] = "none",
+        [VS_CLASS_SPIN] = "spin-waiting",
+        [VS_CLASS_HALT] = "halting",
+};
+
+static const char *const lever_names[_VS_LEVER_MAX] = {
+        [VS_LEVER_NONE] = "none",
+        [VS_LEVER_COSCHEDULE] = "coschedule",
+        [VS_LEVER_PLACEMENT] = "placement",
+        [VS_LEVER_WEIGHTS] = "weights",
+};
+
+const char *vs_vm_class_name(enum vs_vm_class c) {
+        return (unsigned) c < _VS_CLASS_MAX ? class_names[c] : "?";
+}
+
+const char *vs_lever_name(enum vs_lever l) {
+        return (unsigned) l < _VS_LEVER_MAX ? lever_names[l] : "?";
+}
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -682,11 +719,20 @@ static void coschedule(struct vs_policy *p, uint64_t now, struct emit *e) {
                 snprintf(p->cos_current, sizeof(p->cos_current), "%s", p->vms[cur].name);
                 p->cos_turn_start = now;
         }
+        /* thaws first, then freezes (as a hand-set gang does): the CPUs are
+         * never left to nobody between two turns */
         for (unsigned i = 0; i < p->n_vms; i++) {
                 struct pvm *m = &p->vms[i];
-                bool freeze = m->cos_candidate && i != cur;
-                if (freeze && m->frozen && now - m->frozen_since > bound)
-                        freeze = false;         /* the frozen-time bound wins over the rotation */
+                m->want_frozen = m->cos_candidate && i != cur;
+                if (m->want_frozen && m->frozen && now - m->frozen_since > bound)
+                        m->want_frozen = false;         /* the frozen-time bound wins over the rotation */
+        }
+        for (unsigned pass = 0; pass < 2; pass++)
+        for (unsigned i = 0; i < p->n_vms; i++) {
+                struct pvm *m = &p->vms[i];
+                bool freeze = m->want_frozen;
+                if (freeze != (pass == 1))
+                        continue;
                 if (freeze == m->frozen && (freeze || !m->vmk[VS_KNOB_FREEZE].managed))
                         continue;
                 set_knob(p, m, -1, VS_KNOB_FREEZE, freeze ? "1" : "0", now, true,
@@ -697,15 +743,195 @@ static void coschedule(struct vs_policy *p, uint64_t now, struct emit *e) {
         }
 }
 
+/* ---------------------------------------------------------------- classifier */
+
+/* Add the epoch just ended to the VM's window sums.  @was_frozen: the VM was
+ * frozen by us during it, so its blocked time is our doing, not a halt. */
+static void classify_accumulate(struct pvm *m, const struct vs_an_vm *vm, uint64_t now, uint64_t ipis,
+                                uint64_t wait, uint64_t answered, uint64_t spin, bool was_frozen) {
+        uint64_t run = 0, delay = 0, blocked = 0;
+
+        for (unsigned k = 0; k < vm->n_vcpus; k++) {
+                uint64_t r, d, b;
+                if (!vm->vcpus[k].present)
+                        continue;
+                vs_an_vcpu_times(&vm->vcpus[k], now, &r, &d, &b);
+                run += r;
+                delay += d;
+                blocked += b;
+        }
+#define DELTA(cur, snap) ((cur) >= (snap) ? (cur) - (snap) : 0)
+        uint64_t d_run = DELTA(run, m->snap_run), d_delay = DELTA(delay, m->snap_delay),
+                 d_blocked = DELTA(blocked, m->snap_blocked);
+        m->w_run += d_run;
+        m->w_delay += d_delay;
+        if (was_frozen)
+                m->w_frozen = true;
+        else {
+                m->w_blocked += d_blocked;
+                m->w_unfrozen += d_run + d_delay + d_blocked;
+        }
+        m->w_ipis += DELTA(ipis, m->snap_ipis);
+        m->w_wait += DELTA(wait, m->snap_wait);
+        m->w_answered += DELTA(answered, m->snap_answered);
+        m->w_spin += DELTA(spin, m->snap_spin);
+#undef DELTA
+        m->snap_run = run;
+        m->snap_delay = delay;
+        m->snap_blocked = blocked;
+        m->snap_wait = wait;
+        m->snap_answered = answered;
+        m->snap_spin = spin;
+}
+
+static void window_reset(struct pvm *m) {
+        m->w_run = m->w_delay = m->w_blocked = m->w_unfrozen = 0;
+        m->w_ipis = m->w_wait = m->w_answered = m->w_spin = 0;
+        m->w_frozen = false;
+}
+
+static bool vm_enforced(const struct vs_policy *p, const char *name, struct vs_vm_policy *vp) {
+        vs_config_vm(p->cfg, name, vp);
+        if (p->enforce_observed && vp->mode == VS_MODE_OBSERVE)
+                vp->mode = VS_MODE_ENFORCE;
+        return vp->mode == VS_MODE_ENFORCE;
+}
+
+static bool cos_fits(const struct vs_policy *p, const struct pvm *m, const struct vs_vm_policy *vp, uint64_t now) {
+        return vp->coschedule && m->present > 0 && m->present <= p->n_cpus &&
+               (p->cfg->coschedule_yielding || m->yielding == 0) && m->st.banned_until[VS_LEVER_COSCHEDULE] <= now;
+}
+
+/* End of an evaluate_ms window: classify every VM from the window's figures,
+ * judge the levers on trial, release what did not help or no longer fits,
+ * and engage a lever on the spin-waiting VMs that have none. */
+static void window_close(struct vs_policy *p, uint64_t now, double secs, bool oversubscribed) {
+        const struct vs_config *c = p->cfg;
+        double gain = 1.0 + c->min_gain_pct / 100.0;
+        unsigned n_cos = 0, n_new_cos = 0;
+
+        for (unsigned i = 0; i < p->n_vms; i++) {
+                struct pvm *m = &p->vms[i];
+                struct vs_policy_vm_state *st = &m->st;
+                double vsecs = m->w_start && now > m->w_start ? (double) (now - m->w_start) / 1e9 : secs;
+                double ipi_rate = m->w_ipis / vsecs, spin_rate = m->w_spin / vsecs, ans = m->w_answered / vsecs;
+                bool gate = !c->trigger_vcpu_contention || (oversubscribed && m->contended > 0);
+                bool waits = m->w_ipis > 0 && ipi_rate >= c->trigger_ipi_rate &&
+                             (double) m->w_wait >= c->trigger_preempted_share * (double) m->w_ipis;
+                bool spins = c->trigger_spin_rate > 0 && spin_rate >= c->trigger_spin_rate;
+                bool engaged = st->lever != VS_LEVER_NONE;
+                /* a lever removes the very symptom (receivers preempted) that
+                 * engaged it: an engaged VM stays classified while it keeps its
+                 * traffic on an oversubscribed host */
+                bool evidence = engaged ? (ipi_rate >= c->trigger_ipi_rate || spins || m->w_frozen) &&
+                                                  (!c->trigger_vcpu_contention || oversubscribed)
+                                        : gate && (waits || spins);
+
+                st->halt_share = m->w_unfrozen ? (double) m->w_blocked / (double) m->w_unfrozen : 0;
+                st->cls = !evidence ? VS_CLASS_NONE : st->halt_share >= c->halt_share ? VS_CLASS_HALT : VS_CLASS_SPIN;
+                st->windows++;
+                m->release_reason = NULL;
+                if (engaged && st->cls != VS_CLASS_SPIN) {
+                        m->release_reason = st->cls == VS_CLASS_HALT ? "lever released: the guest halts" :
+                                                                       "lever released: no longer contended";
+                        st->lever = VS_LEVER_NONE;
+                        st->trial = VS_TRIAL_NONE;
+                } else if (engaged && st->trial == VS_TRIAL_RUNNING) {
+                        bool helped = m->before_spin_only ? spin_rate * gain <= st->before && spin_rate < st->before
+                                                          : ans >= st->before * gain && ans > st->before;
+                        st->after = m->before_spin_only ? spin_rate : ans;
+                        if (helped)
+                                st->trial = VS_TRIAL_KEPT;
+                        else {
+                                m->release_reason = "lever released: it did not help";
+                                st->banned_until[st->lever] = now + (uint64_t) c->retry_ms * 1000000ull;
+                                st->lever = VS_LEVER_NONE;
+                                st->trial = VS_TRIAL_NONE;
+                        }
+                }
+                /* the window's figures before any lever: what a trial is judged against */
+                m->w_before = ans;
+                m->w_before_spin = spin_rate;
+                window_reset(m);
+                m->w_start = now;
+        }
+
+        /* engage: co-scheduling needs two VMs to take turns.  Partners: the
+         * VMs co-scheduled already, the spin-waiting VMs without a lever, and
+         * spin-waiting VMs on placement that could take turns (a VM classified
+         * a window later than its partner moves them to co-scheduling; the
+         * trial starts again against its lever-free "before"). */
+        for (unsigned i = 0; i < p->n_vms; i++) {
+                struct pvm *m = &p->vms[i];
+                struct vs_vm_policy vp;
+                m->engage = false;
+                if (m->st.lever == VS_LEVER_COSCHEDULE)
+                        n_cos++;
+                if (m->st.cls != VS_CLASS_SPIN || m->release_reason || !vm_enforced(p, m->name, &vp) ||
+                    m->st.lever == VS_LEVER_COSCHEDULE)
+                        continue;       /* a lever released now: the next window is the clean "before" */
+                if (m->st.lever == VS_LEVER_NONE) {
+                        m->engage = true;
+                        m->fresh = true;
+                        if (cos_fits(p, m, &vp, now))
+                                n_new_cos++;
+                } else if (cos_fits(p, m, &vp, now)) {
+                        m->engage = true;       /* on placement: may move to co-scheduling */
+                        m->fresh = false;
+                        n_new_cos++;
+                }
+        }
+        bool cos = n_cos + n_new_cos >= 2 && n_new_cos > 0;
+        for (unsigned i = 0; i < p->n_vms; i++) {
+                struct pvm *m = &p->vms[i];
+                struct vs_vm_policy vp;
+                if (!m->engage)
+                        continue;
+                m->engage = false;
+                (void) vm_enforced(p, m->name, &vp);
+                if (cos && cos_fits(p, m, &vp, now))
+                        m->st.lever = VS_LEVER_COSCHEDULE;
+                else if (!m->fresh)
+                        continue;       /* stays on placement */
+                else if (vp.placement && m->st.banned_until[VS_LEVER_PLACEMENT] <= now)
+                        m->st.lever = VS_LEVER_PLACEMENT;
+                else if (!vp.placement && !vp.coschedule && vp.weights &&
+                         m->st.banned_until[VS_LEVER_WEIGHTS] <= now)
+                        m->st.lever = VS_LEVER_WEIGHTS;
+                else
+                        continue;       /* nothing left to try on it */
+                m->st.trial = VS_TRIAL_RUNNING;
+                m->st.after = 0;
+                if (!m->fresh)
+                        continue;       /* judged against the window before its first lever */
+                m->before_spin_only = m->w_before <= 0;
+                m->st.before = m->before_spin_only ? m->w_before_spin : m->w_before;
+        }
+}
+
+int vs_policy_vm_state(const struct vs_policy *p, const char *vm, struct vs_policy_vm_state *ret) {
+        struct pvm *m = pvm_get((struct vs_policy *) p, vm, false);
+
+        if (!m)
+                return -ENOENT;
+        *ret = m->st;
+        return 0;
+}
+
+/* ---------------------------------------------------------------- epoch */
+
 int vs_policy_epoch(struct vs_policy *p, const struct vs_analysis *a, uint64_t now, vs_decision_cb cb, void *ud) {
         struct emit e = { cb, ud, 0 };
         double dt = p->last_epoch && now > p->last_epoch ? (double) (now - p->last_epoch) : p->cfg->epoch_ms * 1e6;
         double entities = host_entities(p, a, dt);
         unsigned hold = p->cfg->epoch_ms ? p->cfg->decay_half_life_ms / p->cfg->epoch_ms : 1;
+        const bool classify = p->cfg->classify;
 
         p->last_epoch = now;
         if (hold < 1)
                 hold = 1;
+        if (!p->window_start)
+                p->window_start = now;
         /* oversubscribed: more live vCPU threads than CPUs they may use */
         unsigned host_vcpus = 0;
         for (unsigned i = 0; i < vs_analysis_n_vms(a); i++) {
@@ -714,33 +940,39 @@ int vs_policy_epoch(struct vs_policy *p, const struct vs_analysis *a, uint64_t n
                         host_vcpus += vm->vcpus[k].present && vm->vcpus[k].state != VS_AN_EXITED;
         }
         bool oversubscribed = host_vcpus > p->n_cpus;
+
+        /* 1: what each VM did since the previous epoch */
         for (unsigned i = 0; i < vs_analysis_n_vms(a); i++) {
                 const struct vs_an_vm *vm = vs_analysis_vm(a, i);
-                struct vs_vm_policy vp;
                 struct pvm *m = pvm_get(p, vm->name, true);
-                uint64_t ipis = 0, notrun = 0, osc = 0, vpre = 0, pvy = 0;
+                uint64_t ipis = 0, notrun = 0, osc = 0, vpre = 0, pvy = 0, wait = 0, answered = 0, spin = 0;
                 unsigned present = 0;
 
                 if (!m)
                         return -ENOMEM;
-                m->cos_candidate = false;
-                vs_config_vm(p->cfg, vm->name, &vp);
-                if (p->enforce_observed && vp.mode == VS_MODE_OBSERVE)
-                        vp.mode = VS_MODE_ENFORCE;
+                if (!m->w_start)
+                        m->w_start = now > p->cfg->epoch_ms * 1000000ull ? now - p->cfg->epoch_ms * 1000000ull : 1;
                 for (unsigned k = 0; k < vm->n_pairs; k++) {
                         const struct vs_an_pair *pr = &vm->pairs[k];
                         ipis += pr->ipis;
                         notrun += vs_an_pair_not_running(pr);
+                        wait += (uint64_t) pr->at_state[VS_AN_PREEMPTED] + pr->at_state[VS_AN_WOKEN];
+                        answered += pr->eoi_matched;
                         osc += pr->oscillations;
                         pvy += pr->yields - pr->kicks;  /* hypercall 11 only, not PV-spinlock kicks */
                 }
                 for (unsigned k = 0; k < vm->n_vcpus; k++) {
                         present += vm->vcpus[k].present;
                         vpre += vm->vcpus[k].vcpu_preemptions;
+                        spin += vm->vcpus[k].pause_exits;
                 }
+                spin += pvy;
+                m->present = present;
+                if (classify)
+                        classify_accumulate(m, vm, now, ipis, wait, answered, spin, m->frozen);
                 /* counters since the previous epoch (since the start for a new VM) */
                 uint64_t d_ipis = ipis - m->snap_ipis, d_notrun = notrun - m->snap_notrun;
-                bool oscillating = osc > m->snap_osc;
+                m->oscillating = osc > m->snap_osc;
                 if (vpre > m->snap_vpre)
                         m->contended = hold;
                 else if (m->contended > 0)
@@ -761,17 +993,8 @@ int vs_policy_epoch(struct vs_policy *p, const struct vs_analysis *a, uint64_t n
                 m->snap_osc = osc;
                 m->snap_vpre = vpre;
 
-                if (vp.mode != VS_MODE_ENFORCE) {
-                        release_vm(p, m, now, "mode is not enforce", &e);
+                if (classify)
                         continue;
-                }
-                /* cpu.idle only as the operator asks */
-                if (vp.idle >= 0)
-                        for (unsigned k = 0; k < vm->n_vcpus; k++)
-                                if (vm->vcpus[k].present)
-                                        set_knob(p, m, (int32_t) k, VS_KNOB_IDLE, vp.idle ? "1" : "0", now, false,
-                                                 "idle as configured", &e);
-
                 double rate = d_ipis / (dt / 1e9);
                 /* Waiting alone is not enough: when the vCPUs fit on the CPUs
                  * (the balancer then gives each its own) or only host tasks
@@ -791,17 +1014,60 @@ int vs_policy_epoch(struct vs_policy *p, const struct vs_analysis *a, uint64_t n
                 bool still_contended = !p->cfg->trigger_vcpu_contention || oversubscribed;
                 m->quiet = trig || (m->active && traffic && still_contended) ? 0 : m->quiet + 1;
                 m->active = trig || (m->active && m->quiet < hold);
+        }
 
-                if (vp.placement && m->active)
+        /* 2: the classifier's window */
+        if (classify && now - p->window_start >= (uint64_t) p->cfg->evaluate_ms * 1000000ull) {
+                window_close(p, now, (double) (now - p->window_start) / 1e9, oversubscribed);
+                p->window_start = now;
+        }
+
+        /* 3: levers */
+        for (unsigned i = 0; i < vs_analysis_n_vms(a); i++) {
+                const struct vs_an_vm *vm = vs_analysis_vm(a, i);
+                struct vs_vm_policy vp;
+                struct pvm *m = pvm_get(p, vm->name, false);
+
+                if (!m)
+                        continue;
+                m->cos_candidate = false;
+                if (!vm_enforced(p, vm->name, &vp)) {
+                        release_vm(p, m, now, "mode is not enforce", &e);
+                        m->st.lever = VS_LEVER_NONE;
+                        m->st.trial = VS_TRIAL_NONE;
+                        continue;
+                }
+                /* cpu.idle only as the operator asks */
+                if (vp.idle >= 0)
+                        for (unsigned k = 0; k < vm->n_vcpus; k++)
+                                if (vm->vcpus[k].present)
+                                        set_knob(p, m, (int32_t) k, VS_KNOB_IDLE, vp.idle ? "1" : "0", now, false,
+                                                 "idle as configured", &e);
+
+                bool want_place, want_cos;
+                const char *unplace_why = "placement released: no waiting";
+                if (classify) {
+                        enum vs_lever l = m->st.lever;
+                        m->active = l != VS_LEVER_NONE;
+                        want_place = vp.placement && (l == VS_LEVER_PLACEMENT || l == VS_LEVER_COSCHEDULE);
+                        want_cos = l == VS_LEVER_COSCHEDULE && vp.coschedule;
+                        if (m->release_reason)
+                                unplace_why = m->release_reason;
+                } else {
+                        want_place = vp.placement && m->active;
+                        want_cos = vp.coschedule && m->active && (p->cfg->coschedule_yielding || m->yielding == 0);
+                }
+                if (want_place)
                         place(p, m, vm, &vp, now, &e);
                 else if (m->placed && !m->active)
-                        unplace(p, m, now, "placement released: no waiting", &e);
+                        unplace(p, m, now, unplace_why, &e);
+                else if (m->placed && classify && !want_place)
+                        unplace(p, m, now, unplace_why, &e);
                 if (vp.weights)
-                        weigh(p, m, vm, &vp, entities, oscillating, dt, now, &e);
+                        weigh(p, m, vm, &vp, entities, m->oscillating, dt, now, &e);
                 else if (m->weighted)
                         release_vm(p, m, now, "weights disabled", &e);
-                m->cos_candidate = vp.coschedule && m->active && present <= p->n_cpus && present > 0 &&
-                                   (p->cfg->coschedule_yielding || m->yielding == 0);
+                m->cos_candidate = want_cos && m->present <= p->n_cpus && m->present > 0;
         }
         coschedule(p, now, &e);
         return e.n;
@@ -810,8 +1076,11 @@ int vs_policy_epoch(struct vs_policy *p, const struct vs_analysis *a, uint64_t n
 int vs_policy_release(struct vs_policy *p, uint64_t now, vs_decision_cb cb, void *ud) {
         struct emit e = { cb, ud, 0 };
 
-        for (unsigned i = 0; i < p->n_vms; i++)
+        for (unsigned i = 0; i < p->n_vms; i++) {
                 release_vm(p, &p->vms[i], now, "release: back to baseline", &e);
+                p->vms[i].st.lever = VS_LEVER_NONE;
+                p->vms[i].st.trial = VS_TRIAL_NONE;
+        }
         p->cos_current[0] = 0;
         return e.n;
 }

@@ -45,6 +45,18 @@
  *    VM is thawed at once.
  *  - idle (cpu.idle) only as configured per VM, never automatically.
  * Rate limit: a knob of a cgroup changes at most once per write_interval_ms.
+ *
+ * Do no harm (classify = yes, the default): the triggers above only say a VM
+ * waits; whether a lever fits depends on how its guest waits.  Every
+ * evaluate_ms the policy classifies each VM (enum vs_vm_class below) and
+ * engages a lever only on a spin-waiting one; the window before is the
+ * "before" figure (answered IPIs per second, i.e. IPIs closed by an EOI; the
+ * PAUSE + PV-yield rate when it sends none), the first window with the lever
+ * the "after".  A lever that did not raise it by min_gain_pct is released and
+ * not tried again on that VM for retry_ms (the next lever may be); one that
+ * did is kept until the VM stops being contended or starts halting.  A
+ * halting VM's levers are released at the end of the window that says so.
+ * classify = no: the levers follow the triggers alone (before 2026-12).
  */
 #pragma once
 
@@ -102,6 +114,58 @@ int vs_policy_forget_vm(struct vs_policy *p, const char *vm);
 
 /* The baseline of a knob (NULL when none was set or defaulted yet). */
 const char *vs_policy_baseline(const struct vs_policy *p, const char *vm, int32_t vcpu, enum vs_knob k);
+
+/* What the classifier (classify = yes) makes of a VM, decided once per
+ * evaluate_ms window from the figures of that window:
+ *  - VS_CLASS_SPIN: under vCPU contention its vCPUs wait on vCPUs that are
+ *    not running while they themselves stay runnable: its IPIs find the
+ *    receiver preempted (share and rate of the trigger_* keys), or it spins
+ *    (PAUSE exits + PV yields >= trigger_spin_rate), and its vCPUs are halted
+ *    less than halt_share of their (unfrozen) time.  Levers fit.
+ *  - VS_CLASS_HALT: the same contention, but its vCPUs halt (blocked >=
+ *    halt_share of their time): PV spinlocks, idle, I/O.  A gang leaves its
+ *    CPUs idle and a pin stops load balancing: no lever, held ones released.
+ *  - VS_CLASS_NONE: not contended (or no evidence): nothing to do. */
+enum vs_vm_class {
+        VS_CLASS_NONE = 0,
+        VS_CLASS_SPIN,
+        VS_CLASS_HALT,
+        _VS_CLASS_MAX,
+};
+
+/* The lever a spin-waiting VM gets: co-scheduling when it fits its CPUs and
+ * at least one other spin-waiting VM can take turns with it (with placement
+ * too when enabled), else placement alone, else (both off) weights alone.
+ * Weights, when enabled, go with any lever. */
+enum vs_lever {
+        VS_LEVER_NONE = 0,
+        VS_LEVER_COSCHEDULE,
+        VS_LEVER_PLACEMENT,
+        VS_LEVER_WEIGHTS,               /* weights alone (placement and co-scheduling off) */
+        _VS_LEVER_MAX,
+};
+
+enum vs_trial {
+        VS_TRIAL_NONE = 0,              /* no lever */
+        VS_TRIAL_RUNNING,               /* lever on, its first window being measured */
+        VS_TRIAL_KEPT,                  /* it raised the VM's answered IPIs/s by >= min_gain_pct */
+};
+
+struct vs_policy_vm_state {
+        enum vs_vm_class cls;
+        enum vs_lever lever;
+        enum vs_trial trial;
+        double halt_share;              /* of the last window, unfrozen intervals */
+        double before, after;           /* answered IPIs/s: the window before the lever, the trial window */
+        uint64_t banned_until[_VS_LEVER_MAX];   /* a lever that did not help waits retry_ms */
+        unsigned windows;               /* windows closed for this VM */
+};
+
+const char *vs_vm_class_name(enum vs_vm_class c);
+const char *vs_lever_name(enum vs_lever l);
+
+/* The classifier's view of @vm.  Returns 0, or -ENOENT when unknown. */
+int vs_policy_vm_state(const struct vs_policy *p, const char *vm, struct vs_policy_vm_state *ret);
 
 /* The value the policy currently wants (NULL when it manages nothing there). */
 const char *vs_policy_value(const struct vs_policy *p, const char *vm, int32_t vcpu, enum vs_knob k);

@@ -61,7 +61,7 @@ struct vs_config {
         uint32_t rate_half_life_ms;             /* 1000 */
         /* [policy] */
         bool placement;                         /* yes */
-        bool coschedule;                        /* no (opt-in) */
+        bool coschedule;                        /* yes: for spin-waiting VMs (classify) */
         bool coschedule_yielding;               /* no: not for VMs whose guests direct-yield as often as they IPI */
         bool weights;                           /* no (measured to hurt without PLE) */
         double trigger_preempted_share;         /* 0.2: share of a VM's IPIs sent to a not-running receiver */
@@ -77,6 +77,12 @@ struct vs_config {
         uint32_t max_frozen_ms;                 /* 100: no VM stays frozen longer */
         uint32_t starvation_ms;                 /* 50: a vCPU waiting longer is restored at once */
         bool pin_override;                      /* no */
+        bool classify;                          /* yes: act only on VMs classified spin-waiting, keep what helps */
+        double halt_share;                      /* 0.1: halted at least this share of the time = halting guest */
+        uint32_t trigger_spin_rate;             /* 100: PAUSE exits + PV yields per second = spinning */
+        uint32_t evaluate_ms;                   /* 1000: classification / before-after window */
+        uint32_t min_gain_pct;                  /* 5: a lever must raise answered IPIs/s this much to stay */
+        uint32_t retry_ms;                      /* 30000: a lever that did not help is not tried again for this long */
         /* [metrics] */
         char *metrics_listen;                   /* "" = no HTTP listener; else IPV4:PORT or [IPV6]:PORT */
         /* [vm "PATTERN"] sections, in file order; first match wins */

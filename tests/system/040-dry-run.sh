@@ -156,7 +156,7 @@ done
 expect_ge "testbed traces checked" "$n" 4
 # observe mode in live would write nothing; in replay every VM not 'off' is
 # treated as enforced, and 'off' stays off:
-printf '[daemon]\nmode = observe\n[policy]\nweights = yes\n[vm "web"]\nmode = off\n' >"$CONF"
+printf '[daemon]\nmode = observe\n[policy]\nweights = yes\nclassify = no\n[vm "web"]\nmode = off\n' >"$CONF"
 chmod 644 "$CONF"
 "$VSCHEDD" --config "$CONF" --replay "$DATA/bundled.dat" --dry-run --json >"$TMP/d.json" || fail "dry run failed"
 expect_eq "decisions for VM web (mode off)" "$(count '"vm":"web"' "$TMP/d.json")" 0

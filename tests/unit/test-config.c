@@ -116,7 +116,7 @@ static void test_defaults(void **state) {
         assert_int_equal(c.yield_window_us, 600);
         assert_int_equal(c.rate_half_life_ms, 1000);
         assert_true(c.placement);
-        assert_false(c.coschedule);
+        assert_true(c.coschedule);
         assert_false(c.weights);
         assert_true(c.trigger_preempted_share == 0.2);
         assert_int_equal(c.trigger_ipi_rate, 50);
@@ -132,6 +132,12 @@ static void test_defaults(void **state) {
         assert_int_equal(c.max_frozen_ms, 100);
         assert_int_equal(c.starvation_ms, 50);
         assert_false(c.pin_override);
+        assert_true(c.classify);
+        assert_true(c.halt_share == 0.1);
+        assert_int_equal(c.trigger_spin_rate, 100);
+        assert_int_equal(c.evaluate_ms, 1000);
+        assert_int_equal(c.min_gain_pct, 5);
+        assert_int_equal(c.retry_ms, 30000);
         assert_int_equal(c.n_vms, 0);
 
         /* an empty file and a comments-only file give the defaults */
@@ -175,7 +181,7 @@ static const char full_config[] =
         "\n"
         "[policy]\n"
         "placement = no\n"
-        "coschedule = on\n"
+        "coschedule = off\n"
         "coschedule_yielding = yes\n"
         "weights = TRUE\n"
         "trigger_preempted_share = 0.35\n"
@@ -191,6 +197,12 @@ static const char full_config[] =
         "max_frozen_ms = 90\n"
         "starvation_ms = 45\n"
         "pin_override = 1\n"
+        "classify = no\n"
+        "halt_share = 0.25\n"
+        "trigger_spin_rate = 0\n"
+        "evaluate_ms = 500\n"
+        "min_gain_pct = 0\n"
+        "retry_ms = 60000\n"
         "\n"
         "[metrics]\n"
         "listen = 127.0.0.1:9901\n"
@@ -226,7 +238,7 @@ static void test_every_key(void **state) {
         assert_int_equal(c.yield_window_us, 1200);
         assert_int_equal(c.rate_half_life_ms, 250);
         assert_false(c.placement);
-        assert_true(c.coschedule);
+        assert_false(c.coschedule);
         assert_true(c.coschedule_yielding);
         assert_true(c.weights);
         assert_true(c.trigger_preempted_share == 0.35);
@@ -244,11 +256,17 @@ static void test_every_key(void **state) {
         assert_int_equal(c.max_frozen_ms, 90);
         assert_int_equal(c.starvation_ms, 45);
         assert_true(c.pin_override);
+        assert_false(c.classify);
+        assert_true(c.halt_share == 0.25);
+        assert_int_equal(c.trigger_spin_rate, 0);
+        assert_int_equal(c.evaluate_ms, 500);
+        assert_int_equal(c.min_gain_pct, 0);
+        assert_int_equal(c.retry_ms, 60000);
         assert_string_equal(c.metrics_listen, "127.0.0.1:9901");
 
         assert_int_equal(c.n_vms, 2);
         assert_string_equal(c.vms[0].pattern, "db-*");
-        assert_int_equal(c.vms[0].line, 40);
+        assert_int_equal(c.vms[0].line, 46);
         assert_int_equal(c.vms[0].mode, VS_MODE_OFF);
         assert_int_equal(c.vms[0].placement, VS_YES);
         assert_int_equal(c.vms[0].coschedule, VS_NO);
@@ -259,7 +277,7 @@ static void test_every_key(void **state) {
         assert_true(c.vms[0].pin_override_set);
         assert_false(c.vms[0].pin_override);
         assert_string_equal(c.vms[1].pattern, "batch[0-9]");
-        assert_int_equal(c.vms[1].line, 50);
+        assert_int_equal(c.vms[1].line, 56);
         assert_int_equal(c.vms[1].idle, VS_NO);
         assert_int_equal(c.vms[1].mode, VS_MODE_INHERIT);
         assert_int_equal(c.vms[1].weights, VS_DEFAULT);
@@ -482,6 +500,10 @@ static void test_bounds(void **state) {
                 { "policy", "turn_ms", 1, 10000 },
                 { "policy", "max_frozen_ms", 1, 10000 },
                 { "policy", "starvation_ms", 1, 10000 },
+                { "policy", "trigger_spin_rate", 0, 1000000 },
+                { "policy", "evaluate_ms", 100, 60000 },
+                { "policy", "min_gain_pct", 0, 1000 },
+                { "policy", "retry_ms", 0, 3600000 },
                 { "vm \"x\"", "weight_min", 1, 10000 },
                 { "vm \"x\"", "weight_max", 1, 10000 },
         };
@@ -690,7 +712,7 @@ static void test_vm(void **state) {
         vs_config_vm(&c, "anything", &p);
         assert_int_equal(p.mode, VS_MODE_ENFORCE);
         assert_true(p.placement);
-        assert_false(p.coschedule);
+        assert_true(p.coschedule);
         assert_false(p.weights);
         assert_false(p.pin_override);
         assert_int_equal(p.idle, -1);

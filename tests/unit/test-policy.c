@@ -58,6 +58,7 @@ static void world_init(unsigned n_cpus, bool weights, bool placement, bool cos) 
         W.cfg.coschedule = cos;
         W.cfg.trigger_ipi_rate = 1;
         W.cfg.trigger_preempted_share = 0.1;
+        W.cfg.classify = false;         /* the levers' mechanics; the classifier has its own tests */
         for (unsigned i = 0; i < n_cpus; i++)
                 cpus[i] = i;
         assert_int_equal(vs_topology_new(&W.topo), 0);
@@ -709,6 +710,251 @@ static void test_forget_vm(void **state) {
         world_done();
 }
 
+
+/* ---------------------------------------------------------------- classifier */
+
+static void wake(uint64_t ts, int32_t tid, int cpu) {
+        struct vs_event e = { .ts_ns = ts, .cpu = cpu, .tid = 0, .type = VS_EV_WAKEUP };
+        e.wakeup.wakee_tid = tid;
+        e.wakeup.target_cpu = cpu;
+        ev(&e);
+}
+
+static bool frozen_now(const char *vm) {
+        const char *f = vs_policy_value(W.pol, vm, -1, VS_KNOB_FREEZE);
+        return f && strcmp(f, "1") == 0;
+}
+
+/* One 20 ms epoch at @t of two 2-vCPU VMs, x (tids 1000, 1001) and y (2000,
+ * 2001), on 2 CPUs (4 vCPU threads: oversubscribed).  VM v's vCPU 0 sends
+ * @trips[v] IPIs to its vCPU 1 in the VM's 10 ms slot.  @preempted: the
+ * receiver sits preempted by the other VM's vCPU 1 meanwhile (vCPU contention)
+ * and answers them all when it is back (at most 8); else it runs and answers
+ * each at once.  @halt: vCPU 0 then halts (blocks) for the rest of the epoch.
+ * A VM the policy froze has both vCPUs blocked for the whole epoch instead;
+ * the others' vCPUs are woken at the epoch's start (as a thaw wakes them). */
+static void two_vm_epoch(uint64_t t, const unsigned trips[2], bool preempted, bool halt) {
+        static const char *const names[2] = { "x", "y" };
+        for (int v = 0; v < 2; v++) {
+                int32_t b = 1000 * (v + 1), o = 1000 * (2 - v);
+                uint64_t tv = t + (uint64_t) v * 10 * MS;
+                if (frozen_now(names[v])) {
+                        sw(tv, 1, b, 1, 0);
+                        sw(tv + 1, 0, b + 1, 1, 0);
+                        continue;
+                }
+                /* thawed at the epoch's start: runnable from then on (a halted
+                 * vCPU 0 sleeps on until the VM's slot) */
+                if (!halt)
+                        wake(t, b, 1);
+                wake(t, b + 1, 0);
+                sw(tv, 1, 0, 0, b);
+                if (preempted) {
+                        sw(tv + 1, 0, b + 1, 0x100, o + 1);
+                        for (unsigned j = 0; j < trips[v] && j < 8; j++)
+                                ipi(tv + 2 + j * 1000, b, 1);
+                        sw(tv + 5 * MS, 0, o + 1, 0x100, b + 1);
+                        eoi(tv + 5 * MS + 1, b + 1, 1);
+                } else {
+                        sw(tv + 1, 0, 0, 0, b + 1);
+                        for (unsigned j = 0; j < trips[v]; j++) {
+                                ipi(tv + 2 + j * 20000, b, 1);
+                                eoi(tv + 2 + j * 20000 + 10000, b + 1, 1);
+                        }
+                }
+                if (halt)
+                        sw(tv + 6 * MS, 1, b, 1, 0);
+        }
+}
+
+static void classify_init(bool placement, bool cos, bool weights) {
+        world_init(2, weights, placement, cos);
+        W.cfg.classify = true;
+        W.cfg.evaluate_ms = 100;        /* 5 epochs */
+        W.cfg.retry_ms = 1000;
+        W.cfg.min_gain_pct = 5;
+        W.cfg.halt_share = 0.1;
+        add_vm("x", 1000, 2);
+        add_vm("y", 2000, 2);
+}
+
+static struct vs_policy_vm_state vm_state(const char *vm) {
+        struct vs_policy_vm_state st;
+        assert_int_equal(vs_policy_vm_state(W.pol, vm, &st), 0);
+        return st;
+}
+
+/* Run epochs [*e, *e + n) of two_vm_epoch(); returns the decisions made and
+ * counts those whose reason is @reason (when not NULL) into *hits. */
+static unsigned run_epochs(int *e, int n, unsigned trips, bool preempted, bool halt, const char *reason,
+                           unsigned *hits) {
+        unsigned dec = 0;
+        const unsigned tr[2] = { trips, trips };
+        for (int k = 0; k < n; k++, (*e)++) {
+                uint64_t t = 1 * MS + (uint64_t) *e * 20 * MS;
+                two_vm_epoch(t, tr, preempted, halt);
+                dec += (unsigned) epoch(t + 20 * MS);
+                for (unsigned i = 0; reason && hits && i < W.n_dec; i++)
+                        *hits += strcmp(W.dec[i].reason, reason) == 0;
+        }
+        return dec;
+}
+
+/* Spin-waiting VMs (vCPUs runnable while their IPIs find the receiver
+ * preempted) get a lever after one window, co-scheduling as they are two;
+ * one that then answers twice as many IPIs keeps it. */
+static void test_classify_spinning_gets_lever(void **state) {
+        int e = 0;
+        classify_init(true, true, false);
+        /* the first window: classified, nothing done before its end */
+        assert_int_equal(run_epochs(&e, 5, 4, true, false, NULL, NULL), 0);
+        assert_int_equal(vm_state("x").lever, VS_LEVER_NONE);
+        run_epochs(&e, 1, 4, true, false, NULL, NULL);
+        struct vs_policy_vm_state sx = vm_state("x"), sy = vm_state("y");
+        assert_int_equal(sx.cls, VS_CLASS_SPIN);
+        assert_int_equal(sy.cls, VS_CLASS_SPIN);
+        assert_true(sx.halt_share < 0.01);
+        assert_int_equal(sx.lever, VS_LEVER_COSCHEDULE);
+        assert_int_equal(sy.lever, VS_LEVER_COSCHEDULE);
+        assert_int_equal(sx.trial, VS_TRIAL_RUNNING);
+        assert_true(sx.before > 150 && sx.before < 250);        /* 4 answered per 20 ms */
+        /* the lever is on: one VM thawed at a time, partners apart */
+        assert_true(frozen_now("x") != frozen_now("y"));
+        assert_non_null(vs_policy_value(W.pol, "x", 0, VS_KNOB_CPUSET));
+        assert_string_not_equal(vs_policy_value(W.pol, "x", 0, VS_KNOB_CPUSET),
+                                vs_policy_value(W.pol, "x", 1, VS_KNOB_CPUSET));
+        /* with it, each VM answers 16 per turn it runs (8 per epoch on
+         * average, twice the 4 before): kept; its frozen epochs (vCPUs
+         * blocked by us) are no halting */
+        unsigned released = 0;
+        run_epochs(&e, 10, 16, false, false, "lever released: it did not help", &released);
+        assert_int_equal(released, 0);
+        sx = vm_state("x");
+        assert_int_equal(sx.cls, VS_CLASS_SPIN);
+        assert_int_equal(sx.trial, VS_TRIAL_KEPT);
+        assert_int_equal(sx.lever, VS_LEVER_COSCHEDULE);
+        assert_true(sx.after > sx.before * 1.5);
+        assert_true(frozen_now("x") != frozen_now("y"));
+        world_done();
+}
+
+/* Halting VMs (vCPU 0 blocked most of each epoch), the same IPIs to a
+ * preempted receiver: the triggers fire, the classifier says halting,
+ * nothing is ever written.  The control run (classify = no) acts on the
+ * same input, so this test can fail. */
+static void test_classify_halting_left_alone(void **state) {
+        int e = 0;
+        classify_init(true, true, false);
+        assert_int_equal(run_epochs(&e, 40, 4, true, true, NULL, NULL), 0);
+        struct vs_policy_vm_state sx = vm_state("x");
+        assert_int_equal(sx.cls, VS_CLASS_HALT);
+        assert_int_equal(sx.lever, VS_LEVER_NONE);
+        assert_true(sx.halt_share > 0.2);
+        assert_null(vs_policy_value(W.pol, "x", -1, VS_KNOB_FREEZE));
+        world_done();
+
+        e = 0;
+        classify_init(true, true, false);
+        W.cfg.classify = false;
+        assert_true(run_epochs(&e, 40, 4, true, true, NULL, NULL) > 0);
+        world_done();
+}
+
+/* A spin-waiting VM that starts halting: its lever goes at the end of the
+ * window that says so. */
+static void test_classify_spin_then_halt_released(void **state) {
+        int e = 0;
+        unsigned halts = 0;
+        classify_init(true, true, false);
+        run_epochs(&e, 6, 4, true, false, NULL, NULL);
+        assert_int_equal(vm_state("x").lever, VS_LEVER_COSCHEDULE);
+        run_epochs(&e, 6, 16, false, true, "lever released: the guest halts", &halts);
+        assert_true(halts > 0);
+        assert_int_equal(vm_state("x").cls, VS_CLASS_HALT);
+        assert_int_equal(vm_state("x").lever, VS_LEVER_NONE);
+        assert_false(frozen_now("x") || frozen_now("y"));
+        assert_string_equal(vs_policy_value(W.pol, "x", 0, VS_KNOB_CPUSET), "0-1");
+        assert_string_equal(vs_policy_value(W.pol, "x", 1, VS_KNOB_CPUSET), "0-1");
+        world_done();
+}
+
+/* A lever that did not help is released after its window (hysteresis: one
+ * whole window, min_gain_pct), not tried again for retry_ms; the next lever
+ * (placement) is tried from a clean window, released too, and co-scheduling
+ * comes back only once retry_ms has passed. */
+static void test_classify_no_gain_released(void **state) {
+        int e = 0;
+        unsigned released = 0;
+        classify_init(true, true, false);
+        run_epochs(&e, 6, 4, true, false, NULL, NULL);  /* engaged at epoch 6 (120 ms) */
+        assert_int_equal(vm_state("x").lever, VS_LEVER_COSCHEDULE);
+        /* with the lever each VM answers 4 per turn it runs: half as many */
+        run_epochs(&e, 4, 4, false, false, "lever released: it did not help", &released);
+        assert_int_equal(released, 0);  /* not before the window ends */
+        assert_int_equal(vm_state("x").trial, VS_TRIAL_RUNNING);
+        run_epochs(&e, 1, 4, false, false, "lever released: it did not help", &released);
+        assert_true(released > 0);
+        struct vs_policy_vm_state sx = vm_state("x");
+        assert_int_equal(sx.lever, VS_LEVER_NONE);
+        assert_true(sx.after < sx.before);
+        assert_true(sx.banned_until[VS_LEVER_COSCHEDULE] > 0);
+        assert_false(frozen_now("x") || frozen_now("y"));
+        assert_string_equal(vs_policy_value(W.pol, "x", 0, VS_KNOB_CPUSET), "0-1");
+        /* a clean window, still spinning: placement now (co-scheduling waits) */
+        run_epochs(&e, 5, 4, true, false, NULL, NULL);
+        assert_int_equal(vm_state("x").lever, VS_LEVER_PLACEMENT);
+        assert_false(frozen_now("x") || frozen_now("y"));
+        /* no better with placement (the same 4 per epoch): released too */
+        released = 0;
+        run_epochs(&e, 5, 4, true, false, "lever released: it did not help", &released);
+        assert_true(released > 0);
+        assert_int_equal(vm_state("x").lever, VS_LEVER_NONE);
+        /* nothing left to try until retry_ms (1 s from the first release, at 220 ms) */
+        unsigned dec = run_epochs(&e, 35, 4, true, false, NULL, NULL);     /* up to 1 s */
+        assert_int_equal(dec, 0);
+        assert_int_equal(vm_state("x").lever, VS_LEVER_NONE);
+        run_epochs(&e, 6, 4, true, false, NULL, NULL);
+        assert_int_equal(vm_state("x").lever, VS_LEVER_COSCHEDULE);
+        world_done();
+}
+
+/* With classify, weights still keep the configured bounds and the VM's sum,
+ * and the starvation guard still restores a starving vCPU at once. */
+static void test_classify_weight_bounds_and_guard(void **state) {
+        int e = 0;
+        classify_init(false, false, true);
+        W.cfg.weight_min = 60;
+        W.cfg.weight_max = 140;
+        W.cfg.starvation_ms = 30;
+        for (int k = 0; k < 8; k++) {
+                run_epochs(&e, 1, 4, true, false, NULL, NULL);
+                for (int v = 0; v < 2; v++) {
+                        const char *n = v ? "y" : "x";
+                        long w0 = weight(n, 0), w1 = weight(n, 1);
+                        assert_true(w0 >= 60 && w0 <= 140 && w1 >= 60 && w1 <= 140);
+                        assert_int_equal(w0 + w1, 200);
+                }
+        }
+        assert_int_equal(vm_state("x").lever, VS_LEVER_WEIGHTS);        /* the one lever enabled */
+        assert_true(weight("x", 1) > 100);      /* the receiver first */
+        assert_true(weight("x", 0) < 100);
+        /* x's vCPU 0 (lowered) is preempted and never runs again: within
+         * starvation_ms + one epoch it is back at its baseline at least */
+        uint64_t t = 1 * MS + (uint64_t) e * 20 * MS;
+        sw(t, 1, 1000, 0x100, 2000);
+        bool guard = false;
+        for (int k = 0; k < 3; k++) {
+                t += 20 * MS;
+                epoch(t);
+                for (unsigned i = 0; i < W.n_dec; i++)
+                        guard |= strcmp(W.dec[i].reason, "starvation guard") == 0;
+        }
+        assert_true(guard);
+        assert_true(weight("x", 0) >= 100);
+        assert_int_equal(weight("x", 0) + weight("x", 1), 200);
+        world_done();
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_weights_receiver_first),
@@ -725,6 +971,11 @@ int main(void) {
                 cmocka_unit_test(test_coschedule_not_for_yielding_guests),
                 cmocka_unit_test(test_observe_mode_writes_nothing),
                 cmocka_unit_test(test_forget_vm),
+                cmocka_unit_test(test_classify_spinning_gets_lever),
+                cmocka_unit_test(test_classify_halting_left_alone),
+                cmocka_unit_test(test_classify_spin_then_halt_released),
+                cmocka_unit_test(test_classify_no_gain_released),
+                cmocka_unit_test(test_classify_weight_bounds_and_guard),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,8 +4,10 @@
 # (TB_SETTINGS, order rotated every run so that drift spreads evenly):
 #   default      no vschedd, default scheduling
 #   observe      vschedd --live, [daemon] mode = observe (writes nothing)
-#   enf-place    vschedd enforce, placement only
-#   enf-cosched  vschedd enforce, placement + co-scheduling
+#   enf-place    vschedd enforce, placement only (classify = no)
+#   enf-cosched  vschedd enforce, placement + co-scheduling (classify = no)
+#   enf-shipped  vschedd enforce with the shipped configuration: only
+#                mode = enforce (and state_dir) set; the classifier picks
 #   enf-place-ovr  enforce, placement only, pin_override = yes (vschedd takes
 #                the empty cpuset.cpus of a cgroup v2 vcpuK for an operator's
 #                pinning and never places without it)
@@ -22,7 +24,7 @@
 # A measurement already in bench-meas.tsv is skipped, so a retried boot (L1
 # crash) resumes where the previous one stopped.
 : "${TB_SECS:=3}" "${TB_RUNS:=5}" "${TB_DENSITIES:=1 2 3}" "${TB_WORKLOADS:=pingpong holder}"
-: "${TB_SETTINGS:=default observe enf-place enf-place-ovr enf-cosched hand-place hand-gang}"
+: "${TB_SETTINGS:=default observe enf-place enf-place-ovr enf-cosched enf-shipped hand-place hand-gang}"
 : "${TB_SETTLE:=1.5}" "${TB_TURN_MS:=20}"
 VS_STATE=/run/vschedd-bench
 SCOPE_PREFIX=$CG/machine.slice/'machine-qemu\x2d'
@@ -39,16 +41,20 @@ vs_conf() {
                 echo "[daemon]"
                 case $1 in observe) echo "mode = observe" ;; *) echo "mode = enforce" ;; esac
                 echo "state_dir = $VS_STATE"
+                case $1 in enf-shipped) ;; *)   # the shipped file: nothing else
                 echo "[policy]"
                 echo "placement = yes"
                 case $1 in enf-cosched) echo "coschedule = yes" ;; *) echo "coschedule = no" ;; esac
                 echo "weights = no"
+                # the levers on every trigger, as before the classifier
+                echo "classify = no"
                 case $1 in enf-place-ovr) echo "pin_override = yes" ;; esac
+                esac
         } >$f
         chmod 0644 $f
         vschedd --config $f --test-config >/dev/null 2>&1 || { vschedd --config $f --test-config; fatal "bad config $f"; }
 }
-for s in observe enf-place enf-place-ovr enf-cosched; do vs_conf $s; done
+for s in observe enf-place enf-place-ovr enf-cosched enf-shipped; do vs_conf $s; done
 
 # the cgroup files vschedd may write, with their values, one "path value" a line
 snapshot() {

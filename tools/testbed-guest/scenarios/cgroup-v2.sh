@@ -264,6 +264,8 @@ write_interval_ms = 1
 turn_ms = 5
 max_frozen_ms = 20
 starvation_ms = 20
+# every lever at once from the first epoch (the classifier would wait a window)
+classify = no
 [vm "cv1"]
 idle = yes
 EOF
