@@ -39,9 +39,13 @@ expect_grep() { grep -q -e "$1" "$2" || { cat "$2" >&2; fail "${3:-pattern} '$1'
 count() { grep -c -e "$1" "$2" || true; }
 
 # Tests that run an enforcing daemon act on every QEMU-looking process they
-# see, including other tests' fake VMs: they take turns.
+# see, including other tests' fake VMs: they take turns.  The lock lives in
+# /dev/shm, which a chroot of tools/test-bare shares with the host (its /tmp
+# is its own), so a suite in the chroot and one beside it take turns too.
 enforce_lock() {
-        exec 9>"${TMPDIR:-/tmp}/vschedd-tests-enforce.lock"
+        lockdir=/dev/shm
+        [ -d "$lockdir" ] && [ -w "$lockdir" ] || lockdir=${TMPDIR:-/tmp}
+        exec 9>"$lockdir/vschedd-tests-enforce.lock"
         flock 9 || fail "cannot take the enforce-tests lock"
 }
 
