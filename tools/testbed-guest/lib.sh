@@ -96,6 +96,7 @@ tb_started_vm() {
                 sleep 0.01
         done
         tb_nvm=$((tb_nvm + 1))
+        eval "TB_NUM_$name=$tb_nvm"
         tb_cgroup_vm $tb_nvm $name $pid
 }
 
@@ -168,6 +169,7 @@ tb_topology() {
                         "$rec" "$how" "$SCENARIO" "$(uname -r)" "$(grep -c ^processor /proc/cpuinfo)"
                 for name in $TB_VMS; do
                         n=$((n + 1))
+                        eval "n=\${TB_NUM_$name:-$n}"    # the N of its scope (tb_started_vm)
                         scope='machine.slice/machine-qemu\\x2d'$n'\\x2d'$name.scope
                         printf '%s{"cgroup":"/%s/libvirt",%s' "$sep" "$scope" "$(sed 's/^{//' /tmp/topo-$name.json)"
                         sep=","
@@ -288,26 +290,27 @@ tb_rec_vschedd() {
         rm -f /tmp/$base.dat /tmp/$base.live.json
 }
 
-# tb_rec_plain BASE SECS: the README's first example as a user types it:
-# `trace-cmd record -e kvm -e sched:sched_switch -e sched:sched_wakeup`, no
-# topology markers, no TGID option: the .dat names threads (cmdlines) but
-# says nothing of which process owns them.  The sidecar (from the VMs' own
+# tb_rec_plain BASE SECS [EVENT OPTIONS]: the README's first example as a user
+# types it: `trace-cmd record -e kvm -e sched:sched_switch -e sched:sched_wakeup`
+# (or the -e options given), no topology markers, no TGID option: the .dat
+# names threads (cmdlines) but says nothing of which process owns them.  The sidecar (from the VMs' own
 # getpid()/gettid(), written at start) holds the truth for tests.  Every kvm
 # event must be parked first (TB_PARK_EXTRA, see tb_setup).
 tb_rec_plain() {
-        local base=$1 secs=$2 n
-        log "plain trace-cmd record ($secs s)"
+        local base=$1 secs=$2 ev=${3:--e kvm -e sched:sched_switch -e sched:sched_wakeup} n
+        log "plain trace-cmd record $ev ($secs s)"
         echo 0 >$TRACEFS/buffer_percent 2>/dev/null
         # trace-cmd saves all of /proc/kallsyms (7.8 MB here): nothing here needs it
         : >/tmp/kallsyms.empty
         mount --bind /tmp/kallsyms.empty /proc/kallsyms || log "cannot shrink kallsyms"
-        trace-cmd record -o /tmp/$base.dat -e kvm -e sched:sched_switch -e sched:sched_wakeup sleep "$secs" \
+        # shellcheck disable=SC2086
+        trace-cmd record -o /tmp/$base.dat $ev sleep "$secs" \
                 >/tmp/$base.log 2>&1 || { log "trace-cmd record FAILED:"; tail -n 20 /tmp/$base.log; }
         umount /proc/kallsyms 2>/dev/null
         n=$(trace-cmd report -N /tmp/$base.dat 2>/dev/null | grep -c kvm_apic_ipi)
         log "trace-cmd record: $(tb_size /tmp/$base.dat 2>/dev/null) bytes, $n kvm_apic_ipi"
         [ "${n:-0}" -gt 0 ] || { tail -n 20 /tmp/$base.log; fatal "$base: no kvm_apic_ipi recorded"; }
         cp /tmp/$base.dat $SHARE/$base.dat
-        tb_topology $SHARE/$base.topology.json $base.dat "trace-cmd record -e kvm -e sched:sched_switch -e sched:sched_wakeup sleep $secs (trace-cmd $(trace-cmd --version 2>/dev/null | sed -n 's/^trace-cmd version \([^ ]*\).*/\1/p'), no markers)"
+        tb_topology $SHARE/$base.topology.json $base.dat "trace-cmd record $ev sleep $secs (trace-cmd $(trace-cmd --version 2>/dev/null | sed -n 's/^trace-cmd version \([^ ]*\).*/\1/p'), no markers)"
         rm -f /tmp/$base.dat
 }

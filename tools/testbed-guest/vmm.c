@@ -9,11 +9,14 @@
  *
  * usage: tb-vmm -name NAME [-smp N] [-apic-ids A,B,..] [-workload W]
  *               [-warmup SEC] [-duration SEC] [-topology FILE] [-yield N]
- *               [-vcpu-gap SEC]
+ *               [-vcpu-gate DIR]
  *   W = pingpong  vCPU i sends a fixed IPI (vector 0x40) to vCPU i+1 (mod N)
  *                 when the turn is its own, spins with PAUSE until the
  *                 receiver's handler has acknowledged, then passes the turn:
  *                 exactly one IPI in flight per VM, strict alternation.
+ *       pinghalt  ping-pong, but a vCPU halts (HLT, interrupts on) while
+ *                 it is not its turn: the turn is passed before the IPI, and
+ *                 the IPI wakes the halted receiver (KVM kicks its thread).
  *       holder    vCPU0 is always busy (a lock holder / server); every other
  *                 vCPU sends it an IPI and spins with PAUSE until vCPU0's
  *                 handler acknowledged, then repeats.
@@ -25,9 +28,10 @@
  *                 PAUSEs make the PV sched-yield hypercall (KVM_HC_SCHED_YIELD
  *                 = 11, a0 = the receiver's APIC ID), as Linux guests do for a
  *                 preempted IPI target; 0 (default) never yields.
- *   -vcpu-gap SEC sleep SEC before creating each vCPU thread (QEMU takes a
- *                 while per vCPU too): two VMs started SEC/2 apart get
- *                 interleaved vCPU TIDs (tools/testbed-guest/scenarios/interleave.sh).
+ *   -vcpu-gate DIR  create vCPU thread k only once DIR/go-k exists, then
+ *                 create DIR/made-k: a scenario alternating between two VMs
+ *                 gives them interleaved vCPU TIDs, as two QEMUs started
+ *                 together get (tools/testbed-guest/scenarios/interleave.sh).
  *   -warmup -1    start the measurement window at SIGUSR1 (tools/testbed
  *                 bench starts every VM's window at once, after the setting
  *                 under test is in place); SIGINT/SIGTERM before it: no output.
@@ -56,6 +60,7 @@
 #include <linux/kvm.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,7 +88,7 @@
  * set by the VMM: EDI = own block, ESI = target's block (its ack counter at
  * offset 0), EDX = target APIC ID << 24, EBX = own index, ECX = next index. */
 extern const uint8_t guest_start[], guest_end[], guest_pingpong[], guest_holder[],
-        guest_sender[], guest_idle[], guest_ipi_handler[], guest_spurious[], guest_fault[];
+        guest_sender[], guest_pinghalt[], guest_idle[], guest_ipi_handler[], guest_spurious[], guest_fault[];
 __asm__(
         ".pushsection .rodata\n"
         ".code32\n"
@@ -142,6 +147,33 @@ __asm__(
         "  cmpl $0, 0x3000\n"
         "  jne 9b\n"
         "  movl (%esi), %eax\n"
+        "  movl %edx, 0xfee00310\n"
+        "  movl $0x4040, 0xfee00300\n"
+        "  call guest_wait_ack\n"
+        "  incl 4(%edi)\n"
+        "  jmp 1b\n"
+
+        /* ping-pong whose vCPUs halt while it is not their turn, as real
+         * guests idle: the turn is passed before the IPI, whose delivery
+         * wakes the halted receiver (kvm_vcpu_kick from the sender's
+         * thread).  cli; check; sti; hlt: an IPI after the check still
+         * ends the hlt (sti's one-instruction shadow). */
+        ".globl guest_pinghalt\n"
+        "guest_pinghalt:\n"
+        "  call guest_prologue\n"
+        "1:\n"
+        "  cmpl $0, 0x3000\n"
+        "  jne 9b\n"
+        "  cli\n"
+        "  cmpl %ebx, 0x3004\n"
+        "  je 2f\n"
+        "  sti\n"
+        "  hlt\n"
+        "  jmp 1b\n"
+        "2:\n"
+        "  sti\n"
+        "  movl (%esi), %eax\n"                 /* snapshot target's ack */
+        "  movl %ecx, 0x3004\n"                 /* pass the turn, then wake the target */
         "  movl %edx, 0xfee00310\n"
         "  movl $0x4040, 0xfee00300\n"
         "  call guest_wait_ack\n"
@@ -219,11 +251,34 @@ static volatile int failed, threads_ready;
 static const char *name = "tbvm", *workload = "pingpong", *topo_path;
 static double warmup = 0.5, duration = 3.0;
 static int yield_spins;
-static double vcpu_gap;
+static const char *vcpu_gate;
+
 
 static void die(const char *what) {
         fprintf(stderr, "tb-vmm[%s]: %s: %s\n", name, what, strerror(errno));
         exit(1);
+}
+
+/* -vcpu-gate: wait for DIR/go-K (30 s at most), or after: create DIR/made-K */
+static void gate(int k, bool after) {
+        char path[4096];
+
+        snprintf(path, sizeof(path), "%s/%s-%d", vcpu_gate, after ? "made" : "go", k);
+        if (after) {
+                int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+                if (fd < 0)
+                        die(path);
+                close(fd);
+                return;
+        }
+        for (int i = 0; access(path, F_OK) != 0; i++) {
+                struct timespec ts = { 0, 5 * 1000 * 1000 };
+                if (i > 6000) {
+                        errno = ETIMEDOUT;
+                        die(path);
+                }
+                nanosleep(&ts, NULL);
+        }
 }
 
 static volatile uint32_t *u32(uint32_t gpa) {
@@ -306,7 +361,7 @@ static void setup_vcpu(struct vcpu *v) {
                 entry = v->index == 0 ? guest_holder : guest_sender;
                 target = 0;
         } else {
-                entry = guest_pingpong;
+                entry = strcmp(workload, "pinghalt") == 0 ? guest_pinghalt : guest_pingpong;
                 target = (v->index + 1) % nvcpu;
         }
         regs.rflags = 0x2;
@@ -427,8 +482,8 @@ static int parse_apic_ids(const char *s) {
 }
 
 static int usage(void) {
-        fprintf(stderr, "usage: tb-vmm -name NAME [-smp N] [-apic-ids A,B,..] [-workload pingpong|holder|idle]\n"
-                        "              [-warmup SEC] [-duration SEC] [-topology FILE] [-yield N] [-vcpu-gap SEC]\n");
+        fprintf(stderr, "usage: tb-vmm -name NAME [-smp N] [-apic-ids A,B,..] [-workload pingpong|pinghalt|holder|idle]\n"
+                        "              [-warmup SEC] [-duration SEC] [-topology FILE] [-yield N] [-vcpu-gate DIR]\n");
         return 2;
 }
 
@@ -487,15 +542,16 @@ int main(int argc, char **argv) {
                         topo_path = val;
                 else if (strcmp(a, "-yield") == 0)
                         yield_spins = atoi(val);
-                else if (strcmp(a, "-vcpu-gap") == 0)
-                        vcpu_gap = atof(val);
+                else if (strcmp(a, "-vcpu-gate") == 0)
+                        vcpu_gate = val;
                 else
                         return usage();
                 i++;
         }
-        if (nvcpu < 1 || nvcpu > MAX_VCPU || yield_spins < 0 || !(vcpu_gap >= 0 && vcpu_gap <= 10))
+        if (nvcpu < 1 || nvcpu > MAX_VCPU || yield_spins < 0)
                 return usage();
-        if (strcmp(workload, "pingpong") && strcmp(workload, "holder") && strcmp(workload, "idle"))
+        if (strcmp(workload, "pingpong") && strcmp(workload, "pinghalt") && strcmp(workload, "holder") &&
+            strcmp(workload, "idle"))
                 return usage();
         if (strcmp(workload, "idle") && nvcpu < 2)
                 return usage();
@@ -533,13 +589,13 @@ int main(int argc, char **argv) {
         for (int i = 0; i < nvcpu; i++)
                 setup_vcpu(&vcpus[i]);
         for (int i = 0; i < nvcpu; i++) {
-                if (vcpu_gap > 0) {
-                        struct timespec ts = { (time_t) vcpu_gap, (long) ((vcpu_gap - (time_t) vcpu_gap) * 1e9) };
-                        nanosleep(&ts, NULL);
-                }
+                if (vcpu_gate)
+                        gate(i, false);
                 errno = pthread_create(&vcpus[i].thread, NULL, vcpu_thread, &vcpus[i]);
                 if (errno)
                         die("pthread_create");
+                if (vcpu_gate)
+                        gate(i, true);
         }
         while (__atomic_load_n(&threads_ready, __ATOMIC_SEQ_CST) < nvcpu)
                 usleep(1000);
@@ -587,7 +643,7 @@ int main(int argc, char **argv) {
         /* time per round trip as one sender sees it: pingpong has one IPI in
          * flight, holder one per sender */
         double rt_us = total ? secs * 1e6 / ((double) total / (double) (senders ? senders : 1)) : 0;
-        if (strcmp(workload, "pingpong") == 0)
+        if (strcmp(workload, "pingpong") == 0 || strcmp(workload, "pinghalt") == 0)
                 rt_us = total ? secs * 1e6 / (double) total : 0;
         printf("tb-vmm: vm=%s workload=%s vcpus=%d seconds=%.3f round_trips=%llu ops_per_s=%.1f rt_us=%.1f "
                "per_vcpu=%s busy=%u yields=%u\n",
