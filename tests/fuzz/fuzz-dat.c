@@ -4,7 +4,8 @@
  * sniffing, our v6 layout check (dat-layout.c), the child's page walk,
  * libtracecmd open, per-CPU merge and tep-decode.c (source-dat.c: all in a
  * child, whose coverage the fuzzer does not see), the stream it hands back,
- * then topology on the events.  Beyond no sanitizer report: never a hang (libFuzzer's
+ * then the event pipeline (lib/pipeline.c: topology, summary, analysis, as a
+ * replay runs it).  Beyond no sanitizer report: never a hang (libFuzzer's
  * -timeout, 10 s in tools/fuzz), whatever the pages hold.
  *
  * Inputs that do not start with the .dat magic get it prepended, so the
@@ -13,14 +14,15 @@
 #include <string.h>
 
 #include "fuzz.h"
+#include "pipeline.h"
 #include "source.h"
-#include "topology.h"
 
 #define MAX_EVENTS 20000u
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         struct vs_source *src = NULL;
-        struct vs_topology *topo = NULL;
+        struct vs_pipeline_options po = { .analysis = true };
+        struct vs_pipeline *pipe = NULL;
         struct vs_event ev;
         const char *path;
         unsigned n = 0;
@@ -37,20 +39,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 return 0;
         if (vs_source_open_file(path, &src) < 0)
                 goto out;
-        if (vs_topology_new(&topo) < 0)
+        if (vs_pipeline_new(&po, &pipe) < 0)
                 goto out;
-        vs_source_set_thread_cb(src, vs_topology_thread_cb, topo);
+        vs_source_set_thread_cb(src, vs_topology_thread_cb, vs_pipeline_topology(pipe));
         /* (the merge keeps one peeked record per CPU; libtracecmd's own
          * record order inside a CPU is not ours to assert) */
         while (n < MAX_EVENTS && (r = vs_source_next(src, &ev)) > 0) {
                 n++;
-                if (vs_topology_observe(topo, &ev) < 0)
+                if (vs_pipeline_event(pipe, &ev) < 0)
                         break;
         }
         uint64_t total;
         (void) vs_source_progress(src, &total);
+        vs_pipeline_finish(pipe);
 out:
-        vs_topology_free(topo);
+        vs_pipeline_free(pipe);
         vs_source_free(src);
         fuzz_unmap_scratch();
         return 0;
