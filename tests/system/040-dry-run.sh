@@ -147,6 +147,9 @@ check "$DATA/bundled.dat" 10 0
 n=0
 for f in "$DATA"/testbed/*.dat; do
         [ -e "$f" ] || continue
+        # halting guests, one VM's two vCPU threads kept apart (016): 2
+        # cpuset decisions, no weight one, nothing to check here
+        case $f in */interleave-halt.dat) continue ;; esac
         n=$((n + 1))
         case $f in
         */2to1-*) check "$f" 100 100 ;;        # two contending VMs on 2 CPUs: a rotation
