@@ -24,6 +24,7 @@ struct enforcer {
         char **based;                   /* VM names whose baselines were read */
         size_t n_based;
         struct enforcer_stats st;
+        uint64_t trigger_mono;          /* of the epoch running, 0: unknown */
         struct vs_kvm_hook hook;        /* the companion kernel patch, probed every 5 s */
         uint64_t hook_probed_usec;
 };
@@ -240,12 +241,18 @@ static void apply(const struct vs_decision *d, void *userdata) {
                 return;
         }
         e->st.writes++;
+        if (e->trigger_mono) {
+                uint64_t now = vs_mono_ns();
+                vs_lat_hist_add(&e->st.latency, now > e->trigger_mono ? now - e->trigger_mono : 0);
+        }
         vs_log(LOG_DEBUG, 0, &f, "%s %s -> %s (%s)", file, d->old, d->new, d->reason);
 }
 
-int enforcer_epoch(struct enforcer *e, struct vs_analysis *an, uint64_t now) {
+int enforcer_epoch(struct enforcer *e, struct vs_analysis *an, uint64_t now, uint64_t trigger_mono) {
         load_baselines(e);
+        e->trigger_mono = trigger_mono;
         int r = vs_policy_epoch(e->pol, an, now, apply, e);
+        e->trigger_mono = 0;            /* releases and the like: no trigger event */
         return r < 0 ? r : 0;
 }
 

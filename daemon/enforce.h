@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "histogram.h"
 #include "analysis.h"
 #include "policy.h"
 #include "topology.h"
@@ -22,6 +23,10 @@ struct enforcer;
 struct enforcer_stats {
         uint64_t decisions, writes, write_errors, vanished, external, skipped_busy;
         size_t journalled;
+        /* decision latency: from the event that set the epoch off (the newest
+         * one read before it, on CLOCK_MONOTONIC) to the return of each
+         * successful cgroup write of that epoch */
+        struct vs_lat_hist latency;
 };
 
 /* @cfg and @topo must outlive the enforcer.  Restores a journal left by a
@@ -30,8 +35,10 @@ int enforcer_new(const struct vs_config *cfg, struct vs_topology *topo, bool dry
 /* Restores every value (like enforcer_release) and frees. */
 void enforcer_free(struct enforcer *e);
 
-/* One policy epoch at trace time @now. Returns 0 or -errno (fatal only: ENOMEM). */
-int enforcer_epoch(struct enforcer *e, struct vs_analysis *an, uint64_t now);
+/* One policy epoch at trace time @now; @trigger_mono: CLOCK_MONOTONIC ns of
+ * the event that set it off (0: unknown, no latency recorded).  Returns 0 or
+ * -errno (fatal only: ENOMEM). */
+int enforcer_epoch(struct enforcer *e, struct vs_analysis *an, uint64_t now, uint64_t trigger_mono);
 /* Yield hints for the spinning vCPUs of enforced VMs (the companion kernel
  * patch, when loaded; never in a dry run), from the model at trace time @now. */
 void enforcer_yield_hints(struct enforcer *e, struct vs_analysis *an, uint64_t now);

@@ -85,8 +85,17 @@ uint64_t manager_trace_now(struct manager *m) {
         return m->have_offset ? (uint64_t) (now + m->trace_offset) : (uint64_t) now;
 }
 
+/* The newest event read, on CLOCK_MONOTONIC (0: none yet): what set off an
+ * epoch's decisions, for the decision latency (vschedd(8), METRICS). */
+uint64_t manager_trigger_mono(struct manager *m) {
+        if (!m->have_lat_offset || (int64_t) m->newest_ts - m->lat_offset <= 0)
+                return 0;
+        return (uint64_t) ((int64_t) m->newest_ts - m->lat_offset);
+}
+
 int manager_drain(struct manager *m) {
         struct vs_event ev;
+        bool any = false;
         int r;
 
         while ((r = vs_source_next(m->src, &ev)) > 0) {
@@ -94,9 +103,21 @@ int manager_drain(struct manager *m) {
                         m->trace_offset = (int64_t) ev.ts_ns - (int64_t) vs_mono_ns();
                         m->have_offset = true;
                 }
+                if (ev.ts_ns > m->newest_ts)
+                        m->newest_ts = ev.ts_ns;
+                any = true;
                 r = manager_event(m, &ev);
                 if (r < 0)
                         return r;
+        }
+        if (any) {
+                /* every event read happened before now, so this is at most
+                 * the true offset, and the closest of them the best bound */
+                int64_t off = (int64_t) m->newest_ts - (int64_t) vs_mono_ns();
+                if (!m->have_lat_offset || off > m->lat_offset) {
+                        m->lat_offset = off;
+                        m->have_lat_offset = true;
+                }
         }
         vm_exits_sync(m->exits);        /* vCPU threads placed from /proc meanwhile */
         if (m->opts->dump)

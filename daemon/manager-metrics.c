@@ -86,6 +86,13 @@ int manager_metrics_render(void *ud, char **ret_text) {
         vs_metrics_sample_u64(m, NULL, 0, es.external);
         vs_metrics_family(m, "vschedd_adjusted_values", VS_METRIC_GAUGE, "cgroup values currently changed by vschedd");
         vs_metrics_sample_u64(m, NULL, 0, es.journalled);
+        double bounds[VS_LAT_BUCKETS];
+        for (unsigned i = 0; i < VS_LAT_BUCKETS; i++)
+                bounds[i] = VS_LAT_BOUNDS_NS[i] / 1e9;
+        vs_metrics_histogram(m, "vschedd_decision_latency_seconds",
+                             "From the newest trace event read before a policy epoch (CLOCK_MONOTONIC) to the "
+                             "return of each cgroup write that epoch made",
+                             bounds, es.latency.b, VS_LAT_BUCKETS, es.latency.sum_ns / 1e9);
         vs_metrics_family(m, "vschedd_control_requests", VS_METRIC_COUNTER, "Control socket requests served");
         vs_metrics_sample_u64(m, NULL, 0, cs.requests);
         vs_metrics_family(m, "vschedd_control_refused", VS_METRIC_COUNTER, "Control socket peers refused");

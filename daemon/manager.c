@@ -216,7 +216,7 @@ static int on_epoch(sd_event_source *s, uint64_t usec, void *userdata) {
         manager_note_loop_latency(m, s, usec);
         r = manager_drain(m);
         if (r >= 0 && m->enf)
-                r = enforcer_epoch(m->enf, an, manager_trace_now(m));
+                r = enforcer_epoch(m->enf, an, manager_trace_now(m), manager_trigger_mono(m));
         if (r >= 0 && m->enf && m->opts->mode == MODE_LIVE)       /* not in --auto's short look */
                 enforcer_yield_hints(m->enf, an, manager_trace_now(m));
         if (r < 0)

@@ -40,6 +40,10 @@ struct manager {
         struct vm_exits *exits;         /* VMs that exit are forgotten */
         int64_t trace_offset;           /* trace clock - CLOCK_MONOTONIC */
         bool have_offset;
+        uint64_t newest_ts;             /* trace time of the newest event read */
+        int64_t lat_offset;             /* trace clock - CLOCK_MONOTONIC, for the decision latency:
+                                         * max over drains of newest_ts - the time the drain ended */
+        bool have_lat_offset;
         int32_t *marked;                /* --record: TIDs already described by a marker */
         size_t n_marked, cap_marked;
         int watch_err;                  /* last vs_source_live_watch_tids() failure */
@@ -84,6 +88,8 @@ int manager_open_live(struct manager *m, int *ret_vms);
 int manager_drain(struct manager *m);
 /* "now" on the trace clock (learned from the first live event) */
 uint64_t manager_trace_now(struct manager *m);
+/* CLOCK_MONOTONIC of the newest event read (0: none yet), for the decision latency */
+uint64_t manager_trigger_mono(struct manager *m);
 void manager_mark_topology(struct manager *m);
 int manager_write_recording(struct manager *m);
 

@@ -83,3 +83,34 @@ uint64_t vs_hist_percentile(const struct vs_hist *h, double pct) {
         }
         return bucket_lo[VS_HIST_BUCKETS - 1];
 }
+
+const uint64_t VS_LAT_BOUNDS_NS[VS_LAT_BUCKETS] = {
+        50000, 100000, 250000, 500000, 1000000, 2500000, 5000000,
+        10000000, 25000000, 50000000, 100000000, 250000000, 1000000000,
+};
+
+void vs_lat_hist_add(struct vs_lat_hist *h, uint64_t ns) {
+        unsigned b = 0;
+
+        while (b < VS_LAT_BUCKETS && ns > VS_LAT_BOUNDS_NS[b])
+                b++;
+        h->b[b]++;
+        h->count++;
+        h->sum_ns += ns;
+}
+
+uint64_t vs_lat_hist_percentile(const struct vs_lat_hist *h, double pct) {
+        uint64_t want, seen = 0;
+
+        if (!h->count)
+                return 0;
+        want = (uint64_t) ((double) h->count * pct / 100.0 + 0.999999);
+        if (want < 1)
+                want = 1;
+        for (unsigned b = 0; b < VS_LAT_BUCKETS; b++) {
+                seen += h->b[b];
+                if (seen >= want)
+                        return VS_LAT_BOUNDS_NS[b];
+        }
+        return UINT64_MAX;
+}

@@ -13,6 +13,11 @@
  * Counters are 16 bits: when one would overflow, every counter is halved,
  * which keeps the shape (and the percentiles) of a long-running histogram.
  * Fixed size, no allocation: cheap enough to keep one per IPI edge.
+ *
+ * Also struct vs_lat_hist: the other shape, for an OpenMetrics histogram
+ * (never halved, so its counts only grow): 64-bit counts on fixed upper
+ * bounds from 50 us to 1 s (VS_LAT_BOUNDS_NS) plus +Inf, the count and the
+ * sum in ns.
  */
 #pragma once
 
@@ -36,3 +41,17 @@ void vs_hist_merge(struct vs_hist *dst, const struct vs_hist *src);
 uint64_t vs_hist_count(const struct vs_hist *h);
 /* The @pct percentile (0 < pct <= 100) in ns, as described above; 0 when empty. */
 uint64_t vs_hist_percentile(const struct vs_hist *h, double pct);
+
+/* Upper bounds (inclusive, as OpenMetrics' "le") of vs_lat_hist's buckets, ns. */
+#define VS_LAT_BUCKETS 13
+extern const uint64_t VS_LAT_BOUNDS_NS[VS_LAT_BUCKETS];
+
+struct vs_lat_hist {
+        uint64_t b[VS_LAT_BUCKETS + 1]; /* per bucket (not cumulative); the last: above every bound */
+        uint64_t count, sum_ns;
+};
+
+void vs_lat_hist_add(struct vs_lat_hist *h, uint64_t ns);
+/* The @pct percentile (0 < pct <= 100) as the upper bound of the bucket
+ * holding it (UINT64_MAX: above the last bound); 0 when empty. */
+uint64_t vs_lat_hist_percentile(const struct vs_lat_hist *h, double pct);

@@ -148,16 +148,11 @@ static void put_escaped(FILE *f, const char *s) {
         }
 }
 
-int vs_metrics_family(struct vs_metrics *m, const char *name, enum vs_metric_type type, const char *help) {
+/* Register @name (unique) as the current family and write its TYPE and HELP. */
+static int family_begin(struct vs_metrics *m, const char *name, const char *type, const char *help) {
         char **names;
         char *copy;
 
-        if (!m || m->finished || !metric_name_valid(name))
-                return -EINVAL;
-        if (type != VS_METRIC_COUNTER && type != VS_METRIC_GAUGE)
-                return -EINVAL;
-        if (type == VS_METRIC_COUNTER && has_suffix(name, "_total"))
-                return -EINVAL;
         for (size_t i = 0; i < m->n_names; i++)
                 if (strcmp(m->names[i], name) == 0)
                         return -EEXIST;
@@ -173,14 +168,72 @@ int vs_metrics_family(struct vs_metrics *m, const char *name, enum vs_metric_typ
         m->names = names;
         m->names[m->n_names++] = copy;
         m->name = copy;
-        m->type = type;
 
-        fprintf(m->f, "# TYPE %s %s\n", name, type == VS_METRIC_COUNTER ? "counter" : "gauge");
+        fprintf(m->f, "# TYPE %s %s\n", name, type);
         if (help) {
                 fprintf(m->f, "# HELP %s ", name);
                 put_escaped(m->f, help);
                 fputc('\n', m->f);
         }
+        return 0;
+}
+
+int vs_metrics_family(struct vs_metrics *m, const char *name, enum vs_metric_type type, const char *help) {
+        int r;
+
+        if (!m || m->finished || !metric_name_valid(name))
+                return -EINVAL;
+        if (type != VS_METRIC_COUNTER && type != VS_METRIC_GAUGE)
+                return -EINVAL;
+        if (type == VS_METRIC_COUNTER && has_suffix(name, "_total"))
+                return -EINVAL;
+        r = family_begin(m, name, type == VS_METRIC_COUNTER ? "counter" : "gauge", help);
+        if (r < 0)
+                return r;
+        m->type = type;
+        return 0;
+}
+
+/* @v as OpenMetrics wants a number: the shortest of %.15g / %.17g that reads back exactly. */
+static void format_double(double v, char *num, size_t len) {
+        if (isnan(v))
+                snprintf(num, len, "NaN");
+        else if (isinf(v))
+                snprintf(num, len, "%sInf", v > 0 ? "+" : "-");
+        else {
+                snprintf(num, len, "%.15g", v);
+                if (strtod(num, NULL) != v)
+                        snprintf(num, len, "%.17g", v);
+        }
+}
+
+int vs_metrics_histogram(struct vs_metrics *m, const char *name, const char *help, const double *bounds,
+                         const uint64_t *counts, size_t n_bounds, double sum) {
+        char num[64];
+        uint64_t cum = 0;
+        int r;
+
+        if (!m || m->finished || !metric_name_valid(name) || (n_bounds && !bounds) || !counts || isnan(sum) ||
+            sum < 0)
+                return -EINVAL;
+        for (size_t i = 0; i < n_bounds; i++)
+                if (isnan(bounds[i]) || isinf(bounds[i]) || (i > 0 && bounds[i] <= bounds[i - 1]))
+                        return -EINVAL;
+        r = family_begin(m, name, "histogram", help);
+        if (r < 0)
+                return r;
+        m->name = NULL;         /* no vs_metrics_sample*() into a histogram */
+        for (size_t i = 0; i <= n_bounds; i++) {
+                cum += counts[i];
+                if (i < n_bounds)
+                        format_double(bounds[i], num, sizeof(num));
+                else
+                        snprintf(num, sizeof(num), "+Inf");
+                fprintf(m->f, "%s_bucket{le=\"%s\"} %" PRIu64 "\n", name, num, cum);
+        }
+        fprintf(m->f, "%s_count %" PRIu64 "\n", name, cum);
+        format_double(sum, num, sizeof(num));
+        fprintf(m->f, "%s_sum %s\n", name, num);
         return 0;
 }
 
@@ -230,16 +283,7 @@ int vs_metrics_sample_double(struct vs_metrics *m, const struct vs_metric_label 
         if (r < 0)
                 return r;
 
-        if (isnan(value))
-                snprintf(num, sizeof(num), "NaN");
-        else if (isinf(value))
-                snprintf(num, sizeof(num), "%sInf", value > 0 ? "+" : "-");
-        else {
-                /* the shortest of %.15g / %.17g that reads back exactly */
-                snprintf(num, sizeof(num), "%.15g", value);
-                if (strtod(num, NULL) != value)
-                        snprintf(num, sizeof(num), "%.17g", value);
-        }
+        format_double(value, num, sizeof(num));
         fprintf(m->f, " %s\n", num);
         return 0;
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * metrics.h - OpenMetrics 1.0 text exposition: families of counters and
- * gauges with labelled samples, rendered with the escaping the format
+ * gauges with labelled samples, and histograms, rendered with the escaping the format
  * requires and the trailing "# EOF".
  *
  * Owns only the text it builds.  Does not know where the numbers come from
@@ -79,6 +79,18 @@ int vs_metrics_sample_u64(struct vs_metrics *m, const struct vs_metric_label *la
                           uint64_t value);
 int vs_metrics_sample_double(struct vs_metrics *m, const struct vs_metric_label *labels, size_t n_labels,
                              double value);
+
+/*
+ * vs_metrics_histogram - a whole histogram family: "# TYPE NAME histogram",
+ * NAME_bucket{le="B"} with the cumulative count for each of the @n_bounds
+ * ascending upper bounds (@bounds, in the unit of the name, e.g. seconds)
+ * and le="+Inf", then NAME_count and NAME_sum.  @counts holds @n_bounds + 1
+ * per-bucket (not cumulative) counts, the last above every bound.  Returns 0,
+ * -EINVAL (bad name, bounds not ascending, a negative or NaN sum, after
+ * vs_metrics_finish), -EEXIST, -ENOMEM.
+ */
+int vs_metrics_histogram(struct vs_metrics *m, const char *name, const char *help, const double *bounds,
+                         const uint64_t *counts, size_t n_bounds, double sum);
 
 /* Add whole families from arrays.  Same returns as above; stops at the first error. */
 int vs_metrics_add_families(struct vs_metrics *m, const struct vs_metric_family *families, size_t n);

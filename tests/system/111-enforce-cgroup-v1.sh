@@ -104,6 +104,15 @@ done
 expect_grep "restored [1-9][0-9]* cgroup value(s) left by a previous run" "$TMP/err"
 wait_value "$LV/vcpu0/cpu.idle" 1
 wait_value "$LV/vcpu1/cpu.idle" 1
+# those writes' decision latency (the newest event read before the epoch ->
+# the write's return) is in the metrics: an OpenMetrics histogram, cumulative
+"$top_builddir/vschedctl" --socket "$VSCHEDD_CONTROL" metrics >"$TMP/metrics" || fail "vschedctl metrics failed"
+expect_grep "^# TYPE vschedd_decision_latency_seconds histogram" "$TMP/metrics"
+n=$(awk '$1 == "vschedd_decision_latency_seconds_count" {print $2}' "$TMP/metrics")
+[ "${n:-0}" -ge 2 ] || fail "decision latencies recorded for the two writes: ${n:-none}"
+expect_grep "^vschedd_decision_latency_seconds_bucket{le=\"+Inf\"} $n\$" "$TMP/metrics"
+awk '/^vschedd_decision_latency_seconds_bucket/ { if ($2 < prev) bad = 1; prev = $2 } END { exit bad }' \
+        "$TMP/metrics" || fail "decision latency buckets are not cumulative"
 # 4. someone else changes a value we set: adopted as the baseline, not
 # fought.  The actuator notices at its next write there, at the latest the
 # release: its log line says it saw the change.

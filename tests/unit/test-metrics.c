@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "macro.h"
+#include "histogram.h"
 #include "metrics.h"
 
 static void test_families(void **state) {
@@ -157,8 +158,56 @@ static void test_refused(void **state) {
         assert_null(vs_metrics_free(NULL));
 }
 
+/* A histogram family: cumulative buckets, +Inf, count and sum; and the
+ * latency accumulator behind vschedd_decision_latency_seconds. */
+static void test_histogram(void **state) {
+        const double bounds[] = { 0.0005, 0.001, 0.25 };
+        const uint64_t counts[] = { 3, 0, 2, 1 };
+        const double bad[] = { 0.001, 0.001 };
+        struct vs_metrics *m = NULL;
+        struct vs_lat_hist h = {};
+        char *text = NULL;
+
+        (void) state;
+        assert_int_equal(vs_metrics_new(&m), 0);
+        assert_int_equal(vs_metrics_histogram(m, "lat_seconds", "How long", bounds, counts, 3, 1.5), 0);
+        assert_int_equal(vs_metrics_histogram(m, "lat_seconds", NULL, bounds, counts, 3, 1.5), -EEXIST);
+        assert_int_equal(vs_metrics_histogram(m, "other", NULL, bad, counts, 2, 0), -EINVAL);
+        assert_int_equal(vs_metrics_histogram(m, "other", NULL, bounds, counts, 3, -1), -EINVAL);
+        /* no plain sample lands in a histogram */
+        assert_int_equal(vs_metrics_sample_u64(m, NULL, 0, 1), -EINVAL);
+        assert_int_equal(vs_metrics_finish(m, &text), 0);
+        assert_string_equal(text, "# TYPE lat_seconds histogram\n"
+                                  "# HELP lat_seconds How long\n"
+                                  "lat_seconds_bucket{le=\"0.0005\"} 3\n"
+                                  "lat_seconds_bucket{le=\"0.001\"} 3\n"
+                                  "lat_seconds_bucket{le=\"0.25\"} 5\n"
+                                  "lat_seconds_bucket{le=\"+Inf\"} 6\n"
+                                  "lat_seconds_count 6\n"
+                                  "lat_seconds_sum 1.5\n"
+                                  "# EOF\n");
+        free(text);
+        vs_metrics_free(m);
+
+        assert_int_equal(vs_lat_hist_percentile(&h, 99), 0);
+        for (int i = 0; i < 98; i++)
+                vs_lat_hist_add(&h, 40000);     /* <= 50 us */
+        vs_lat_hist_add(&h, 1000000);           /* exactly 1 ms: le="0.001" */
+        vs_lat_hist_add(&h, 2000000000);        /* above every bound */
+        assert_int_equal(h.count, 100);
+        assert_int_equal(h.sum_ns, 98 * 40000ull + 1000000 + 2000000000ull);
+        assert_int_equal(h.b[0], 98);
+        assert_int_equal(h.b[4], 1);
+        assert_int_equal(VS_LAT_BOUNDS_NS[4], 1000000);
+        assert_int_equal(h.b[VS_LAT_BUCKETS], 1);
+        assert_int_equal(vs_lat_hist_percentile(&h, 50), 50000);
+        assert_int_equal(vs_lat_hist_percentile(&h, 99), 1000000);
+        assert_true(vs_lat_hist_percentile(&h, 100) == UINT64_MAX);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_histogram),
                 cmocka_unit_test(test_families),
                 cmocka_unit_test(test_escaping),
                 cmocka_unit_test(test_numbers),
