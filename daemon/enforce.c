@@ -27,7 +27,55 @@ struct enforcer {
         uint64_t trigger_mono;          /* of the epoch running, 0: unknown */
         struct vs_kvm_hook hook;        /* the companion kernel patch, probed every 5 s */
         uint64_t hook_probed_usec;
+        struct seen_class *classes;     /* the classifier's last verdict per VM, logged on change */
+        size_t n_classes;
 };
+
+struct seen_class {
+        char vm[VS_VM_NAME_MAX];
+        enum vs_vm_class cls;
+        enum vs_lever lever;
+        enum vs_trial trial;
+};
+
+static const char *trial_name(enum vs_trial t) {
+        return t == VS_TRIAL_RUNNING ? "on trial" : t == VS_TRIAL_KEPT ? "kept" : "-";
+}
+
+/* One log line per VM whose class, lever or trial changed (the classifier
+ * decides once per evaluate_ms, so this is rare). */
+static void log_classes(struct enforcer *e) {
+        if (!e->cfg->classify)
+                return;
+        for (unsigned i = 0; i < vs_topology_n_vms(e->topo); i++) {
+                const struct vs_vm *v = vs_topology_vm(e->topo, (int32_t) i);
+                struct vs_policy_vm_state st;
+                struct seen_class *c = NULL;
+
+                if (!v || vs_policy_vm_state(e->pol, v->name, &st) < 0 || st.windows == 0)
+                        continue;
+                for (size_t k = 0; k < e->n_classes; k++)
+                        if (strcmp(e->classes[k].vm, v->name) == 0)
+                                c = &e->classes[k];
+                if (!c) {
+                        struct seen_class *n = realloc(e->classes, (e->n_classes + 1) * sizeof(*n));
+                        if (!n)
+                                return;
+                        e->classes = n;
+                        c = &n[e->n_classes++];
+                        snprintf(c->vm, sizeof(c->vm), "%s", v->name);
+                        c->cls = _VS_CLASS_MAX;         /* never seen: logged */
+                } else if (c->cls == st.cls && c->lever == st.lever && c->trial == st.trial)
+                        continue;
+                c->cls = st.cls;
+                c->lever = st.lever;
+                c->trial = st.trial;
+                struct vs_log_fields f = { .vm = v->name, .vcpu = -1 };
+                vs_log(LOG_INFO, 0, &f, "classified %s (halted %.0f%% of the time), lever %s %s, answered IPIs/s %.0f before, %.0f with it",
+                       vs_vm_class_name(st.cls), st.halt_share * 100, vs_lever_name(st.lever), trial_name(st.trial),
+                       st.before, st.after);
+        }
+}
 
 static int online_cpus(unsigned *cpus, unsigned max) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -253,6 +301,8 @@ int enforcer_epoch(struct enforcer *e, struct vs_analysis *an, uint64_t now, uin
         e->trigger_mono = trigger_mono;
         int r = vs_policy_epoch(e->pol, an, now, apply, e);
         e->trigger_mono = 0;            /* releases and the like: no trigger event */
+        if (r >= 0)
+                log_classes(e);
         return r < 0 ? r : 0;
 }
 
@@ -362,6 +412,7 @@ void enforcer_free(struct enforcer *e) {
         (void) enforcer_release(e, 0);
         vs_actuator_free(e->act);
         vs_policy_free(e->pol);
+        free(e->classes);
         for (size_t i = 0; i < e->n_based; i++)
                 free(e->based[i]);
         free(e->based);

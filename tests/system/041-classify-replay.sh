@@ -6,12 +6,16 @@
 #    every VM gets placement or co-scheduling, the traces with two VMs
 #    classified in the same window take turns, and nothing is released
 #    because a guest halts.  The control run (classify = no) decides too.
+#  - A halting guest (tests/data/testbed/halt-vschedd.dat: tb-vmm hpingpong,
+#    real KVM and real HLT in the testbed, 2 VMs x 2 vCPUs on 2 CPUs, its
+#    vCPUs sleep until the partner's IPI): no decision at all with the shipped
+#    configuration; the control run (classify = no) places and co-schedules.
 #  - Threads that sleep when they wait (tests/data/bundled.dat: real
 #    scheduling of fake vCPU threads passing tokens through pipes, woken by
 #    IPIs that find them blocked; synthetic kvm events) get no decision with
 #    the classifier and decisions without it.
 # No recording of a halting Linux guest exists yet (the Linux testbed guest,
-# tools/testbed bench --guest linux, has not landed): bundled.dat stands in.
+# tools/testbed bench --guest linux, has not landed): hpingpong stands in.
 . "$(dirname "$0")/test-lib.sh"
 command -v python3 >/dev/null || skip "python3 not installed"
 SHIPPED="$top_srcdir/conf/vschedd.conf"
@@ -65,6 +69,22 @@ for t in 2to1-trace-cmd.dat 2to1-vschedd.dat interleave-plain.dat; do
                 ;;
         esac
 done
+
+# the halting guest
+f="$DATA/testbed/halt-vschedd.dat"
+"$VSCHEDD" --config "$SHIPPED" --replay "$f" --dry-run --json >"$TMP/h.json" || fail "dry run of halt-vschedd.dat failed"
+"$VSCHEDD" --config "$NOCLASS" --replay "$f" --dry-run --json >"$TMP/hn.json" || fail "dry run failed"
+expect_eq "halt-vschedd.dat (halting guest): decisions, shipped config" "$(grep -c '"type":"decision"' "$TMP/h.json")" 0
+levers "$TMP/hn.json" >"$TMP/hn.txt"
+say "halt-vschedd.dat: classify = no: $(tr '\n' ';' <"$TMP/hn.txt")"
+expect_eq "halt-vschedd.dat: VMs with decisions (classify = no)" "$(wc -l <"$TMP/hn.txt")" 2
+# ... and it is the halting that spares it: with halt_share = 1 (nothing
+# counts as halting) the classifier acts on it too
+sed 's/^#halt_share = 0.1$/halt_share = 1/' "$SHIPPED" >"$TMP/h1.conf"
+chmod 644 "$TMP/h1.conf"
+grep -q '^halt_share = 1$' "$TMP/h1.conf" || fail "conf/vschedd.conf has no '#halt_share = 0.1' line"
+"$VSCHEDD" --config "$TMP/h1.conf" --replay "$f" --dry-run --json >"$TMP/h1.json" || fail "dry run failed"
+expect_ge "halt-vschedd.dat: decisions with halt_share = 1" "$(grep -c '"type":"decision"' "$TMP/h1.json")" 1
 
 # sleeping threads: nothing with the classifier, something without it (so the
 # first check can fail).  The trace is 0.4 s long: 100 ms windows.

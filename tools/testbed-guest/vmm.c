@@ -20,6 +20,11 @@
  *       holder    vCPU0 is always busy (a lock holder / server); every other
  *                 vCPU sends it an IPI and spins with PAUSE until vCPU0's
  *                 handler acknowledged, then repeats.
+ *       hpingpong a halting guest: vCPU i works (-work N loop iterations),
+ *                 sends a fixed IPI to vCPU i+1 (mod N), then halts (sti;
+ *                 hlt) until an IPI of its own comes: no vCPU ever spins (in
+ *                 pinghalt the sender spins until the ack), as Linux guests
+ *                 wait (idle, PV spinlocks), leaving CPU time to others.
  *       idle      every vCPU halts (HLT with interrupts off) until killed.
  *   -apic-ids     APIC ID of each vCPU (= the KVM vcpu_id); default 0..N-1.
  *                 Sparse IDs (e.g. 0,2) are allowed.
@@ -28,6 +33,7 @@
  *                 PAUSEs make the PV sched-yield hypercall (KVM_HC_SCHED_YIELD
  *                 = 11, a0 = the receiver's APIC ID), as Linux guests do for a
  *                 preempted IPI target; 0 (default) never yields.
+ *   -work N       hpingpong: loop iterations of work per turn (default 5000).
  *   -vcpu-gate DIR  create vCPU thread k only once DIR/go-k exists, then
  *                 create DIR/made-k: a scenario alternating between two VMs
  *                 gives them interleaved vCPU TIDs, as two QEMUs started
@@ -76,7 +82,7 @@
 #define MEM_SIZE        0x200000UL
 #define GDT_ADDR        0x0500
 #define IDT_ADDR        0x1000
-#define SHARED_ADDR     0x3000          /* stop flag, turn, ready count, vCPU count, yield spins */
+#define SHARED_ADDR     0x3000          /* stop flag, turn, ready count, vCPU count, yield spins, work */
 #define BLOCK_ADDR      0x3100          /* per-vCPU block: ack, ops, busy, yields */
 #define BLOCK_SIZE      64
 #define CODE_ADDR       0x10000
@@ -88,7 +94,7 @@
  * set by the VMM: EDI = own block, ESI = target's block (its ack counter at
  * offset 0), EDX = target APIC ID << 24, EBX = own index, ECX = next index. */
 extern const uint8_t guest_start[], guest_end[], guest_pingpong[], guest_holder[],
-        guest_sender[], guest_pinghalt[], guest_idle[], guest_ipi_handler[], guest_spurious[], guest_fault[];
+        guest_sender[], guest_pinghalt[], guest_hpingpong[], guest_idle[], guest_ipi_handler[], guest_spurious[], guest_fault[];
 __asm__(
         ".pushsection .rodata\n"
         ".code32\n"
@@ -158,6 +164,41 @@ __asm__(
          * wakes the halted receiver (kvm_vcpu_kick from the sender's
          * thread).  cli; check; sti; hlt: an IPI after the check still
          * ends the hlt (sti's one-instruction shadow). */
+        /* hpingpong: vCPU 0 starts; each turn: work, IPI the next vCPU, then
+         * halt until our own handler ran (our ack moved).  cli before the
+         * check and sti right before hlt (the sti shadow) so that an IPI
+         * arriving in between wakes the hlt instead of being missed. */
+        ".globl guest_hpingpong\n"
+        "guest_hpingpong:\n"
+        "  call guest_prologue\n"
+        "  xorl %ebp, %ebp\n"                  /* own ack as at boot: an IPI that came during
+                                                 * the prologue already counts */
+        "  testl %ebx, %ebx\n"
+        "  jnz 3f\n"
+        "1:\n"
+        "  cmpl $0, 0x3000\n"
+        "  jne 9b\n"
+        "  movl 0x3014, %eax\n"                /* work */
+        "5:\n"
+        "  decl %eax\n"
+        "  jnz 5b\n"
+        "  movl %edx, 0xfee00310\n"
+        "  movl $0x4040, 0xfee00300\n"
+        "  incl 4(%edi)\n"                     /* ops++ */
+        "3:\n"
+        "  cli\n"
+        "  cmpl $0, 0x3000\n"
+        "  jne 9b\n"
+        "  cmpl (%edi), %ebp\n"
+        "  jne 4f\n"
+        "  sti\n"
+        "  hlt\n"
+        "  jmp 3b\n"
+        "4:\n"
+        "  movl (%edi), %ebp\n"
+        "  sti\n"
+        "  jmp 1b\n"
+
         ".globl guest_pinghalt\n"
         "guest_pinghalt:\n"
         "  call guest_prologue\n"
@@ -250,7 +291,7 @@ static volatile sig_atomic_t stop_requested, start_requested;
 static volatile int failed, threads_ready;
 static const char *name = "tbvm", *workload = "pingpong", *topo_path;
 static double warmup = 0.5, duration = 3.0;
-static int yield_spins;
+static int yield_spins, work = 5000;
 static const char *vcpu_gate;
 
 
@@ -361,7 +402,8 @@ static void setup_vcpu(struct vcpu *v) {
                 entry = v->index == 0 ? guest_holder : guest_sender;
                 target = 0;
         } else {
-                entry = strcmp(workload, "pinghalt") == 0 ? guest_pinghalt : guest_pingpong;
+                entry = strcmp(workload, "pinghalt") == 0    ? guest_pinghalt :
+                        strcmp(workload, "hpingpong") == 0 ? guest_hpingpong : guest_pingpong;
                 target = (v->index + 1) % nvcpu;
         }
         regs.rflags = 0x2;
@@ -482,8 +524,9 @@ static int parse_apic_ids(const char *s) {
 }
 
 static int usage(void) {
-        fprintf(stderr, "usage: tb-vmm -name NAME [-smp N] [-apic-ids A,B,..] [-workload pingpong|pinghalt|holder|idle]\n"
-                        "              [-warmup SEC] [-duration SEC] [-topology FILE] [-yield N] [-vcpu-gate DIR]\n");
+        fprintf(stderr, "usage: tb-vmm -name NAME [-smp N] [-apic-ids A,B,..] [-workload pingpong|pinghalt|hpingpong|holder|idle]\n"
+                        "              [-warmup SEC] [-duration SEC] [-topology FILE] [-yield N] [-vcpu-gate DIR]\n"
+                        "              [-work N]\n");
         return 2;
 }
 
@@ -544,14 +587,16 @@ int main(int argc, char **argv) {
                         yield_spins = atoi(val);
                 else if (strcmp(a, "-vcpu-gate") == 0)
                         vcpu_gate = val;
+                else if (strcmp(a, "-work") == 0)
+                        work = atoi(val);
                 else
                         return usage();
                 i++;
         }
-        if (nvcpu < 1 || nvcpu > MAX_VCPU || yield_spins < 0)
+        if (nvcpu < 1 || nvcpu > MAX_VCPU || yield_spins < 0 || work < 1)
                 return usage();
         if (strcmp(workload, "pingpong") && strcmp(workload, "pinghalt") && strcmp(workload, "holder") &&
-            strcmp(workload, "idle"))
+            strcmp(workload, "idle") && strcmp(workload, "hpingpong"))
                 return usage();
         if (strcmp(workload, "idle") && nvcpu < 2)
                 return usage();
@@ -586,6 +631,7 @@ int main(int argc, char **argv) {
         *u32(SHARED_ADDR + 8) = 0;              /* vCPUs past the start barrier */
         *u32(SHARED_ADDR + 12) = (uint32_t) nvcpu;
         *u32(SHARED_ADDR + 16) = (uint32_t) yield_spins;
+        *u32(SHARED_ADDR + 20) = (uint32_t) work;
         for (int i = 0; i < nvcpu; i++)
                 setup_vcpu(&vcpus[i]);
         for (int i = 0; i < nvcpu; i++) {
@@ -643,7 +689,7 @@ int main(int argc, char **argv) {
         /* time per round trip as one sender sees it: pingpong has one IPI in
          * flight, holder one per sender */
         double rt_us = total ? secs * 1e6 / ((double) total / (double) (senders ? senders : 1)) : 0;
-        if (strcmp(workload, "pingpong") == 0 || strcmp(workload, "pinghalt") == 0)
+        if (strcmp(workload, "pingpong") == 0 || strcmp(workload, "pinghalt") == 0 || strcmp(workload, "hpingpong") == 0)
                 rt_us = total ? secs * 1e6 / (double) total : 0;
         printf("tb-vmm: vm=%s workload=%s vcpus=%d seconds=%.3f round_trips=%llu ops_per_s=%.1f rt_us=%.1f "
                "per_vcpu=%s busy=%u yields=%u\n",

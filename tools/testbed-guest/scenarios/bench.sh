@@ -8,6 +8,8 @@
 #   enf-cosched  vschedd enforce, placement + co-scheduling (classify = no)
 #   enf-shipped  vschedd enforce with the shipped configuration: only
 #                mode = enforce (and state_dir) set; the classifier picks
+#   enf-shipped-t40  the same with turn_ms = 40 (co-scheduling turns as long
+#                as the hand-set gang's really are under TCG)
 #   enf-place-ovr  enforce, placement only, pin_override = yes (vschedd takes
 #                the empty cpuset.cpus of a cgroup v2 vcpuK for an operator's
 #                pinning and never places without it)
@@ -41,7 +43,10 @@ vs_conf() {
                 echo "[daemon]"
                 case $1 in observe) echo "mode = observe" ;; *) echo "mode = enforce" ;; esac
                 echo "state_dir = $VS_STATE"
-                case $1 in enf-shipped) ;; *)   # the shipped file: nothing else
+                case $1 in
+                enf-shipped) ;;                 # the shipped file: nothing else
+                enf-shipped-t40) printf '[policy]\nturn_ms = 40\n' ;;
+                *)
                 echo "[policy]"
                 echo "placement = yes"
                 case $1 in enf-cosched) echo "coschedule = yes" ;; *) echo "coschedule = no" ;; esac
@@ -54,7 +59,7 @@ vs_conf() {
         chmod 0644 $f
         vschedd --config $f --test-config >/dev/null 2>&1 || { vschedd --config $f --test-config; fatal "bad config $f"; }
 }
-for s in observe enf-place enf-place-ovr enf-cosched enf-shipped; do vs_conf $s; done
+for s in observe enf-place enf-place-ovr enf-cosched enf-shipped enf-shipped-t40; do vs_conf $s; done
 
 # the cgroup files vschedd may write, with their values, one "path value" a line
 snapshot() {
