@@ -38,13 +38,9 @@ struct seen_class {
         enum vs_trial trial;
 };
 
-static const char *trial_name(enum vs_trial t) {
-        return t == VS_TRIAL_RUNNING ? "on trial" : t == VS_TRIAL_KEPT ? "kept" : "-";
-}
-
 /* One log line per VM whose class, lever or trial changed (the classifier
  * decides once per evaluate_ms, so this is rare). */
-static void log_classes(struct enforcer *e) {
+static void log_classes(struct enforcer *e, uint64_t now) {
         if (!e->cfg->classify)
                 return;
         for (unsigned i = 0; i < vs_topology_n_vms(e->topo); i++) {
@@ -64,16 +60,27 @@ static void log_classes(struct enforcer *e) {
                         e->classes = n;
                         c = &n[e->n_classes++];
                         snprintf(c->vm, sizeof(c->vm), "%s", v->name);
-                        c->cls = _VS_CLASS_MAX;         /* never seen: logged */
-                } else if (c->cls == st.cls && c->lever == st.lever && c->trial == st.trial)
+                        c->cls = VS_CLASS_NONE;         /* first verdict: logged unless nothing to say */
+                        c->lever = VS_LEVER_NONE;
+                        c->trial = VS_TRIAL_NONE;
+                }
+                if (c->cls == st.cls && c->lever == st.lever && c->trial == st.trial)
                         continue;
                 c->cls = st.cls;
                 c->lever = st.lever;
                 c->trial = st.trial;
                 struct vs_log_fields f = { .vm = v->name, .vcpu = -1 };
-                vs_log(LOG_INFO, 0, &f, "classified %s (halted %.0f%% of the time), lever %s %s, answered IPIs/s %.0f before, %.0f with it",
-                       vs_vm_class_name(st.cls), st.halt_share * 100, vs_lever_name(st.lever), trial_name(st.trial),
-                       st.before, st.after);
+                if (st.lever == VS_LEVER_NONE)
+                        vs_log(LOG_INFO, 0, &f, "classified %s (halted %.0f%% of the time): no lever%s",
+                               vs_vm_class_name(st.cls), st.halt_share * 100,
+                               st.banned_until[VS_LEVER_COSCHEDULE] > now || st.banned_until[VS_LEVER_PLACEMENT] > now ?
+                                       " (a lever that did not help waits for retry_ms)" : "");
+                else if (st.trial == VS_TRIAL_KEPT)
+                        vs_log(LOG_INFO, 0, &f, "classified %s (halted %.0f%% of the time): %s kept, answered IPIs/s %.0f with it, %.0f before",
+                               vs_vm_class_name(st.cls), st.halt_share * 100, vs_lever_name(st.lever), st.after, st.before);
+                else
+                        vs_log(LOG_INFO, 0, &f, "classified %s (halted %.0f%% of the time): %s on trial, answered IPIs/s %.0f before",
+                               vs_vm_class_name(st.cls), st.halt_share * 100, vs_lever_name(st.lever), st.before);
         }
 }
 
@@ -302,7 +309,7 @@ int enforcer_epoch(struct enforcer *e, struct vs_analysis *an, uint64_t now, uin
         int r = vs_policy_epoch(e->pol, an, now, apply, e);
         e->trigger_mono = 0;            /* releases and the like: no trigger event */
         if (r >= 0)
-                log_classes(e);
+                log_classes(e, now);
         return r < 0 ? r : 0;
 }
 
@@ -394,6 +401,11 @@ void enforcer_forget_vm(struct enforcer *e, const char *vm) {
                 if (strcmp(e->based[i], vm) == 0) {
                         free(e->based[i]);
                         e->based[i] = e->based[--e->n_based];
+                        break;
+                }
+        for (size_t i = 0; i < e->n_classes; i++)
+                if (strcmp(e->classes[i].vm, vm) == 0) {
+                        e->classes[i] = e->classes[--e->n_classes];
                         break;
                 }
 }

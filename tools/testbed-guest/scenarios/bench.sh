@@ -10,6 +10,8 @@
 #                mode = enforce (and state_dir) set; the classifier picks
 #   enf-shipped-t40  the same with turn_ms = 40 (co-scheduling turns as long
 #                as the hand-set gang's really are under TCG)
+#   enf-shipped-nopin  the same with placement = no (co-scheduling without
+#                pinning, as the hand-set gang runs)
 #   enf-place-ovr  enforce, placement only, pin_override = yes (vschedd takes
 #                the empty cpuset.cpus of a cgroup v2 vcpuK for an operator's
 #                pinning and never places without it)
@@ -46,6 +48,7 @@ vs_conf() {
                 case $1 in
                 enf-shipped) ;;                 # the shipped file: nothing else
                 enf-shipped-t40) printf '[policy]\nturn_ms = 40\n' ;;
+                enf-shipped-nopin) printf '[policy]\nplacement = no\n' ;;
                 *)
                 echo "[policy]"
                 echo "placement = yes"
@@ -59,7 +62,7 @@ vs_conf() {
         chmod 0644 $f
         vschedd --config $f --test-config >/dev/null 2>&1 || { vschedd --config $f --test-config; fatal "bad config $f"; }
 }
-for s in observe enf-place enf-place-ovr enf-cosched enf-shipped enf-shipped-t40; do vs_conf $s; done
+for s in observe enf-place enf-place-ovr enf-cosched enf-shipped enf-shipped-t40 enf-shipped-nopin; do vs_conf $s; done
 
 # the cgroup files vschedd may write, with their values, one "path value" a line
 snapshot() {
