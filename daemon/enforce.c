@@ -29,6 +29,7 @@ struct enforcer {
         uint64_t hook_probed_usec;
         struct seen_class *classes;     /* the classifier's last verdict per VM, logged on change */
         size_t n_classes;
+        struct vs_kvm_hints *hints;     /* the VMs' hint files, taken at the first hint */
 };
 
 struct seen_class {
@@ -331,10 +332,12 @@ int enforcer_release(struct enforcer *e, uint64_t now) {
 }
 
 /* Companion kernel patch (kernel/): point each spinning vCPU of an enforced
- * VM at its strongest waiting edge through the per-vCPU debugfs hint.  Hints
- * expire in the kernel (TTL: two epochs), so they are not journalled. */
+ * VM at its strongest waiting edge through the VM's hint file (or the first
+ * version's debugfs file).  Hints expire in the kernel (TTL: two epochs), so
+ * they are not journalled. */
 struct hint_ctx {
         struct enforcer *e;
+        uint64_t now_usec;
         uint32_t ttl_us;
         unsigned written;
 };
@@ -362,7 +365,8 @@ static void write_hint(const struct vs_yield_hint *h, void *userdata) {
         }
         if (src < 0 || dst < 0)
                 return;
-        r = vs_kvm_hook_write_hint("/sys/kernel/debug", vs_topology_vm(t, vm)->tgid, (uint32_t) src, dst, c->ttl_us);
+        r = vs_kvm_hints_write(c->e->hints, &c->e->hook, vs_topology_vm(t, vm)->tgid, (uint32_t) src, dst, c->ttl_us,
+                               c->now_usec);
         if (r < 0)
                 log_debug("yield hint %s vCPU %u -> %u: %s, ignoring", h->vm, h->src, h->dst, strerror(-r));
         else
@@ -372,16 +376,26 @@ static void write_hint(const struct vs_yield_hint *h, void *userdata) {
 void enforcer_yield_hints(struct enforcer *e, struct vs_analysis *an, uint64_t now) {
         struct hint_ctx c = { .e = e };
         uint64_t mono = vs_mono_ns() / 1000;
+        int r;
 
         if (e->dry_run)
                 return;
         if (!e->hook_probed_usec || mono - e->hook_probed_usec > 5 * 1000000ull) {
-                if (vs_kvm_hook_probe("/sys", &e->hook) < 0)
+                if (vs_kvm_hook_probe("/sys", "/dev/kvm", &e->hook) < 0)
                         e->hook.present = false;
                 e->hook_probed_usec = mono;
         }
         if (!e->hook.present || !e->hook.hint)
                 return;
+        if (!e->hints) {
+                r = vs_kvm_hints_new("/proc", "/sys/kernel/debug", &e->hints);
+                if (r < 0) {
+                        log_debug("yield hints: %s, none written", strerror(-r));
+                        return;
+                }
+        }
+        (void) vs_kvm_hints_gc(e->hints);
+        c.now_usec = mono;
         c.ttl_us = 2 * e->cfg->epoch_ms * 1000u;
         if (c.ttl_us > VS_KVM_HOOK_HINT_MAX_TTL_US)
                 c.ttl_us = VS_KVM_HOOK_HINT_MAX_TTL_US;
@@ -425,6 +439,7 @@ void enforcer_free(struct enforcer *e) {
         vs_actuator_free(e->act);
         vs_policy_free(e->pol);
         free(e->classes);
+        vs_kvm_hints_free(e->hints);
         for (size_t i = 0; i < e->n_based; i++)
                 free(e->based[i]);
         free(e->based);

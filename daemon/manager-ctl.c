@@ -74,9 +74,9 @@ static int ctl_status(void *ud, struct json_object **ret) {
         json_object_object_add(o, "events_per_s", json_object_new_double(st && up > 0 ? st->events / up : 0));
         json_object_object_add(o, "lost", json_object_new_uint64(st ? st->lost : 0));
         {
-                /* the companion kernel patch (kernel/): loaded, which parts on */
+                /* the companion kernel patch (kernel/): which interface, which parts */
                 struct vs_kvm_hook hook;
-                if (vs_kvm_hook_probe("/sys", &hook) >= 0)
+                if (vs_kvm_hook_probe("/sys", "/dev/kvm", &hook) >= 0)
                         json_object_object_add(o, "kernel_hook", vs_kvm_hook_json(&hook));
         }
         if (json_object_object_get_ex(rep, "signals", &x))
