@@ -76,6 +76,13 @@ static struct json_object *directed_yields_json(const struct vs_an_vm *vm) {
         }
         json_object_object_add(o, "by_reason", by);
         json_object_object_add(o, "edges", edges);
+        /* the current series: decisions without a target, rejected candidates */
+        json_object_object_add(o, "no_target", u64(vm->dy_no_target));
+        json_object_object_add(o, "skipped", u64(vm->dy_skipped_total));
+        by = json_object_new_object();
+        for (unsigned r = 0; r < _VS_DY_MAX; r++)
+                json_object_object_add(by, vs_dy_reason_name(r), u64(vm->dy_skipped[r]));
+        json_object_object_add(o, "decisions_skipping", by);
         return o;
 }
 

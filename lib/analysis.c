@@ -651,6 +651,14 @@ static void on_directed_yield(struct vs_analysis *a, const struct vs_event *ev) 
         if (ev->dy.reason >= _VS_DY_MAX || !resolve(a, ev->tid, &vm, &src))
                 return;
         m = &a->vms[vm];
+        m->dy_skipped_total += ev->dy.skipped;
+        for (unsigned r = 0; r < _VS_DY_MAX; r++)
+                if (ev->dy.skipped_mask & (1u << r))
+                        m->dy_skipped[r]++;
+        if (ev->dy.target == VS_DY_NO_TARGET) {
+                m->dy_no_target++;
+                return;
+        }
         dst = vs_topology_vcpu_of_apic(a->topo, topo_vm_of(a, ev->tid), ev->dy.target);
         if (dst < 0 || dst >= VS_AN_MAX_VCPUS || !vcpu_get(m, (unsigned) dst, 0))
                 return;

@@ -145,6 +145,10 @@ struct vs_an_vm {
         unsigned n_pairs, cap_pairs;
         uint64_t multicast;             /* logical/shorthand IPIs */
         uint64_t unresolved;            /* unicast IPIs to an APIC ID no vCPU has */
+        /* kvm:kvm_directed_yield (kernel/ patch) beyond the per-pair counts */
+        uint64_t dy_no_target;          /* decisions that tried no target */
+        uint64_t dy_skipped[_VS_DY_MAX];/* decisions that rejected candidates of that reason */
+        uint64_t dy_skipped_total;      /* candidates rejected, all reasons */
 };
 
 struct vs_an_cpu {

@@ -209,11 +209,17 @@ struct json_object *vs_event_to_json(const struct vs_event *ev, struct vs_topolo
                 break;
         case VS_EV_DIRECTED_YIELD:
                 add_u64(o, "spinner", ev->dy.spinner);
-                add_u64(o, "target", ev->dy.target);
-                add_opt(o, "dst_vcpu", vcpu_of_apic(topo, vm, ev->dy.target));
+                if (ev->dy.target == VS_DY_NO_TARGET)
+                        add_int(o, "target", -1);
+                else {
+                        add_u64(o, "target", ev->dy.target);
+                        add_opt(o, "dst_vcpu", vcpu_of_apic(topo, vm, ev->dy.target));
+                }
                 add_str(o, "reason", vs_dy_reason_name(ev->dy.reason));
                 add_int(o, "result", ev->dy.result);
                 add_bool(o, "yielded", ev->dy.result > 0);
+                add_u64(o, "skipped", ev->dy.skipped);
+                add_u64(o, "skipped_mask", ev->dy.skipped_mask);
                 break;
         default:
                 break;

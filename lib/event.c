@@ -22,6 +22,7 @@ static const char *const dy_reason_names[_VS_DY_MAX] = {
         [VS_DY_STOCK] = "stock",
         [VS_DY_IPI] = "ipi",
         [VS_DY_HINT] = "hint",
+        [VS_DY_KICK] = "kick",
         [VS_DY_PV] = "pv",
 };
 

@@ -63,12 +63,15 @@ enum {
 enum {
         VS_DY_STOCK = 0,        /* kvm_vcpu_on_spin()'s round-robin candidate scan */
         VS_DY_IPI = 1,          /* the receiver of the spinner's pending IPI */
-        VS_DY_HINT = 2,         /* the target vschedd wrote to directed_yield_hint */
-        VS_DY_PV = 3,           /* the target the guest named (hypercall 11 / 5) */
+        VS_DY_HINT = 2,         /* the target vschedd named (hint file) */
+        VS_DY_PV = 3,           /* the target the guest named (hypercall 11; the first series: also 5) */
+        VS_DY_KICK = 4,         /* the vCPU the guest kicked (hypercall 5) */
         _VS_DY_MAX,
 };
 
-/* "stock", "ipi", "hint", "pv", or "unknown" */
+#define VS_DY_NO_TARGET UINT32_MAX      /* a decision that tried no target */
+
+/* "stock", "ipi", "hint", "pv", "kick", or "unknown" */
 const char *vs_dy_reason_name(unsigned reason);
 /* VS_DY_* for a name, or -1 */
 int vs_dy_reason_from_name(const char *name, size_t len);
@@ -152,9 +155,11 @@ struct vs_event {
                 } vcpu;
                 struct {
                         uint32_t spinner;       /* vcpu_id of the yielding vCPU (= the thread's) */
-                        uint32_t target;        /* vcpu_id of the vCPU yielded to */
+                        uint32_t target;        /* vcpu_id of the vCPU yielded to, or VS_DY_NO_TARGET */
                         int32_t result;         /* yield_to(): > 0 yielded, 0 not, < 0 -errno */
                         uint8_t reason;         /* VS_DY_*, may be >= _VS_DY_MAX from a newer kernel */
+                        uint8_t skipped_mask;   /* 1 << VS_DY_* of the candidates rejected before */
+                        uint16_t skipped;       /* how many were rejected (0 from the first series) */
                 } dy;
         };
 };

@@ -1018,28 +1018,43 @@ static int parse_kvm_avic_incomplete_ipi(_unused_ struct text_source *t, struct 
         return 1;
 }
 
-/* kernel/ patch: "spinner %u target %u reason %s result %d", the reason one of
- * stock ipi hint pv (or a number a newer kernel added); -R: "spinner=1 target=0
- * reason=1 result=1". */
+/* kernel/ patch: "spinner %u target %d reason %s result %d skipped %u mask
+ * 0x%x" (the first series: "target %u", no skipped/mask), the reason one of
+ * stock ipi hint pv kick (or a number a newer kernel added), target -1: no
+ * target tried; -R: "spinner=1 target=0 reason=1 result=1 skipped=0
+ * skipped_reasons=0". */
 static int parse_kvm_directed_yield(_unused_ struct text_source *t, struct line_ctx *c, struct vs_event *ev) {
         const char *p = c->body, *e = c->end, *r;
-        uint32_t spinner, target;
+        uint32_t spinner, target, skipped = 0, mask = 0;
         uint64_t reason;
         int32_t result;
 
         if (STARTS(p, e, "spinner=")) {
-                uint64_t v;
+                uint64_t v, tv, sk = 0, mk = 0;
 
-                if (!kv_u32(p, e, "spinner", &spinner) || !kv_u32(p, e, "target", &target) ||
-                    !kv_num(p, e, "reason", &reason) || !kv_num(p, e, "result", &v) ||
-                    (int64_t) v < INT32_MIN || (int64_t) v > INT32_MAX)
+                if (!kv_u32(p, e, "spinner", &spinner) || !kv_num(p, e, "target", &tv) ||
+                    ((int64_t) tv < -1 || (int64_t) tv > UINT32_MAX) || !kv_num(p, e, "reason", &reason) ||
+                    !kv_num(p, e, "result", &v) || (int64_t) v < INT32_MIN || (int64_t) v > INT32_MAX)
                         return c->why = "kvm_directed_yield: bad raw fields", -1;
+                (void) kv_num(p, e, "skipped", &sk);
+                (void) kv_num(p, e, "skipped_reasons", &mk);
+                if (sk > UINT16_MAX || mk > UINT8_MAX)
+                        return c->why = "kvm_directed_yield: bad raw skipped fields", -1;
+                target = (int64_t) tv == -1 ? VS_DY_NO_TARGET : (uint32_t) tv;
                 result = (int32_t) (int64_t) v;
+                skipped = (uint32_t) sk;
+                mask = (uint32_t) mk;
         } else {
+                int32_t st;
                 int n;
 
-                if (!EAT(&p, e, "spinner ") || !parse_u32_dec(&p, e, &spinner) ||
-                    !EAT(&p, e, " target ") || !parse_u32_dec(&p, e, &target) || !EAT(&p, e, " reason "))
+                if (!EAT(&p, e, "spinner ") || !parse_u32_dec(&p, e, &spinner) || !EAT(&p, e, " target "))
+                        return c->why = "kvm_directed_yield: bad spinner/target", -1;
+                if (EAT(&p, e, "-1"))
+                        target = VS_DY_NO_TARGET;
+                else if (!parse_u32_dec(&p, e, &target))
+                        return c->why = "kvm_directed_yield: bad spinner/target", -1;
+                if (!EAT(&p, e, " reason "))
                         return c->why = "kvm_directed_yield: bad spinner/target", -1;
                 for (r = p; p < e && !is_space(*p); p++)
                         ;
@@ -1048,14 +1063,30 @@ static int parse_kvm_directed_yield(_unused_ struct text_source *t, struct line_
                         reason = (uint64_t) n;
                 else if (!parse_num(&r, p, &reason) || r != p)
                         return c->why = "kvm_directed_yield: bad reason", -1;
-                if (!EAT(&p, e, " result ") || !parse_s32(&p, e, &result) || !at_end(p, e))
+                if (!EAT(&p, e, " result ") || !parse_s32(&p, e, &result))
                         return c->why = "kvm_directed_yield: bad result", -1;
+                if (!at_end(p, e)) {
+                        const char *m;
+                        uint64_t mv;
+
+                        if (!EAT(&p, e, " skipped ") || !parse_s32(&p, e, &st) || st < 0 || st > UINT16_MAX ||
+                            !EAT(&p, e, " mask "))
+                                return c->why = "kvm_directed_yield: bad skipped", -1;
+                        for (m = p; p < e && !is_space(*p); p++)
+                                ;
+                        if (!parse_num(&m, p, &mv) || m != p || mv > UINT8_MAX || !at_end(p, e))
+                                return c->why = "kvm_directed_yield: bad mask", -1;
+                        skipped = (uint32_t) st;
+                        mask = (uint32_t) mv;
+                }
         }
         ev->type = VS_EV_DIRECTED_YIELD;
         ev->dy.spinner = spinner;
         ev->dy.target = target;
         ev->dy.reason = reason < _VS_DY_MAX ? (uint8_t) reason : UINT8_MAX;
         ev->dy.result = result;
+        ev->dy.skipped = (uint16_t) skipped;
+        ev->dy.skipped_mask = (uint8_t) mask;
         return 1;
 }
 

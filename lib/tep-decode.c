@@ -68,7 +68,8 @@ static const struct dec dec_template[] = {
         D("kvm", "kvm_ple_window_update", "kvm_ple_window", K_PLE, "vcpu_id", "old", "new"),
         D("kvm", "kvm_avic_incomplete_ipi", NULL, K_AVIC, "vcpu", "icrh", "icrl", "id", "index"),
         D("kvm", "kvm_vcpu_wakeup", NULL, K_VCPU_WAKEUP, "ns", "waited", "valid"),
-        D("kvm", "kvm_directed_yield", NULL, K_DYIELD, "spinner", "target", "reason", "result"),
+        D("kvm", "kvm_directed_yield", NULL, K_DYIELD, "spinner", "target", "reason", "result", "skipped",
+          "skipped_reasons"),
         D("ftrace", "print", NULL, K_PRINT, "buf"),
 };
 
@@ -85,6 +86,8 @@ static bool field_required(enum dec_kind k, unsigned i) {
                 return i == 0 || i == 2;
         case K_VCPU_WAKEUP:
                 return i == 0;
+        case K_DYIELD:
+                return i < 4;                      /* skipped, skipped_reasons: the current series only */
         default:
                 return true;
         }
@@ -439,6 +442,9 @@ int vs_tep_decode(struct vs_tep_decoder *d, const void *data, int size, uint64_t
                 ev->dy.target = (uint32_t) rd(d, &dc->f[1], p, size);
                 ev->dy.reason = reason >= 0 && reason < _VS_DY_MAX ? (uint8_t) reason : UINT8_MAX;
                 ev->dy.result = (int32_t) rd(d, &dc->f[3], p, size);
+                /* the first series has neither */
+                ev->dy.skipped = dc->f[4].size ? (uint16_t) rd(d, &dc->f[4], p, size) : 0;
+                ev->dy.skipped_mask = dc->f[5].size ? (uint8_t) rd(d, &dc->f[5], p, size) : 0;
                 break;
         }
         case K_PRINT: {

@@ -325,14 +325,38 @@ static void test_directed_yield(void **state) {
         dyield(5000, V2, 4, 0, VS_DY_STOCK, -3);        /* -ESRCH */
         dyield(6000, V1, 2, 0, UINT8_MAX, 1);           /* unknown reason: ignored */
         dyield(7000, V1, 2, 6, VS_DY_PV, 1);            /* no vCPU has APIC 6: ignored */
+        {
+                /* the current series: the guest's target failed (skipped),
+                 * nothing else tried; then the IPI receiver after a failed
+                 * pv target and a skipped hint */
+                struct vs_event d = { .ts_ns = 7500, .tid = V1, .type = VS_EV_DIRECTED_YIELD };
+                d.dy.spinner = 2;
+                d.dy.target = VS_DY_NO_TARGET;
+                d.dy.reason = VS_DY_PV;
+                d.dy.skipped = 1;
+                d.dy.skipped_mask = 1u << VS_DY_PV;
+                feed(&d);
+                d.ts_ns = 7600;
+                d.dy.target = 0;
+                d.dy.reason = VS_DY_IPI;
+                d.dy.result = 1;
+                d.dy.skipped = 2;
+                d.dy.skipped_mask = 1u << VS_DY_PV | 1u << VS_DY_HINT;
+                feed(&d);
+        }
         vs_analysis_finish(an, 8000);
 
         assert_int_equal(pair(0, 1)->dy[VS_DY_IPI][0], 2);
         assert_int_equal(pair(0, 1)->dy[VS_DY_IPI][1], 1);
         assert_int_equal(pair(2, 0)->dy[VS_DY_HINT][0], 1);
         assert_int_equal(pair(2, 0)->dy[VS_DY_STOCK][1], 1);
-        assert_null(pair(1, 0));
-        assert_int_equal(vs_analysis_seen(an, VS_EV_DIRECTED_YIELD), 7);
+        assert_int_equal(pair(1, 0)->dy[VS_DY_IPI][0], 1);
+        assert_int_equal(vm()->dy_no_target, 1);
+        assert_int_equal(vm()->dy_skipped_total, 3);
+        assert_int_equal(vm()->dy_skipped[VS_DY_PV], 2);
+        assert_int_equal(vm()->dy_skipped[VS_DY_HINT], 1);
+        assert_int_equal(vm()->dy_skipped[VS_DY_IPI], 0);
+        assert_int_equal(vs_analysis_seen(an, VS_EV_DIRECTED_YIELD), 9);
         /* not a guest yield: the hypercall/PAUSE counters are untouched */
         assert_int_equal(vm()->vcpus[0].yields_out, 0);
 
@@ -343,7 +367,7 @@ static void test_directed_yield(void **state) {
         assert_true(json_object_object_get_ex(dy, "by_reason", &by));
         assert_true(json_object_object_get_ex(by, "ipi", &x));
         assert_true(json_object_object_get_ex(x, "yielded", &e));
-        assert_int_equal(json_object_get_int(e), 2);
+        assert_int_equal(json_object_get_int(e), 3);
         assert_true(json_object_object_get_ex(x, "failed", &e));
         assert_int_equal(json_object_get_int(e), 1);
         assert_true(json_object_object_get_ex(by, "hint", &x));
@@ -352,8 +376,15 @@ static void test_directed_yield(void **state) {
         assert_true(json_object_object_get_ex(by, "pv", &x));
         assert_true(json_object_object_get_ex(x, "yielded", &e));
         assert_int_equal(json_object_get_int(e), 0);
+        assert_true(json_object_object_get_ex(dy, "no_target", &x));
+        assert_int_equal(json_object_get_int(x), 1);
+        assert_true(json_object_object_get_ex(dy, "skipped", &x));
+        assert_int_equal(json_object_get_int(x), 3);
+        assert_true(json_object_object_get_ex(dy, "decisions_skipping", &by));
+        assert_true(json_object_object_get_ex(by, "pv", &x));
+        assert_int_equal(json_object_get_int(x), 2);
         assert_true(json_object_object_get_ex(dy, "edges", &edges));
-        assert_int_equal(json_object_array_length(edges), 3);
+        assert_int_equal(json_object_array_length(edges), 4);
         e = json_object_array_get_idx(edges, 0);
         assert_true(json_object_object_get_ex(e, "spinner", &x));
         assert_int_equal(json_object_get_int(x), 0);

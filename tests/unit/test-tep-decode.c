@@ -340,13 +340,18 @@ static void test_ple_avic(void **state) {
 static void test_directed_yield(void **state) {
         struct vs_event ev;
         struct rec r = mkrec("kvm", "kvm_directed_yield", 4243);
-        uint32_t spinner = 1, target = 0;
-        int32_t reason = 1, result = -3;
+        uint32_t spinner = 1;
+        int32_t target = 0, result = -3;
+        uint8_t reason = 1, mask = 0x8;
+        uint16_t skipped = 2;
 
-        /* byte for byte: spinner at 8, target at 12, reason at 16, result at 20 */
+        /* byte for byte (the current series): spinner at 8, target at 12,
+         * reason at 16, skipped_reasons at 17, skipped at 18, result at 20 */
         memcpy(r.b + 8, &spinner, 4);
         memcpy(r.b + 12, &target, 4);
-        memcpy(r.b + 16, &reason, 4);
+        memcpy(r.b + 16, &reason, 1);
+        memcpy(r.b + 17, &mask, 1);
+        memcpy(r.b + 18, &skipped, 2);
         memcpy(r.b + 20, &result, 4);
         assert_int_equal(r.size, 24);
         assert_int_equal(dec1(&r, &ev), 1);
@@ -356,12 +361,20 @@ static void test_directed_yield(void **state) {
         assert_int_equal(ev.dy.target, 0);
         assert_int_equal(ev.dy.reason, VS_DY_IPI);
         assert_int_equal(ev.dy.result, -3);
+        assert_int_equal(ev.dy.skipped, 2);
+        assert_int_equal(ev.dy.skipped_mask, 0x8);
 
         put(&r, "reason", 2);
         put(&r, "result", 1);
         assert_int_equal(dec1(&r, &ev), 1);
         assert_int_equal(ev.dy.reason, VS_DY_HINT);
         assert_int_equal(ev.dy.result, 1);
+        put(&r, "reason", 4);
+        put(&r, "target", -1);                  /* no target tried */
+        assert_int_equal(dec1(&r, &ev), 1);
+        assert_int_equal(ev.dy.reason, VS_DY_KICK);
+        assert_string_equal(vs_dy_reason_name(ev.dy.reason), "kick");
+        assert_int_equal(ev.dy.target, VS_DY_NO_TARGET);
         put(&r, "reason", 7);                   /* a reason a newer kernel added */
         assert_int_equal(dec1(&r, &ev), 1);
         assert_int_equal(ev.dy.reason, UINT8_MAX);

@@ -394,15 +394,24 @@ static void test_directed_yield(void **state) {
                 uint32_t spinner, target;
                 uint8_t reason;
                 int32_t result;
+                uint16_t skipped;
+                uint8_t mask;
         } cases[] = {
-                { "spinner 1 target 0 reason ipi result 1", 1, 0, VS_DY_IPI, 1 },
-                { "spinner 0 target 2 reason hint result 0", 0, 2, VS_DY_HINT, 0 },
-                { "spinner 3 target 1 reason stock result -3", 3, 1, VS_DY_STOCK, -3 },
-                { "spinner 2 target 0 reason pv result 1", 2, 0, VS_DY_PV, 1 },
+                /* the first series: no skipped/mask */
+                { "spinner 1 target 0 reason ipi result 1", 1, 0, VS_DY_IPI, 1, 0, 0 },
+                { "spinner 0 target 2 reason hint result 0", 0, 2, VS_DY_HINT, 0, 0, 0 },
+                { "spinner 3 target 1 reason stock result -3", 3, 1, VS_DY_STOCK, -3, 0, 0 },
+                { "spinner 2 target 0 reason pv result 1", 2, 0, VS_DY_PV, 1, 0, 0 },
                 /* __print_symbolic of a reason a newer kernel added */
-                { "spinner 2 target 0 reason 0x9 result 1", 2, 0, UINT8_MAX, 1 },
+                { "spinner 2 target 0 reason 0x9 result 1", 2, 0, UINT8_MAX, 1, 0, 0 },
                 /* trace-cmd report -R */
-                { "spinner=1 target=0 reason=2 result=-3", 1, 0, VS_DY_HINT, -3 },
+                { "spinner=1 target=0 reason=2 result=-3", 1, 0, VS_DY_HINT, -3, 0, 0 },
+                /* the current series */
+                { "spinner 0 target 1 reason kick result 1 skipped 0 mask 0x0", 0, 1, VS_DY_KICK, 1, 0, 0 },
+                { "spinner 1 target -1 reason pv result 0 skipped 1 mask 0x8", 1, VS_DY_NO_TARGET, VS_DY_PV, 0, 1, 8 },
+                { "spinner 1 target 0 reason ipi result 1 skipped 2 mask 0xc", 1, 0, VS_DY_IPI, 1, 2, 0xc },
+                { "spinner=1 target=-1 reason=3 result=0 skipped=1 skipped_reasons=8", 1, VS_DY_NO_TARGET, VS_DY_PV, 0,
+                  1, 8 },
         };
 
         (void) state;
@@ -414,11 +423,21 @@ static void test_directed_yield(void **state) {
                         assert_int_equal(ev.dy.target, cases[i].target);
                         assert_int_equal(ev.dy.reason, cases[i].reason);
                         assert_int_equal(ev.dy.result, cases[i].result);
+                        assert_int_equal(ev.dy.skipped, cases[i].skipped);
+                        assert_int_equal(ev.dy.skipped_mask, cases[i].mask);
                 }
         assert_int_equal(no_event(mkline(FMT_TRACE, "kvm_directed_yield", "spinner 1 target 0 reason bogus result 1"))
                                  .malformed,
                          1);
         assert_int_equal(no_event(mkline(FMT_TRACE, "kvm_directed_yield", "spinner 1 target 0 reason ipi")).malformed,
+                         1);
+        assert_int_equal(no_event(mkline(FMT_TRACE, "kvm_directed_yield",
+                                         "spinner 1 target -2 reason ipi result 1 skipped 0 mask 0x0"))
+                                 .malformed,
+                         1);
+        assert_int_equal(no_event(mkline(FMT_TRACE, "kvm_directed_yield",
+                                         "spinner 1 target 0 reason ipi result 1 skipped 0 mask 0x100"))
+                                 .malformed,
                          1);
 }
 
