@@ -8,8 +8,9 @@
  * vCPU named "CPU n/KVM".
  *
  * usage: tb-vmm -name NAME [-smp N] [-apic-ids A,B,..] [-workload W]
- *               [-warmup SEC] [-duration SEC] [-topology FILE] [-yield N]
- *               [-vcpu-gate DIR]
+ *               [-warmup SEC] [-duration SEC] [-topology FILE] [-vcpu-gate DIR]
+ *               [-yield N | -kick N] [-yield-to receiver|none]
+ *               [-dy ipi|hint|ipi,hint [-dy-window US]] [-hints MS]
  *   W = pingpong  vCPU i sends a fixed IPI (vector 0x40) to vCPU i+1 (mod N)
  *                 when the turn is its own, spins with PAUSE until the
  *                 receiver's handler has acknowledged, then passes the turn:
@@ -38,6 +39,20 @@
  *                 create DIR/made-k: a scenario alternating between two VMs
  *                 gives them interleaved vCPU TIDs, as two QEMUs started
  *                 together get (tools/testbed-guest/scenarios/interleave.sh).
+ *   -kick N       the same with the PV kick hypercall (KVM_HC_KICK_CPU = 5,
+ *                 a0 = 0, a1 = the receiver's APIC ID), after which KVM
+ *                 yields to the kicked vCPU.
+ *   -yield-to none  name an APIC ID no vCPU has (254) instead of the
+ *                 receiver: the guest's target fails, so a patched KVM falls
+ *                 back to its own candidates (sched_yield only).
+ *   -dy F         enable KVM_CAP_DIRECTED_YIELD (kernel/patches) with the
+ *                 features F (ipi, hint, or both, comma-separated); with
+ *                 hint, also create the hint file (KVM_GET_DIRECTED_YIELD_FD)
+ *                 and keep it open, where vschedd finds it
+ *                 (/proc/PID/fd -> anon_inode:kvm-directed-yield).
+ *                 -dy-window: the IPI window in microseconds (0: KVM's).
+ *   -hints MS     every MS ms write a hint per vCPU through that file: its
+ *                 ping-pong receiver (or vCPU0 for holder), TTL 2*MS ms.
  *   -warmup -1    start the measurement window at SIGUSR1 (tools/testbed
  *                 bench starts every VM's window at once, after the setting
  *                 under test is in place); SIGINT/SIGTERM before it: no output.
@@ -82,13 +97,25 @@
 #define MEM_SIZE        0x200000UL
 #define GDT_ADDR        0x0500
 #define IDT_ADDR        0x1000
-#define SHARED_ADDR     0x3000          /* stop flag, turn, ready count, vCPU count, yield spins, work */
+#define SHARED_ADDR     0x3000          /* stop flag, turn, ready count, vCPU count, yield spins, work,
+                                           hypercall number, yield-to-none flag */
 #define BLOCK_ADDR      0x3100          /* per-vCPU block: ack, ops, busy, yields */
 #define BLOCK_SIZE      64
 #define CODE_ADDR       0x10000
 #define STACK_TOP       0x80000
 #define IPI_VECTOR      0x40
 #define FAULT_PORT      0x99
+
+/* kernel/patches (not in the distribution's <linux/kvm.h>) */
+#ifndef KVM_CAP_DIRECTED_YIELD
+#define KVM_CAP_DIRECTED_YIELD 1024
+#define KVM_DIRECTED_YIELD_IPI (1ULL << 0)
+#define KVM_DIRECTED_YIELD_HINT (1ULL << 1)
+#define KVM_GET_DIRECTED_YIELD_FD _IO(KVMIO, 0xd6)
+struct kvm_directed_yield_hint {
+        uint32_t vcpu_id, target_id, ttl_us, flags;
+};
+#endif
 
 /* Guest code, 32-bit flat protected mode, no paging.  Register conventions
  * set by the VMM: EDI = own block, ESI = target's block (its ack counter at
@@ -222,8 +249,10 @@ __asm__(
         "  jmp 1b\n"
 
         /* Spin with PAUSE until the target's ack counter differs from EAX;
-         * every 0x3010 spins (0: never) PV sched-yield to the target's APIC
-         * ID (EDX >> 24): vmmcall, EAX = 11, EBX = a0; KVM returns in EAX. */
+         * every 0x3010 spins (0: never) make hypercall 0x3018 naming the
+         * target's APIC ID (EDX >> 24), or 254 if 0x301c is set: vmmcall,
+         * EAX = 11 (sched_yield, EBX = a0 = the ID) or 5 (kick, EBX = a0 = 0,
+         * ECX = a1 = the ID); KVM returns in EAX. */
         "guest_wait_ack:\n"
         "  movl 0x3010, %ebp\n"
         "1:\n"
@@ -236,11 +265,22 @@ __asm__(
         "  jnz 1b\n"
         "  pushl %eax\n"
         "  pushl %ebx\n"
+        "  pushl %ecx\n"
         "  movl %edx, %ebx\n"
         "  shrl $24, %ebx\n"
-        "  movl $11, %eax\n"
+        "  cmpl $0, 0x301c\n"
+        "  je 3f\n"
+        "  movl $254, %ebx\n"
+        "3:\n"
+        "  movl 0x3018, %eax\n"
+        "  cmpl $5, %eax\n"
+        "  jne 4f\n"
+        "  movl %ebx, %ecx\n"
+        "  xorl %ebx, %ebx\n"
+        "4:\n"
         "  vmmcall\n"
         "  incl 12(%edi)\n"                     /* yields++ */
+        "  popl %ecx\n"
         "  popl %ebx\n"
         "  popl %eax\n"
         "  jmp guest_wait_ack\n"
@@ -291,8 +331,9 @@ static volatile sig_atomic_t stop_requested, start_requested;
 static volatile int failed, threads_ready;
 static const char *name = "tbvm", *workload = "pingpong", *topo_path;
 static double warmup = 0.5, duration = 3.0;
-static int yield_spins, work = 5000;
+static int yield_spins, work = 5000, yield_hc = 11, yield_to_none, dy_fd = -1, hint_ms;
 static const char *vcpu_gate;
+static unsigned long long dy_flags, dy_window_us;
 
 
 static void die(const char *what) {
@@ -474,6 +515,50 @@ static void *vcpu_thread(void *arg) {
         }
 }
 
+/* -dy: KVM_CAP_DIRECTED_YIELD and, with hint, the hint file (kept open) */
+static void enable_dy(void) {
+        struct kvm_enable_cap cap = { .cap = KVM_CAP_DIRECTED_YIELD, .args = { dy_flags, dy_window_us } };
+        int have = ioctl(kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_DIRECTED_YIELD);
+
+        if (have <= 0 || ((unsigned long long) have & dy_flags) != dy_flags) {
+                fprintf(stderr, "tb-vmm[%s]: -dy: KVM_CAP_DIRECTED_YIELD offers %#x, not %#llx: not the patched kvm.ko\n",
+                        name, have > 0 ? have : 0, dy_flags);
+                exit(1);
+        }
+        if (ioctl(vm_fd, KVM_ENABLE_CAP, &cap) < 0)
+                die("KVM_ENABLE_CAP(KVM_CAP_DIRECTED_YIELD)");
+        if (dy_flags & KVM_DIRECTED_YIELD_HINT) {
+                dy_fd = ioctl(vm_fd, KVM_GET_DIRECTED_YIELD_FD, 0);
+                if (dy_fd < 0)
+                        die("KVM_GET_DIRECTED_YIELD_FD");
+        }
+}
+
+/* -hints: name each vCPU's receiver as its directed-yield target */
+static void *hint_thread(void *arg) {
+        struct kvm_directed_yield_hint h[MAX_VCPU];
+        (void) arg;
+
+        for (int i = 0; i < nvcpu; i++) {
+                int t = strcmp(workload, "holder") == 0 ? 0 : (i + 1) % nvcpu;
+                h[i] = (struct kvm_directed_yield_hint){ .vcpu_id = (uint32_t) vcpus[i].apic_id,
+                                                         .target_id = (uint32_t) vcpus[t].apic_id,
+                                                         .ttl_us = (uint32_t) hint_ms * 2000u };
+                if (t == i)     /* holder's vCPU0: clear */
+                        h[i].target_id = 0xffffffffu;
+        }
+        while (!stop_requested && !failed) {
+                struct timespec ts = { hint_ms / 1000, (long) (hint_ms % 1000) * 1000000L };
+                if (write(dy_fd, h, sizeof(h[0]) * (size_t) nvcpu) < 0) {
+                        fprintf(stderr, "tb-vmm[%s]: hint write: %s\n", name, strerror(errno));
+                        failed = 1;
+                        return NULL;
+                }
+                nanosleep(&ts, NULL);
+        }
+        return NULL;
+}
+
 static double now(void) {
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -525,8 +610,9 @@ static int parse_apic_ids(const char *s) {
 
 static int usage(void) {
         fprintf(stderr, "usage: tb-vmm -name NAME [-smp N] [-apic-ids A,B,..] [-workload pingpong|pinghalt|hpingpong|holder|idle]\n"
-                        "              [-warmup SEC] [-duration SEC] [-topology FILE] [-yield N] [-vcpu-gate DIR]\n"
-                        "              [-work N]\n");
+                        "              [-warmup SEC] [-duration SEC] [-topology FILE] [-vcpu-gate DIR] [-work N]\n"
+                        "              [-yield N | -kick N] [-yield-to receiver|none]\n"
+                        "              [-dy ipi|hint|ipi,hint [-dy-window US]] [-hints MS]\n");
         return 2;
 }
 
@@ -583,8 +669,27 @@ int main(int argc, char **argv) {
                         duration = atof(val);
                 else if (strcmp(a, "-topology") == 0)
                         topo_path = val;
-                else if (strcmp(a, "-yield") == 0)
+                else if (strcmp(a, "-yield") == 0 || strcmp(a, "-kick") == 0) {
                         yield_spins = atoi(val);
+                        yield_hc = a[1] == 'k' ? 5 : 11;
+                } else if (strcmp(a, "-yield-to") == 0) {
+                        if (strcmp(val, "none") && strcmp(val, "receiver"))
+                                return usage();
+                        yield_to_none = strcmp(val, "none") == 0;
+                } else if (strcmp(a, "-dy") == 0) {
+                        char buf[32], *tok, *save = NULL;
+                        snprintf(buf, sizeof(buf), "%s", val);
+                        for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
+                                if (strcmp(tok, "ipi") == 0)
+                                        dy_flags |= KVM_DIRECTED_YIELD_IPI;
+                                else if (strcmp(tok, "hint") == 0)
+                                        dy_flags |= KVM_DIRECTED_YIELD_HINT;
+                                else
+                                        return usage();
+                } else if (strcmp(a, "-dy-window") == 0)
+                        dy_window_us = strtoull(val, NULL, 10);
+                else if (strcmp(a, "-hints") == 0)
+                        hint_ms = atoi(val);
                 else if (strcmp(a, "-vcpu-gate") == 0)
                         vcpu_gate = val;
                 else if (strcmp(a, "-work") == 0)
@@ -593,7 +698,8 @@ int main(int argc, char **argv) {
                         return usage();
                 i++;
         }
-        if (nvcpu < 1 || nvcpu > MAX_VCPU || yield_spins < 0 || work < 1)
+        if (nvcpu < 1 || nvcpu > MAX_VCPU || yield_spins < 0 || work < 1 || hint_ms < 0 ||
+            (hint_ms && !(dy_flags & KVM_DIRECTED_YIELD_HINT)))
                 return usage();
         if (strcmp(workload, "pingpong") && strcmp(workload, "pinghalt") && strcmp(workload, "holder") &&
             strcmp(workload, "idle") && strcmp(workload, "hpingpong"))
@@ -632,6 +738,10 @@ int main(int argc, char **argv) {
         *u32(SHARED_ADDR + 12) = (uint32_t) nvcpu;
         *u32(SHARED_ADDR + 16) = (uint32_t) yield_spins;
         *u32(SHARED_ADDR + 20) = (uint32_t) work;
+        *u32(SHARED_ADDR + 24) = (uint32_t) yield_hc;
+        *u32(SHARED_ADDR + 28) = (uint32_t) yield_to_none;
+        if (dy_flags)
+                enable_dy();
         for (int i = 0; i < nvcpu; i++)
                 setup_vcpu(&vcpus[i]);
         for (int i = 0; i < nvcpu; i++) {
@@ -645,6 +755,12 @@ int main(int argc, char **argv) {
         }
         while (__atomic_load_n(&threads_ready, __ATOMIC_SEQ_CST) < nvcpu)
                 usleep(1000);
+        if (hint_ms) {
+                pthread_t ht;
+                errno = pthread_create(&ht, NULL, hint_thread, NULL);
+                if (errno)
+                        die("pthread_create (hints)");
+        }
         write_topology();
 
         if (warmup < 0) {

@@ -1,128 +1,131 @@
-# dyield: the companion kernel patch (kernel/patches) in L1: boot with
+# dyield: the companion kernel series (kernel/patches) in L1: boot with
 # VSCHEDD_TESTBED_KVM_MODULES=$(kernel/build).  2 VMs x 2 vCPUs on the 2 L1
-# CPUs (2:1), both ping-pong, and every sender makes the PV sched-yield
-# hypercall (11, a0 = the receiver's APIC ID) every 16 PAUSEs while it waits
-# for the acknowledgement (tb-vmm -yield 16).  TCG's SVM has no pause filter,
-# so kvm_vcpu_on_spin() never runs here: the hypercall path is the one
-# exercised.
-#   1. untraced 3 s measurements (both VMs' windows opened together):
-#      yield off, yield on (IPI receiver first)
-#   2. recordings with kvm:kvm_directed_yield: trace-cmd and vschedd --live,
-#      expected reason "ipi" (the receiver of the sender's pending IPI)
-#   3. dy_ipi_window_ns=0 (IPI candidates expire at once; a plain parameter,
-#      no static key is flipped, see lib.sh) and a directed_yield_hint written
-#      to debugfs every 100 ms for each vCPU (its ping-pong receiver, TTL
-#      200 ms): recording expected to show reason "hint"; then a 3 s
-#      measurement in that setting.
-#   4. vschedd --live in enforce mode with every cgroup lever off writes the
-#      hints itself (lib/yield-hint.c): its recording must show reason "hint".
-# The scenario fails if a recording lacks the expected reason.
+# CPUs (2:1), both ping-pong; every sender makes a PV hypercall every 16
+# PAUSEs while it waits for the acknowledgement.  TCG's SVM has no pause
+# filter, so kvm_vcpu_on_spin() never runs here: the hypercall paths are the
+# ones exercised.  Each phase records kvm:kvm_directed_yield with trace-cmd
+# ($TB_SECS s) and checks who was yielded to, and why:
+#   off    no KVM_CAP_DIRECTED_YIELD, sched_yield (11) naming an APIC ID no
+#          vCPU has: the guest's target fails and nothing else is tried (off
+#          by default: no reason ipi/hint)
+#   pv     -dy ipi, sched_yield (11) naming the receiver, which is live: every
+#          yield goes to that target with reason pv; the IPI receiver (the
+#          same vCPU) is never tried on top
+#   kick   -dy ipi, kick (5) naming the receiver: every yield goes to the
+#          kicked vCPU with reason kick, none to another candidate
+#   ipi    -dy ipi, sched_yield naming nobody: KVM falls back to the receiver
+#          of the pending IPI, reason ipi (the failed guest target counted as
+#          skipped)
+#   hint   -dy hint, tb-vmm writes hints (its receiver) every 100 ms through
+#          the hint file (KVM_GET_DIRECTED_YIELD_FD), sched_yield naming
+#          nobody: reason hint
+#   vshint as hint, but vschedd --live in enforce mode (every cgroup lever
+#          off) takes the VMs' hint files (pidfd_getfd) and writes the hints
+#          itself (lib/yield-hint.c): its recording must show reason hint
+# Yields with result > 0 must all go to the ping-pong receiver (vCPU i ->
+# i+1 mod 2).  The scenario fails if a phase lacks what it expects.
 : "${TB_SECS:=2}"
-P=/sys/module/kvm/parameters
-[ -e $P/dy_hint ] && [ -e $P/dy_ipi ] ||
-        fatal "kvm.ko lacks the directed-yield parameters: run with VSCHEDD_TESTBED_KVM_MODULES=\$(kernel/build)"
+tb-vmm -name probe -dy foo 2>&1 | grep -q -- '-dy ipi' ||
+        fatal "tb-vmm lacks -dy (a stale tb-vmm in the testbed cache?)"
 TB_EVENTS="$TB_EVENTS kvm:kvm_directed_yield"
-log "kvm: dy_ipi=$(cat $P/dy_ipi) dy_ipi_window_ns=$(cat $P/dy_ipi_window_ns) dy_hint=$(cat $P/dy_hint)"
-mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 tb_setup
 
-# measure WHAT: both VMs run ping-pong for 3 s, their windows opened at once
-# (tb-vmm -warmup -1 waits for SIGUSR1, as in the bench scenario)
-measure() {
-        log "measurement, untraced, 3 s, $1"
-        TB_WARMUP=-1
-        tb_start_vm vm1 2 pingpong "" 3
-        tb_start_vm vm2 2 pingpong "" 3
+# dy_check FILE: "reason:yielded-to-receiver:yielded-elsewhere:tried-not-yielded" per reason seen,
+# and "none:N" decisions that tried no target
+dy_check() {
+        trace-cmd report -N "$1" 2>/dev/null | awk '
+                /kvm_directed_yield:/ {
+                        for (i = 1; i <= NF; i++) {
+                                if ($i == "spinner") s = $(i + 1)
+                                if ($i == "target") t = $(i + 1)
+                                if ($i == "reason") r = $(i + 1)
+                                if ($i == "result") res = $(i + 1)
+                        }
+                        if (t == -1) { none++; next }
+                        seen[r] = 1
+                        if (res > 0 && t == (s + 1) % 2) ok[r]++
+                        else if (res > 0) bad[r]++
+                        else fail[r]++
+                }
+                END {
+                        for (r in seen) printf "%s:%d:%d:%d ", r, ok[r], bad[r], fail[r]
+                        printf "none:%d\n", none
+                }'
+}
+# yielded FILE REASON: yields of that reason to the receiver
+yielded() { dy_check "$1" | tr ' ' '\n' | awk -F: -v r="$2" '$1 == r { print $2 }'; }
+# tried FILE REASON: decisions of that reason that tried a target
+tried() { dy_check "$1" | tr ' ' '\n' | awk -F: -v r="$2" '$1 == r { print $2 + $3 + $4 }'; }
+# elsewhere FILE: yields (any reason) to a vCPU other than the receiver
+elsewhere() { dy_check "$1" | tr ' ' '\n' | awk -F: 'NF == 4 { n += $3 } END { print n + 0 }'; }
+
+# phase NAME TB_VMM_ARGS: record both VMs running with these tb-vmm options
+phase() {
+        log "phase $1: tb-vmm $2"
+        TB_VMM_ARGS="$2"
+        tb_start_vm vm1 2 pingpong "" 0
+        tb_start_vm vm2 2 pingpong "" 0
         sleep 1
-        kill -USR1 $TB_PID_vm1 $TB_PID_vm2
-        tb_wait_vms
+        tb_rec_tracecmd dyield-$1 $TB_SECS
+        tb_stop_vms
         tb_nvm=0
-        unset TB_WARMUP
+        log "dyield-$1.dat: $(dy_check $SHARE/dyield-$1.dat) (reason:to-receiver:elsewhere:not-yielded)"
+        trace-cmd report -N $SHARE/dyield-$1.dat 2>/dev/null | grep -m 3 'kvm_directed_yield:' | sed 's/^/  /'
 }
 
-dy_count() { # FILE REASON: kvm_directed_yield lines of that reason in trace-cmd report
-        trace-cmd report -N "$1" 2>/dev/null | grep -c "kvm_directed_yield:.*reason $2 "
-}
+phase off "-yield 16 -yield-to none"
+F=$SHARE/dyield-off.dat
+[ "$(tried $F ipi)$(tried $F hint)" = "" ] || fatal "dyield-off: ipi/hint candidates tried without KVM_CAP_DIRECTED_YIELD"
+[ "$(dy_check $F | sed 's/.*none://')" -gt 0 ] || fatal "dyield-off: no decision without a target (sched_yield to nobody)"
 
-measure "no PV yield"
-TB_VMM_ARGS="-yield 16"
-measure "PV yield every 16 PAUSEs (dy_ipi on)"
+phase pv "-dy ipi -yield 16"
+F=$SHARE/dyield-pv.dat
+[ "$(yielded $F pv)" -gt 0 ] 2>/dev/null || fatal "dyield-pv: no yield with reason pv to the live guest target"
+[ "$(tried $F ipi)$(tried $F hint)" = "" ] || fatal "dyield-pv: the guest's live target was overridden (ipi/hint tried)"
+[ "$(elsewhere $F)" = 0 ] || fatal "dyield-pv: yields to a vCPU other than the guest's target"
 
-log "recordings, $TB_SECS s each"
-tb_start_vm vm1 2 pingpong "" 0
-tb_start_vm vm2 2 pingpong "" 0
-sleep 1
-tb_rec_tracecmd dyield-ipi $TB_SECS
-n=$(dy_count $SHARE/dyield-ipi.dat ipi)
-log "dyield-ipi.dat: $n directed yields with reason ipi ($(trace-cmd report -N $SHARE/dyield-ipi.dat 2>/dev/null | grep -c kvm_hypercall) kvm_hypercall)"
-[ "${n:-0}" -gt 0 ] || fatal "no kvm_directed_yield reason ipi in dyield-ipi.dat"
-tb_rec_vschedd dyield-vschedd $TB_SECS
+phase kick "-dy ipi -kick 16"
+F=$SHARE/dyield-kick.dat
+[ "$(yielded $F kick)" -gt 0 ] 2>/dev/null || fatal "dyield-kick: no yield with reason kick to the kicked vCPU"
+[ "$(tried $F ipi)$(tried $F hint)$(tried $F pv)" = "" ] || fatal "dyield-kick: a kick fell back to another candidate"
+[ "$(elsewhere $F)" = 0 ] || fatal "dyield-kick: yields to a vCPU other than the kicked one"
 
-log "hints: dy_ipi_window_ns=0, directed_yield_hint = the ping-pong receiver, rewritten every 100 ms"
-old_window=$(cat $P/dy_ipi_window_ns)
-echo 0 >$P/dy_ipi_window_ns
-# start_hints: a background loop, as vschedd would, for the running VMs
-start_hints() {
-        (
-                while :; do
-                        for name in vm1 vm2; do
-                                eval "pid=\$TB_PID_$name"
-                                for v in /sys/kernel/debug/kvm/$pid-*/vcpu*; do
-                                        k=${v##*/vcpu}
-                                        echo "$(((k + 1) % 2)) 200000" >$v/directed_yield_hint
-                                done
-                        done
-                        sleep 0.1
-                done
-        ) &
-        hints=$!
-}
-start_hints
-sleep 0.5
-for v in /sys/kernel/debug/kvm/$TB_PID_vm1-*/vcpu*; do log "  $v/directed_yield_hint: $(cat $v/directed_yield_hint)"; done
-tb_rec_tracecmd dyield-hint $TB_SECS
-n=$(dy_count $SHARE/dyield-hint.dat hint)
-log "dyield-hint.dat: $n directed yields with reason hint, $(dy_count $SHARE/dyield-hint.dat ipi) with reason ipi"
-kill $hints
-tb_stop_vms
-tb_nvm=0
-[ "${n:-0}" -gt 0 ] || fatal "no kvm_directed_yield reason hint in dyield-hint.dat"
-log "measurement, untraced, 3 s, PV yield every 16 PAUSEs, hints instead of IPI tracking"
-TB_WARMUP=-1
-tb_start_vm vm1 2 pingpong "" 3
-tb_start_vm vm2 2 pingpong "" 3
-start_hints
-sleep 1
-kill -USR1 $TB_PID_vm1 $TB_PID_vm2
-tb_wait_vms
-unset TB_WARMUP
-kill $hints
-tb_nvm=0
+phase ipi "-dy ipi -yield 16 -yield-to none"
+F=$SHARE/dyield-ipi.dat
+[ "$(yielded $F ipi)" -gt 0 ] 2>/dev/null || fatal "dyield-ipi: no fallback yield to the IPI receiver"
+[ "$(elsewhere $F)" = 0 ] || fatal "dyield-ipi: yields to a vCPU other than the IPI receiver"
 
-# 4. vschedd itself writes the hints: enforce mode with placement,
-#    co-scheduling and weights off, so hints are all it does
-log "vschedd --live enforce, its own hints (dy_ipi_window_ns still 0), $TB_SECS s recorded"
+phase hint "-dy hint -hints 100 -yield 16 -yield-to none"
+F=$SHARE/dyield-hint.dat
+[ "$(yielded $F hint)" -gt 0 ] 2>/dev/null || fatal "dyield-hint: no fallback yield to the hinted vCPU"
+[ "$(tried $F ipi)" = "" ] || fatal "dyield-hint: the IPI candidate was tried while only hints are enabled"
+[ "$(elsewhere $F)" = 0 ] || fatal "dyield-hint: yields to a vCPU other than the hinted one"
+
+# vschedd itself writes the hints: enforce mode with placement,
+# co-scheduling and weights off, so hints are all it does
+log "phase vshint: vschedd --live enforce, its own hints through the VMs' hint files, $TB_SECS s recorded"
 mkdir -p /tmp/vs-state
 printf '[daemon]\nmode = enforce\nstate_dir = /tmp/vs-state\n[policy]\nplacement = no\ncoschedule = no\nweights = no\n' \
         >/tmp/vs-hint.conf
 vschedd --config /tmp/vs-hint.conf --test-config >/dev/null || fatal "bad /tmp/vs-hint.conf"
+TB_VMM_ARGS="-dy hint -yield 16 -yield-to none"
 tb_start_vm vm1 2 pingpong "" 0
 tb_start_vm vm2 2 pingpong "" 0
 sleep 1
+ls -l /proc/$TB_PID_vm1/fd | grep -q 'anon_inode:kvm-directed-yield' || fatal "vm1 has no hint file open"
 if VSCHEDD_DEBUG=1 vschedd --live --config /tmp/vs-hint.conf --quiet --record /tmp/dyield-vshint.dat \
         --duration $TB_SECS --no-summary >/tmp/vshint.out 2>/tmp/vshint.err; then
         cp /tmp/dyield-vshint.dat $SHARE/dyield-vshint.dat
         tb_topology $SHARE/dyield-vshint.topology.json dyield-vshint.dat "vschedd --live --record (enforce, hints)"
         n=$(vschedd --replay /tmp/dyield-vshint.dat --dump-events --json --no-summary --quiet |
-                grep '"type":"directed_yield"' | grep -c '"reason":"hint"')
+                grep '"type":"directed_yield"' | grep '"reason":"hint"' | grep -c '"yielded":true')
         log "dyield-vshint.dat: $n directed yields with reason hint (hints written by vschedd)"
-        grep -ci 'yield hint' /tmp/vshint.err | sed 's/^/  hint write failures logged: /'
+        grep -i 'yield hint\|hint file' /tmp/vshint.err | head -n 5 | sed 's/^/  /'
 else
         tail -n 20 /tmp/vshint.err
         n=0
 fi
 cp /tmp/vshint.err $SHARE/dyield-vshint.log
 tb_stop_vms
-echo "$old_window" >$P/dy_ipi_window_ns
 [ "${n:-0}" -gt 0 ] || fatal "vschedd's hints caused no directed yield"
-log "vmm.log: measurements 1 (no yield), 2 (yield, dy_ipi), 3 (yield, hints only)"
+log "dyield: all phases passed"
