@@ -119,7 +119,8 @@ static void child_put(struct dat_decoder *c, int tag, const void *p, size_t n, c
         if (c->len + 1 + n + n2 + n3 > sizeof(c->buf))
                 child_flush(c);
         c->buf[c->len++] = (uint8_t) tag;
-        memcpy(c->buf + c->len, p, n);
+        if (n)
+                memcpy(c->buf + c->len, p, n);
         c->len += n;
         if (n2)
                 memcpy(c->buf + c->len, p2, n2);
