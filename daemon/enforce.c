@@ -424,6 +424,12 @@ void enforcer_forget_vm(struct enforcer *e, const char *vm) {
                 }
 }
 
+int enforcer_vm_state(const struct enforcer *e, const char *vm, struct vs_policy_vm_state *ret) {
+        if (!e || !e->cfg->classify)
+                return -ENOENT;
+        return vs_policy_vm_state(e->pol, vm, ret);
+}
+
 const char *enforcer_value(const struct enforcer *e, const char *vm, int vcpu, enum vs_knob k) {
         return vs_policy_value(e->pol, vm, vcpu, k);
 }

@@ -48,6 +48,10 @@ void enforcer_get_stats(const struct enforcer *e, struct enforcer_stats *ret);
 /* The VM @vm is gone: forget its policy state and baselines (a VM of that
  * name later is read anew).  The journal keeps what it restores at stop. */
 void enforcer_forget_vm(struct enforcer *e, const char *vm);
+
+/* The classifier's view of @vm (classify = yes): 0, or -ENOENT (no
+ * enforcer, classify off, or the VM was never seen). */
+int enforcer_vm_state(const struct enforcer *e, const char *vm, struct vs_policy_vm_state *ret);
 /* For status: the value vschedd currently holds for a knob, or NULL. */
 const char *enforcer_value(const struct enforcer *e, const char *vm, int vcpu, enum vs_knob k);
 

@@ -50,6 +50,13 @@ static struct json_object *vm_object(struct manager *m, struct json_object *rvm,
                         json_object_array_add(adj, a);
                 }
         json_object_object_add(o, "adjustments", adj);
+        struct vs_policy_vm_state st;
+        if (enforcer_vm_state(m->enf, name, &st) == 0 && st.windows > 0) {
+                /* the classifier (vschedd.conf(5), WHICH VMS VSCHEDD ACTS ON) */
+                json_object_object_add(o, "class", json_object_new_string(vs_vm_class_name(st.cls)));
+                json_object_object_add(o, "lever", json_object_new_string(vs_lever_name(st.lever)));
+                json_object_object_add(o, "halted_share", json_object_new_double(st.halt_share));
+        }
         if (full && json_object_object_get_ex(rvm, "vcpu", &x))
                 json_object_object_add(o, "vcpu", json_object_get(x));
         if (full && json_object_object_get_ex(rvm, "oscillating_pairs", &x))

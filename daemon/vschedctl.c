@@ -16,7 +16,8 @@
  *            "events_per_s": num, "lost": int,
  *            "vms": [{"vm": str, "vcpus": int, "mode": str,
  *                     "edges": [{"src", "dst", "count", "preempted_share"}],
- *                     "adjustments": [{"vcpu", "file", "value", "baseline"}]}]}
+ *                     "adjustments": [{"vcpu", "file", "value", "baseline"}],
+ *                     "class": str, "lever": str, "halted_share": num}]}   (classify = yes)
  *   vms:    {"vms": [{"vm": str, "vcpus": int, "mode": str, ...scalars}]}
  *   vm:     {"vm", "vcpus", "mode", "weight_min", "weight_max", "idle",
  *            "edges": [...], "adjustments": [...], ...}
