@@ -5,11 +5,13 @@
  * libtracecmd 3.1.6 crashes on some corrupt files and libtraceevent loops
  * forever on some corrupt pages (found by fuzzing, SECURITY.md), so neither
  * reads a file in our process.  At open we check the layout we can check
- * (dat-layout.h) and fork a child that walks the pages (v6), opens the file
- * with libtracecmd, pulls records per CPU with tracecmd_read_data(), merges
- * the CPUs by timestamp (one peeked record per CPU, so the output is globally
- * time ordered like `trace-cmd report`), decodes them with tep-decode.c (the
- * code the live source runs) and streams what it got through a pipe: the
+ * (dat-layout.h) and fork a child that walks the pages (v6), reads the
+ * file's pages per CPU through kbuffer (dat-reader.h: only the formats we
+ * decode; what it leaves to libtracecmd goes through tracecmd_read_data()
+ * record by record instead), merges the CPUs by timestamp (one pending
+ * record per CPU, so the output is globally time ordered like `trace-cmd
+ * report`), decodes them with tep-decode.c (the code the live source runs)
+ * and streams what it got through a pipe: the
  * vs_events, the thread announcements between them and, at the end, its
  * statistics.  We read that stream.  A child that crashes, fails, or makes no
  * progress for CHILD_TIMEOUT_S refuses the file with a message, at open or
@@ -17,6 +19,7 @@
  * event), not a second parse of the file.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,8 +33,10 @@
 #include <unistd.h>
 
 #include <trace-cmd/trace-cmd.h>
+#include <traceevent/kbuffer.h>
 
 #include "dat-layout.h"
+#include "dat-reader.h"
 #include "macro.h"
 #include "source-internal.h"
 #include "tep-decode.h"
@@ -419,6 +424,104 @@ static int check_failed(const char *path, const char *what) {
         return r;
 }
 
+/* The end of the stream: the statistics, then exit. */
+static _Noreturn void child_end(struct dat_decoder *d) {
+        struct w_end end = { .stats = d->s.stats, .first_malformed_at = d->s.first_malformed_at };
+
+        memcpy(end.error, d->s.error, sizeof(end.error));
+        child_put(d, W_END, &end, sizeof(end), NULL, 0, NULL, 0);
+        child_flush(d);
+        _exit(0);
+}
+
+/* One CPU of the page-level reader: its kbuffer and the pending record. */
+struct page_cpu {
+        struct kbuffer *kb;
+        void *rec;              /* NULL: this CPU is done */
+        unsigned long long ts;
+        uint64_t page_off;
+};
+
+/* The next non-empty page of CPU @i into its kbuffer; false at its end. */
+static bool page_load(struct dat_decoder *d, struct vs_dat_reader *rd, struct page_cpu *c, unsigned i) {
+        const void *page;
+        int k;
+
+        for (;;) {
+                c->rec = NULL;
+                k = vs_dat_reader_next_page(rd, i, &page, &c->page_off);
+                if (k < 0) {
+                        d->s.stats.malformed++;
+                        if (!d->s.error[0]) {
+                                snprintf(d->s.error, sizeof(d->s.error),
+                                         "CPU %d data: a compressed chunk after offset %" PRIu64
+                                         " does not decompress; the CPU's later data skipped",
+                                         vs_dat_reader_cpu_id(rd, i), c->page_off);
+                                d->s.first_malformed_at = c->page_off;
+                        }
+                        return false;
+                }
+                if (k == 0)
+                        return false;
+                if (kbuffer_load_subbuffer(c->kb, (void *) page) < 0)
+                        continue;
+                int missed = kbuffer_missed_events(c->kb);
+                if (missed > 0)
+                        d->s.stats.lost += (uint64_t) missed;
+                c->rec = kbuffer_read_event(c->kb, &c->ts);
+                if (c->rec)
+                        return true;
+        }
+}
+
+/* Every record of every CPU through kbuffer, merged by timestamp, decoded
+ * onto the stream (as child_decode(), without libtracecmd). */
+static int child_decode_pages(struct dat_decoder *d, struct vs_dat_reader *rd) {
+        unsigned n = vs_dat_reader_n_cpus(rd);
+        _cleanup_free_ struct page_cpu *cpus = calloc(n ? n : 1, sizeof(*cpus));
+        uint64_t count = 0;
+
+        if (!cpus)
+                return -ENOMEM;
+        for (unsigned i = 0; i < n; i++) {
+                cpus[i].kb = kbuffer_alloc(vs_dat_reader_kbuffer_long(rd), vs_dat_reader_kbuffer_endian(rd));
+                if (!cpus[i].kb)
+                        return -ENOMEM;
+                (void) page_load(d, rd, &cpus[i], i);
+        }
+        child_put(d, W_OPENED, NULL, 0, NULL, 0, NULL, 0);
+        child_flush(d);
+        for (;;) {
+                struct page_cpu *c;
+                struct vs_event ev;
+                int best = -1, k;
+
+                for (unsigned i = 0; i < n; i++) {
+                        if (!cpus[i].rec)
+                                continue;
+                        if (best < 0 || cpus[i].ts < cpus[best].ts)
+                                best = (int) i;
+                }
+                if (best < 0)
+                        break;
+                c = &cpus[best];
+                uint64_t off = c->page_off + (uint64_t) kbuffer_curr_offset(c->kb);
+                k = vs_tep_decode(d->dec, c->rec, kbuffer_event_size(c->kb), c->ts, vs_dat_reader_cpu_id(rd, best),
+                                  off, &d->s, &ev);
+                if ((++count & 4095) == 0)
+                        child_put(d, W_PROGRESS, &off, sizeof(off), NULL, 0, NULL, 0);
+                if (k > 0) {
+                        announce_event(d, &ev);
+                        child_put(d, W_EVENT, &ev, sizeof(ev), NULL, 0, NULL, 0);
+                }
+                c->rec = kbuffer_next_event(c->kb, &c->ts);
+                if (!c->rec)
+                        (void) page_load(d, rd, c, (unsigned) best);
+        }
+        /* (the child exits next: the kbuffers go with it) */
+        return 0;
+}
+
 /* Exit codes of the child: 0 done, 2 libtracecmd cannot open the file, 3
  * crashed (our handler), 4 a page is corrupt (W_REFUSED said why), 5 out of
  * memory. */
@@ -443,6 +546,20 @@ __attribute__((noinline)) static _Noreturn void child_main(const char *path, con
                 child_flush(&d);
                 _exit(4);
         }
+        vs_source_set_thread_cb(&d.s, child_thread, &d);
+        /* Pages through kbuffer, metadata through dat-reader: only the
+         * formats we decode, no allocation per record.  What it leaves to
+         * libtracecmd (corrupt metadata included, for libtracecmd's verdict)
+         * goes the libtracecmd way below. */
+        struct vs_dat_reader *rd = NULL;
+        if (m->map && !getenv("VSCHEDD_DAT_LIBTRACECMD") &&
+            vs_dat_reader_open(m->map, m->size, vs_tep_decoder_wants, &rd) >= 0) {
+                d.tep = vs_dat_reader_tep(rd);
+                if (vs_tep_decoder_new(d.tep, &d.dec) < 0 || child_decode_pages(&d, rd) < 0)
+                        _exit(5);
+                child_end(&d);
+        }
+
         tracecmd_set_loglevel(TEP_LOG_NONE);
         /* No plugins: we decode fields ourselves, and plugins only change printing. */
         d.in = tracecmd_open(path, TRACECMD_FL_LOAD_NO_PLUGINS);
@@ -461,14 +578,8 @@ __attribute__((noinline)) static _Noreturn void child_main(const char *path, con
                 d.peek[i] = tracecmd_read_cpu_first(d.in, i);
         child_put(&d, W_OPENED, NULL, 0, NULL, 0, NULL, 0);
         child_flush(&d);
-
-        vs_source_set_thread_cb(&d.s, child_thread, &d);
         child_decode(&d);
-        struct w_end end = { .stats = d.s.stats, .first_malformed_at = d.s.first_malformed_at };
-        memcpy(end.error, d.s.error, sizeof(end.error));
-        child_put(&d, W_END, &end, sizeof(end), NULL, 0, NULL, 0);
-        child_flush(&d);
-        _exit(0);
+        child_end(&d);
 }
 
 /* --------------------------------------------------------------- parent */

@@ -112,6 +112,16 @@ static void fld_from(struct fld *f, const struct tep_format_field *tf) {
                 f->size = -1;   /* flexible array ("char buf[]"): runs to the end of the record */
 }
 
+bool vs_tep_decoder_wants(const char *system, const char *name) {
+        for (unsigned i = 0; i < ELEMENTSOF(dec_template); i++) {
+                const struct dec *dc = &dec_template[i];
+                if (strcmp(dc->system, system) == 0 &&
+                    (strcmp(dc->name, name) == 0 || (dc->alt_name && strcmp(dc->alt_name, name) == 0)))
+                        return true;
+        }
+        return false;
+}
+
 int vs_tep_decoder_new(struct tep_handle *tep, struct vs_tep_decoder **ret) {
         _cleanup_free_ struct vs_tep_decoder *d = NULL;
         unsigned max_id = 0;

@@ -12,6 +12,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "event.h"
@@ -25,6 +26,9 @@ struct vs_tep_decoder;
  * never match).  Returns 0 or -ENOMEM. */
 int vs_tep_decoder_new(struct tep_handle *tep, struct vs_tep_decoder **ret);
 void vs_tep_decoder_free(struct vs_tep_decoder *d);
+
+/* Whether @system:@name is an event we decode (its format is worth parsing). */
+bool vs_tep_decoder_wants(const char *system, const char *name);
 
 /* Number of event types we know that exist in this tep, and their names. */
 unsigned vs_tep_decoder_known(const struct vs_tep_decoder *d, const char **names, unsigned max);
