@@ -340,7 +340,11 @@ int vs_topology_observe(struct vs_topology *t, const struct vs_event *ev) {
                  * never live, where nothing is inferred */
                 if (t->proc_root)
                         return 0;
-                r = vs_vm_infer_observe(t->infer, ev);
+                if (ev->type == VS_EV_WAKEUP && (ev->flags & VS_EVF_KVM_WAKEUP)) {
+                        const struct vs_thread *th = find(t, ev->tid);
+                        r = vs_vm_infer_observe(t->infer, ev, th ? th->apic_id : -1);
+                } else
+                        r = vs_vm_infer_observe(t->infer, ev, -1);
                 if (r < 0)
                         return r;
                 if (r > 0 && t->n_orphans > 0)

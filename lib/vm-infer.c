@@ -10,6 +10,7 @@
 #define EOI_WINDOW_NS (100ull * 1000 * 1000)    /* an EOI later than this after the IPI is not its EOI */
 #define KICK_WINDOW_NS (1000ull * 1000)         /* IPI -> wake-up of the receiver, same CPU */
 #define PENDING_MAX 8                           /* senders remembered per (APIC ID, vector) */
+#define ANY_VECTOR 256                          /* pending by APIC ID alone, for polled wake-ups */
 #define MAX_CPUS 8192
 #define MAYBE_GROUPS_MAX 4096                   /* above this many groups, pairs are not listed */
 #define DOMINANCE 2.0                           /* a link joins only if this much above its rivals */
@@ -148,11 +149,11 @@ double vs_vm_infer_link(const struct vs_vm_infer *vi, int32_t a, int32_t b) {
         return l ? l->w : 0;
 }
 
-static struct pending *pending_find(struct vs_vm_infer *vi, uint32_t dest, uint8_t vector, bool create) {
+static struct pending *pending_find(struct vs_vm_infer *vi, uint32_t dest, uint16_t vector, bool create) {
         size_t h;
 
         if (vi->cap_pend) {
-                for (h = hash64((uint64_t) dest << 8 | vector, vi->cap_pend);; h = (h + 1) & (vi->cap_pend - 1)) {
+                for (h = hash64((uint64_t) dest << 9 | vector, vi->cap_pend);; h = (h + 1) & (vi->cap_pend - 1)) {
                         struct pending *p = &vi->pend[h];
                         if (p->vector < 0)
                                 break;
@@ -172,7 +173,7 @@ static struct pending *pending_find(struct vs_vm_infer *vi, uint32_t dest, uint8
                 for (size_t i = 0; i < vi->cap_pend; i++) {
                         if (vi->pend[i].vector < 0)
                                 continue;
-                        for (h = hash64((uint64_t) vi->pend[i].dest << 8 | (uint8_t) vi->pend[i].vector, cap);
+                        for (h = hash64((uint64_t) vi->pend[i].dest << 9 | (uint16_t) vi->pend[i].vector, cap);
                              n[h].vector >= 0; h = (h + 1) & (cap - 1))
                                 ;
                         n[h] = vi->pend[i];
@@ -181,10 +182,10 @@ static struct pending *pending_find(struct vs_vm_infer *vi, uint32_t dest, uint8
                 vi->pend = n;
                 vi->cap_pend = cap;
         }
-        for (h = hash64((uint64_t) dest << 8 | vector, vi->cap_pend); vi->pend[h].vector >= 0;
+        for (h = hash64((uint64_t) dest << 9 | vector, vi->cap_pend); vi->pend[h].vector >= 0;
              h = (h + 1) & (vi->cap_pend - 1))
                 ;
-        vi->pend[h] = (struct pending) { .dest = dest, .vector = vector };
+        vi->pend[h] = (struct pending) { .dest = dest, .vector = (int16_t) vector };
         vi->n_pend++;
         return &vi->pend[h];
 }
@@ -192,7 +193,7 @@ static struct pending *pending_find(struct vs_vm_infer *vi, uint32_t dest, uint8
 /* An IPI of @tid to (dest, vector): pending until an EOI of that vector at that APIC ID.
  * IPIs of one vector to one APIC coalesce in its IRR until acknowledged, so one
  * entry per sender, its latest send. */
-static int ipi_sent(struct vs_vm_infer *vi, int32_t tid, uint32_t dest, uint8_t vector, uint64_t ts) {
+static int ipi_sent(struct vs_vm_infer *vi, int32_t tid, uint32_t dest, uint16_t vector, uint64_t ts) {
         struct pending *p = pending_find(vi, dest, vector, true);
         unsigned oldest = 0;
 
@@ -213,20 +214,22 @@ static int ipi_sent(struct vs_vm_infer *vi, int32_t tid, uint32_t dest, uint8_t 
         return 0;
 }
 
-/* The EOI of @vector at APIC @apic in thread @tid acknowledges one pending IPI. */
-static int eoi_seen(struct vs_vm_infer *vi, int32_t tid, uint32_t apic, int32_t vector, uint64_t ts) {
+/* Thread @tid, APIC @apic, took one pending IPI of @vector (an EOI; or any
+ * vector, ANY_VECTOR, for a polled wake-up) no older than @window. */
+static int ipi_taken(struct vs_vm_infer *vi, int32_t tid, uint32_t apic, int32_t vector, uint64_t ts,
+                     uint64_t window) {
         struct pending *p;
         int32_t cand[PENDING_MAX];
         unsigned k = 0, keep = 0;
         int r, changed = 0;
 
-        if (vector < 0 || vector > 255)
+        if (vector < 0 || vector > ANY_VECTOR)
                 return 0;
-        p = pending_find(vi, apic, (uint8_t) vector, false);
+        p = pending_find(vi, apic, (uint16_t) vector, false);
         if (!p)
                 return 0;
         for (unsigned i = 0; i < p->n; i++) {
-                bool stale = p->s[i].ts > ts || ts - p->s[i].ts > EOI_WINDOW_NS;
+                bool stale = p->s[i].ts > ts || ts - p->s[i].ts > window;
                 if (!stale && p->s[i].tid != tid)
                         cand[k++] = p->s[i].tid;       /* consumed: one of them is this EOI's IPI */
                 else if (!stale)
@@ -262,8 +265,9 @@ static struct last_ipi *cpu_slot(struct vs_vm_infer *vi, unsigned cpu, bool grow
         return &vi->cpus[cpu];
 }
 
-int vs_vm_infer_observe(struct vs_vm_infer *vi, const struct vs_event *ev) {
+int vs_vm_infer_observe(struct vs_vm_infer *vi, const struct vs_event *ev, int32_t vcpu_id) {
         struct last_ipi *c;
+        int r;
 
         if (vi->sealed || ev->tid <= 0)
                 return 0;
@@ -274,7 +278,10 @@ int vs_vm_infer_observe(struct vs_vm_infer *vi, const struct vs_event *ev) {
                         *c = (struct last_ipi) { ev->tid, ev->ts_ns };
                 if (!vs_ipi_is_unicast(ev))
                         return 0;
-                return ipi_sent(vi, ev->tid, ev->ipi.dest_apic, ev->ipi.vector, ev->ts_ns);
+                r = ipi_sent(vi, ev->tid, ev->ipi.dest_apic, ev->ipi.vector, ev->ts_ns);
+                if (r >= 0)
+                        r = ipi_sent(vi, ev->tid, ev->ipi.dest_apic, ANY_VECTOR, ev->ts_ns);
+                return r;
         case VS_EV_HYPERCALL:
                 if (ev->hc.nr == VS_HC_SEND_IPI || ev->hc.nr == VS_HC_KICK_CPU) {
                         c = cpu_slot(vi, ev->cpu, true);
@@ -283,10 +290,15 @@ int vs_vm_infer_observe(struct vs_vm_infer *vi, const struct vs_event *ev) {
                 }
                 return 0;
         case VS_EV_EOI:
-                return eoi_seen(vi, ev->tid, ev->eoi.apic_id, ev->eoi.vector, ev->ts_ns);
+                return ipi_taken(vi, ev->tid, ev->eoi.apic_id, ev->eoi.vector, ev->ts_ns, EOI_WINDOW_NS);
         case VS_EV_WAKEUP:
-                if (ev->flags & VS_EVF_KVM_WAKEUP)
-                        return 0;
+                if (ev->flags & VS_EVF_KVM_WAKEUP) {
+                        /* a sleeping receiver was woken by the sender's
+                         * sched_wakeup already (below); a polling one was not */
+                        if (ev->wakeup.waited || vcpu_id < 0)
+                                return 0;
+                        return ipi_taken(vi, ev->tid, (uint32_t) vcpu_id, ANY_VECTOR, ev->ts_ns, KICK_WINDOW_NS);
+                }
                 c = cpu_slot(vi, ev->cpu, false);
                 if (!c || c->tid != ev->tid || ev->ts_ns < c->ts || ev->ts_ns - c->ts > KICK_WINDOW_NS)
                         return 0;

@@ -17,6 +17,11 @@
  *         send-IPI / kick hypercalls) that wakes a thread on the same CPU
  *         within 1 ms (kvm_vcpu_kick of a halted receiver: sched_wakeup in the
  *         sender's context);
+ *       * IPI -> polled wake-up: a unicast IPI to APIC ID D, then within 1 ms
+ *         kvm_vcpu_wakeup "poll" (halt polling ended, no sleep, so no
+ *         sched_wakeup) in a thread whose vcpu_id is D (the caller says);
+ *         shared as for EOIs when several senders wait at D.  On APICv/AVIC
+ *         hosts EOIs do not trap: the wake-ups are what is left;
  *   - separations, given by the caller per thread: two threads with the same
  *     vCPU index (QEMU's "CPU n/KVM") or the same KVM vcpu_id (kvm_entry) are
  *     never one VM.
@@ -47,10 +52,11 @@ struct vs_vm_infer;
 int vs_vm_infer_new(struct vs_vm_infer **ret);
 void vs_vm_infer_free(struct vs_vm_infer *vi);
 
-/* Learn from one event.  Returns 1 when the links changed enough that a
- * grouping made before may differ (a new link, or one whose weight doubled),
- * 0 when not, -ENOMEM. */
-int vs_vm_infer_observe(struct vs_vm_infer *vi, const struct vs_event *ev);
+/* Learn from one event; @vcpu_id is the KVM vcpu_id of the thread it fired
+ * in when known, else -1 (used by kvm_vcpu_wakeup).  Returns 1 when the
+ * links changed enough that a grouping made before may differ (a new link,
+ * or one whose weight doubled), 0 when not, -ENOMEM. */
+int vs_vm_infer_observe(struct vs_vm_infer *vi, const struct vs_event *ev, int32_t vcpu_id);
 
 /* The whole trace was observed: later events are ignored. */
 void vs_vm_infer_seal(struct vs_vm_infer *vi);

@@ -3,6 +3,7 @@
  * grouping they give (clashes, ambiguity, "may be one VM"). */
 #include <errno.h>
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -31,7 +32,7 @@ static int teardown(void **state) {
 }
 
 static int feed(const struct vs_event *ev) {
-        int r = vs_vm_infer_observe(vi, ev);
+        int r = vs_vm_infer_observe(vi, ev, -1);
         assert_true(r == 0 || r == 1);
         return r;
 }
@@ -131,6 +132,43 @@ static void test_ipi_wakeup(void **state) {
         feed(&hc);
         assert_int_equal(wakeup(10 * MS + 3 * US, 1, 30, 31), 1);
         assert_true(vs_vm_infer_link(vi, 30, 31) == 1.0);
+}
+
+static int kvm_wakeup(uint64_t ts, int32_t tid, int32_t vcpu_id, bool waited) {
+        struct vs_event e = { .ts_ns = ts, .tid = tid, .type = VS_EV_WAKEUP, .flags = VS_EVF_KVM_WAKEUP };
+        int r;
+
+        e.wakeup.wakee_tid = tid;
+        e.wakeup.target_cpu = -1;
+        e.wakeup.waited = waited;
+        e.wakeup.valid = 1;
+        r = vs_vm_infer_observe(vi, &e, vcpu_id);
+        assert_true(r == 0 || r == 1);
+        return r;
+}
+
+/* An IPI to APIC ID D, then halt polling ends (kvm_vcpu_wakeup "poll") in
+ * the thread with vcpu_id D within 1 ms: sender and receiver linked, shared
+ * when several senders wait at D.  A sleeping receiver's wake-up ("wait")
+ * counts through the sender's sched_wakeup only; an unknown vcpu_id, another
+ * APIC ID or a later one pairs with nothing. */
+static void test_polled_wakeup(void **state) {
+        (void) state;
+        ipi(1 * MS, 0, 10, 1, 0xfb);
+        assert_int_equal(kvm_wakeup(1 * MS + 20 * US, 11, 1, false), 1);
+        assert_true(vs_vm_infer_link(vi, 10, 11) == 1.0);
+        assert_int_equal(kvm_wakeup(1 * MS + 30 * US, 11, 1, false), 0);         /* consumed */
+        ipi(2 * MS, 0, 10, 1, 0xfb);
+        assert_int_equal(kvm_wakeup(2 * MS + 20 * US, 11, 1, true), 0);          /* slept: not here */
+        assert_int_equal(kvm_wakeup(2 * MS + 30 * US, 11, -1, false), 0);        /* vcpu_id unknown */
+        assert_int_equal(kvm_wakeup(2 * MS + 40 * US, 12, 2, false), 0);         /* other APIC ID */
+        assert_int_equal(kvm_wakeup(4 * MS, 11, 1, false), 0);                   /* 2 ms later */
+        assert_true(vs_vm_infer_link(vi, 10, 11) == 1.0);
+        ipi(10 * MS, 0, 10, 1, 0xfb);
+        ipi(10 * MS + 10 * US, 1, 20, 1, 0xfc);                                  /* another VM's sender */
+        kvm_wakeup(10 * MS + 50 * US, 11, 1, false);
+        assert_true(vs_vm_infer_link(vi, 10, 11) == 1.5);
+        assert_true(vs_vm_infer_link(vi, 20, 11) == 0.5);
 }
 
 /* Two QEMUs started together: TIDs interleave, APIC IDs and vCPU indexes
@@ -303,6 +341,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_ipi_eoi_links, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_ambiguous_eoi, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_ipi_wakeup, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_polled_wakeup, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_interleaved, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_clash_and_maybe, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_seal, setup, teardown),
