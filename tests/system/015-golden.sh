@@ -93,6 +93,11 @@ for n in svg svg-testbed; do
         sed -i 's/^vschedd: wrote [0-9]* picture(s) to /vschedd: wrote N picture(s) to /' "$OUT/$n.err"
 done
 
+# getopt names the program by its path (argv[0]), which depends on the build dir
+for n in ctl-bad-option; do
+        sed -i "s|^$VSCHEDCTL: |vschedctl: |" "$OUT/$n.err"
+done
+
 # Large outputs are stored gzipped (-n: no name or time, so the bytes are stable).
 for f in "$OUT"/*; do
         [ "$(wc -c <"$f")" -gt 32768 ] && gzip -n -9 "$f"
