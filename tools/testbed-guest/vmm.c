@@ -186,11 +186,6 @@ __asm__(
         "  incl 4(%edi)\n"
         "  jmp 1b\n"
 
-        /* ping-pong whose vCPUs halt while it is not their turn, as real
-         * guests idle: the turn is passed before the IPI, whose delivery
-         * wakes the halted receiver (kvm_vcpu_kick from the sender's
-         * thread).  cli; check; sti; hlt: an IPI after the check still
-         * ends the hlt (sti's one-instruction shadow). */
         /* hpingpong: vCPU 0 starts; each turn: work, IPI the next vCPU, then
          * halt until our own handler ran (our ack moved).  cli before the
          * check and sti right before hlt (the sti shadow) so that an IPI
@@ -226,6 +221,11 @@ __asm__(
         "  sti\n"
         "  jmp 1b\n"
 
+        /* ping-pong whose vCPUs halt while it is not their turn, as real
+         * guests idle: the turn is passed before the IPI, whose delivery
+         * wakes the halted receiver (kvm_vcpu_kick from the sender's
+         * thread).  cli; check; sti; hlt: an IPI after the check still
+         * ends the hlt (sti's one-instruction shadow). */
         ".globl guest_pinghalt\n"
         "guest_pinghalt:\n"
         "  call guest_prologue\n"
