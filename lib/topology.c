@@ -357,6 +357,10 @@ int vs_topology_observe(struct vs_topology *t, const struct vs_event *ev) {
 
 void vs_topology_seal_evidence(struct vs_topology *t) {
         vs_vm_infer_seal(t->infer);
+        /* regroup once from all of it: between two doublings of a link, its
+         * rivals may have grown enough to change a join */
+        if (t->n_orphans > 0)
+                t->dirty = true;
 }
 
 /* ---------------------------------------------------------------- VM assignment */

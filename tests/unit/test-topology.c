@@ -168,8 +168,8 @@ static void test_inferred_grouping(void **state) {
         assert_string_equal(note, "");
 
         /* a replay's second pass over the same events adds no evidence */
-        uint64_t gen = vs_topology_generation(t);
         vs_topology_seal_evidence(t);
+        uint64_t gen = vs_topology_generation(t);
         ts = 1000;
         for (int i = 0; i < 5; i++)
                 ipi_eoi(t, &ts, 300, 258, 0);
