@@ -266,6 +266,38 @@ static void test_escape(void **state) {
         assert_int_equal(buf[0], 'X');
 }
 
+/* A VM's grouping in JSON: "maybe_same_vm" only for inferred VMs, with a
+ * count when more than the listed names exist; the text says the same. */
+static void test_json_grouping(void **state) {
+        struct json_object *o = json_object_new_object(), *v;
+        char note[512];
+
+        (void) state;
+        vs_json_add_grouping(o, false, 0, "");
+        assert_string_equal(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN), "{\"inferred\":false}");
+        json_object_put(o);
+        o = json_object_new_object();
+        vs_json_add_grouping(o, true, 0, "");
+        assert_string_equal(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN),
+                            "{\"inferred\":true,\"maybe_same_vm\":[]}");
+        json_object_put(o);
+        o = json_object_new_object();
+        vs_json_add_grouping(o, true, 6, "inferred-2,inferred-3,inferred-4,inferred-5");
+        assert_true(json_object_object_get_ex(o, "maybe_same_vm", &v));
+        assert_int_equal(json_object_array_length(v), 4);
+        assert_string_equal(json_object_get_string(json_object_array_get_idx(v, 3)), "inferred-5");
+        assert_true(json_object_object_get_ex(o, "maybe_same_vm_count", &v));
+        assert_int_equal(json_object_get_int(v), 6);
+        json_object_put(o);
+        vs_grouping_note(true, 6, "inferred-2,inferred-3,inferred-4,inferred-5", note, sizeof(note));
+        assert_string_equal(note, "grouping inferred; may be one VM with inferred-2,inferred-3,inferred-4,inferred-5 "
+                                  "and 2 more: nothing in the trace joins or separates them, their edges are kept apart");
+        vs_grouping_note(true, 0, "", note, sizeof(note));
+        assert_string_equal(note, "grouping inferred");
+        vs_grouping_note(true, 1, "inferred-2", note, 10);
+        assert_int_equal(strlen(note), 9);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_icr_decode),
@@ -274,6 +306,7 @@ int main(void) {
                 cmocka_unit_test(test_type_names),
                 cmocka_unit_test(test_marker),
                 cmocka_unit_test(test_marker_roundtrip),
+                cmocka_unit_test(test_json_grouping),
                 cmocka_unit_test(test_json_ipi_sparse),
                 cmocka_unit_test(test_json_send_ipi_bitmap),
                 cmocka_unit_test(test_format_line),
