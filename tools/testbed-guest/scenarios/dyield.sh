@@ -25,7 +25,7 @@
 # Yields with result > 0 must all go to the ping-pong receiver (vCPU i ->
 # i+1 mod 2).  The scenario fails if a phase lacks what it expects.
 # Each phase takes about a minute under TCG (trace-cmd is slow there):
-# testbed-timeout: 900
+# testbed-timeout: 1500
 : "${TB_SECS:=2}"
 tb-vmm -name probe -dy foo 2>&1 | grep -q -- '-dy ipi' ||
         fatal "tb-vmm lacks -dy (a stale tb-vmm in the testbed cache?)"
