@@ -14,21 +14,22 @@ CONF="$TMP/policy.conf"
 cp "$DATA/policy-all.conf" "$CONF"
 chmod 644 "$CONF"
 
-# check TRACE MIN_DECISIONS MIN_FREEZE: at least MIN_DECISIONS decisions, among
-# them weight and cpuset ones, and at least MIN_FREEZE co-scheduling ones
-# (a replay that decides nothing checks nothing).
+# check TRACE MIN_DECISIONS MIN_FREEZE [FILE,...]: at least MIN_DECISIONS
+# decisions, at least MIN_FREEZE co-scheduling ones, and at least one on each
+# cgroup FILE named (a replay that decides nothing checks nothing).
 check() {
         "$VSCHEDD" --config "$CONF" --replay "$1" --dry-run --json >"$TMP/d1.json" 2>"$TMP/err" ||
                 { cat "$TMP/err"; fail "dry run of $1 failed"; }
         "$VSCHEDD" --config "$CONF" --replay "$1" --dry-run --json >"$TMP/d2.json" || fail "second dry run failed"
         cmp -s "$TMP/d1.json" "$TMP/d2.json" || fail "$1: decisions differ between two runs"
         "$VSCHEDD" --config "$CONF" --replay "$1" --dump-events --json >"$TMP/ev.json" || fail "dump failed"
-        python3 - "$TMP/d1.json" "$TMP/ev.json" "$2" "$3" <<'PY' || fail "$1: an invariant does not hold"
+        python3 - "$TMP/d1.json" "$TMP/ev.json" "$2" "$3" "${4:-}" <<'PY' || fail "$1: an invariant does not hold"
 import json, sys
 from collections import defaultdict
 dec = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
 ev = [json.loads(l) for l in open(sys.argv[2])]
 min_dec, min_freeze = int(sys.argv[3]), int(sys.argv[4])
+kinds = [k for k in sys.argv[5].split(",") if k]
 # policy-all.conf's bounds; epoch_ms, max_frozen_ms: the defaults
 WMIN, WMAX, EPOCH, MAXFROZEN = 20, 500, 20_000_000, 100_000_000
 vcpus = defaultdict(set)
@@ -55,8 +56,8 @@ files = defaultdict(int)
 for d in dec:
     assert d["type"] == "decision"
     files[d["file"]] += 1
-if len(dec) < min_dec or not files["cpu.weight"] or not files["cpuset.cpus"]:
-    err(f"too few decisions to check anything: {len(dec)} (want >= {min_dec}), by file {dict(files)}")
+if len(dec) < min_dec or any(not files[k] for k in kinds):
+    err(f"too few decisions to check anything: {len(dec)} (want >= {min_dec}, on each of {kinds}), by file {dict(files)}")
 if files["cgroup.freeze"] < min_freeze:
     err(f"{files['cgroup.freeze']} co-scheduling decisions, want >= {min_freeze}")
 by_ts = defaultdict(list)
@@ -143,7 +144,7 @@ sys.exit(1 if bad else 0)
 PY
 }
 
-check "$DATA/bundled.dat" 10 0
+check "$DATA/bundled.dat" 10 0 cpu.weight,cpuset.cpus
 n=0
 for f in "$DATA"/testbed/*.dat; do
         [ -e "$f" ] || continue
@@ -152,7 +153,7 @@ for f in "$DATA"/testbed/*.dat; do
         case $f in */interleave-halt.dat) continue ;; esac
         n=$((n + 1))
         case $f in
-        */2to1-*) check "$f" 100 100 ;;        # two contending VMs on 2 CPUs: a rotation
+        */2to1-*) check "$f" 100 100 cpuset.cpus ;;    # two contending VMs on 2 CPUs: a rotation
         *) check "$f" 10 0 ;;
         esac
 done
