@@ -44,10 +44,10 @@ struct pvm {
         bool want_frozen;               /* coschedule() scratch */
         unsigned present;               /* vCPUs present this epoch */
         /* classifier (classify = yes): totals at the last epoch ... */
-        uint64_t snap_run, snap_delay, snap_blocked, snap_wait, snap_answered, snap_spin;
+        uint64_t snap_run, snap_delay, snap_blocked, snap_wait, snap_answered, snap_spin, snap_cause;
         /* ... and sums over the current evaluate_ms window */
         uint64_t w_run, w_delay, w_blocked, w_unfrozen;  /* w_blocked, w_unfrozen: intervals not frozen by us */
-        uint64_t w_ipis, w_wait, w_answered, w_spin;
+        uint64_t w_ipis, w_wait, w_answered, w_spin, w_cause;
         bool w_frozen;                  /* frozen by us at some point of the window */
         uint64_t w_start;
         double w_before, w_before_spin; /* answered IPIs/s and spin rate of the last window */
@@ -749,12 +749,13 @@ static void coschedule(struct vs_policy *p, uint64_t now, struct emit *e) {
  * frozen by us during it, so its blocked time is our doing, not a halt. */
 static void classify_accumulate(struct pvm *m, const struct vs_an_vm *vm, uint64_t now, uint64_t ipis,
                                 uint64_t wait, uint64_t answered, uint64_t spin, bool was_frozen) {
-        uint64_t run = 0, delay = 0, blocked = 0;
+        uint64_t run = 0, delay = 0, blocked = 0, cause = 0;
 
         for (unsigned k = 0; k < vm->n_vcpus; k++) {
                 uint64_t r, d, b;
                 if (!vm->vcpus[k].present)
                         continue;
+                cause += vm->vcpus[k].cause_ns;
                 vs_an_vcpu_times(&vm->vcpus[k], now, &r, &d, &b);
                 run += r;
                 delay += d;
@@ -775,7 +776,9 @@ static void classify_accumulate(struct pvm *m, const struct vs_an_vm *vm, uint64
         m->w_wait += DELTA(wait, m->snap_wait);
         m->w_answered += DELTA(answered, m->snap_answered);
         m->w_spin += DELTA(spin, m->snap_spin);
+        m->w_cause += DELTA(cause, m->snap_cause);
 #undef DELTA
+        m->snap_cause = cause;
         m->snap_run = run;
         m->snap_delay = delay;
         m->snap_blocked = blocked;
@@ -786,7 +789,7 @@ static void classify_accumulate(struct pvm *m, const struct vs_an_vm *vm, uint64
 
 static void window_reset(struct pvm *m) {
         m->w_run = m->w_delay = m->w_blocked = m->w_unfrozen = 0;
-        m->w_ipis = m->w_wait = m->w_answered = m->w_spin = 0;
+        m->w_ipis = m->w_wait = m->w_answered = m->w_spin = m->w_cause = 0;
         m->w_frozen = false;
 }
 
@@ -816,14 +819,21 @@ static void window_close(struct vs_policy *p, uint64_t now, double secs, bool ov
                 double vsecs = m->w_start && now > m->w_start ? (double) (now - m->w_start) / 1e9 : secs;
                 double ipi_rate = m->w_ipis / vsecs, spin_rate = m->w_spin / vsecs, ans = m->w_answered / vsecs;
                 bool gate = !c->trigger_vcpu_contention || (oversubscribed && m->contended > 0);
-                bool waits = m->w_ipis > 0 && ipi_rate >= c->trigger_ipi_rate &&
-                             (double) m->w_wait >= c->trigger_preempted_share * (double) m->w_ipis;
+                /* waits: enough of its IPIs find the receiver preempted, and
+                 * they are many (trigger_ipi_rate) or its vCPUs spent at least
+                 * a tenth of the window waiting for not-running receivers
+                 * (a VM starved by contention sends few IPIs: those it sends
+                 * wait long) */
+                bool waits = m->w_ipis > 0 &&
+                             (double) m->w_wait >= c->trigger_preempted_share * (double) m->w_ipis &&
+                             (ipi_rate >= c->trigger_ipi_rate || (double) m->w_cause >= 0.1 * vsecs * 1e9);
                 bool spins = c->trigger_spin_rate > 0 && spin_rate >= c->trigger_spin_rate;
                 bool engaged = st->lever != VS_LEVER_NONE;
                 /* a lever removes the very symptom (receivers preempted) that
-                 * engaged it: an engaged VM stays classified while it keeps its
-                 * traffic on an oversubscribed host */
-                bool evidence = engaged ? (ipi_rate >= c->trigger_ipi_rate || spins || m->w_frozen) &&
+                 * engaged it: an engaged VM stays classified while it keeps
+                 * exchanging IPIs (or spinning, or is frozen by us) on an
+                 * oversubscribed host */
+                bool evidence = engaged ? (m->w_ipis > 0 || spins || m->w_frozen) &&
                                                   (!c->trigger_vcpu_contention || oversubscribed)
                                         : gate && (waits || spins);
 

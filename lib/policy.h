@@ -119,7 +119,9 @@ const char *vs_policy_baseline(const struct vs_policy *p, const char *vm, int32_
  * evaluate_ms window from the figures of that window:
  *  - VS_CLASS_SPIN: under vCPU contention its vCPUs wait on vCPUs that are
  *    not running while they themselves stay runnable: its IPIs find the
- *    receiver preempted (share and rate of the trigger_* keys), or it spins
+ *    receiver preempted (trigger_preempted_share of them), at
+ *    trigger_ipi_rate or with their IPI->EOI waits summing to a tenth of the
+ *    window (a starved VM sends few IPIs, each waits long), or it spins
  *    (PAUSE exits + PV yields >= trigger_spin_rate), and its vCPUs are halted
  *    less than halt_share of their (unfrozen) time.  Levers fit.
  *  - VS_CLASS_HALT: the same contention, but its vCPUs halt (blocked >=

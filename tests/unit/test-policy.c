@@ -918,6 +918,33 @@ static void test_classify_no_gain_released(void **state) {
         world_done();
 }
 
+/* A spin-waiting VM starved by contention sends few IPIs (here one every
+ * other epoch: 25/s, below trigger_ipi_rate 50), but each waits long for its
+ * preempted receiver (5 ms: 12.5 % of the time): it is still contended and
+ * spin-waiting.  One IPI every fourth epoch (12.5/s, 6 % of the time spent
+ * waiting) is too little: not contended. */
+static void test_classify_starved_spinner(void **state) {
+        for (int period = 2; period <= 4; period += 2) {
+                classify_init(true, true, false);
+                W.cfg.trigger_ipi_rate = 50;
+                for (int e = 0; e < 6; e++) {
+                        uint64_t t = 1 * MS + (uint64_t) e * 20 * MS;
+                        const unsigned tr[2] = { (unsigned) (e % period == 0), (unsigned) (e % period == 0) };
+                        two_vm_epoch(t, tr, true, false);
+                        epoch(t + 20 * MS);
+                }
+                struct vs_policy_vm_state sx = vm_state("x");
+                if (period == 2) {
+                        assert_int_equal(sx.cls, VS_CLASS_SPIN);
+                        assert_int_equal(sx.lever, VS_LEVER_COSCHEDULE);
+                } else {
+                        assert_int_equal(sx.cls, VS_CLASS_NONE);
+                        assert_int_equal(sx.lever, VS_LEVER_NONE);
+                }
+                world_done();
+        }
+}
+
 /* With classify, weights still keep the configured bounds and the VM's sum,
  * and the starvation guard still restores a starving vCPU at once. */
 static void test_classify_weight_bounds_and_guard(void **state) {
@@ -976,6 +1003,7 @@ int main(void) {
                 cmocka_unit_test(test_classify_spin_then_halt_released),
                 cmocka_unit_test(test_classify_no_gain_released),
                 cmocka_unit_test(test_classify_weight_bounds_and_guard),
+                cmocka_unit_test(test_classify_starved_spinner),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
