@@ -39,7 +39,9 @@ say "$n files read alike"
 
 # the page reader is what runs: the decoding child costs a fraction of the
 # libtracecmd way on a v7 zstd recording
-if command -v valgrind >/dev/null && command -v callgrind_annotate >/dev/null; then
+# (not in a sanitized build: ASan and valgrind do not mix)
+if command -v valgrind >/dev/null && command -v callgrind_annotate >/dev/null &&
+        ! grep -q __asan_init "$VSCHEDD" 2>/dev/null; then
         child_insns() {
                 rm -f "$TMP"/cg.*
                 valgrind --tool=callgrind --trace-children=yes --callgrind-out-file="$TMP/cg.%p" \
