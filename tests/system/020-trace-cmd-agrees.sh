@@ -41,7 +41,8 @@ for f in "$DATA"/testbed/*.dat; do
         # interleave-halt: one VM's IPIs stay unresolved (the evidence keeps its
         # two vCPU threads apart, see 016); 60 of 137 map
         min=100
-        case $f in */interleave-halt.dat) min=50 ;; esac
+        # dyield-*: guests that mostly yield by hypercall (issue 23 recordings): 37-71 IPIs, all mapped
+        case $f in */interleave-halt.dat) min=50 ;; */dyield-*.dat) min=20 ;; esac
         expect_ge "$(basename "$f"): IPIs mapped to a destination vCPU" \
                 "$(grep '"type":"ipi"' "$TMP/real-dat.json" | grep -vc '"dst_vcpu":null' || true)" $min
         expect_eq "$(basename "$f"): IPIs without a VM" \
