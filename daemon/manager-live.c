@@ -93,9 +93,16 @@ uint64_t manager_trigger_mono(struct manager *m) {
         return (uint64_t) ((int64_t) m->newest_ts - m->lat_offset);
 }
 
+/* One drain reads for at most this long, then returns to the loop, so that
+ * its timers (--duration, policy epochs, the watchdog) and signals run under
+ * an event flood too; the io source stays readable and is called again. */
+#define DRAIN_BUDGET_NS (50 * 1000 * 1000ull)
+
 int manager_drain(struct manager *m) {
         struct vs_event ev;
         bool any = false;
+        uint64_t deadline = vs_mono_ns() + DRAIN_BUDGET_NS;
+        unsigned n = 0;
         int r;
 
         while ((r = vs_source_next(m->src, &ev)) > 0) {
@@ -109,6 +116,10 @@ int manager_drain(struct manager *m) {
                 r = manager_event(m, &ev);
                 if (r < 0)
                         return r;
+                if ((++n & 255) == 0 && vs_mono_ns() >= deadline) {
+                        r = 0;          /* the rest on the next call */
+                        break;
+                }
         }
         if (any) {
                 /* every event read happened before now, so this is at most
