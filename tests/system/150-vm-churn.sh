@@ -5,7 +5,8 @@
 # then stopped, some with SIGKILL.  Checked against the set alive, through the
 # real binaries:
 #   - `vschedctl vms` lists exactly this test's VMs that run, and never a VM
-#     that is no real VMM process (no vm-tidN / qemu-N guessed from TIDs);
+#     that is no real VMM process (no inferred-N, nor the vm-tidN / qemu-N
+#     that TID-order guessing made before);
 #   - a VM killed with SIGKILL leaves `vschedctl vms` within 1 s;
 #   - `vschedctl metrics` has no series of a VM that is gone;
 #   - the daemon's RSS (VmRSS) after all waves is within 2 MiB of its RSS
@@ -82,7 +83,7 @@ listed() {
 import json, os, re, sys
 names = sorted(v["vm"] for v in json.load(open(sys.argv[1]))["vms"])
 bad = [n for n in names
-       if re.fullmatch(r"vm-tid\d+", n)
+       if re.fullmatch(r"(vm-tid|inferred-)\d+", n)
        or (re.fullmatch(r"qemu-\d+", n) and not os.path.exists("/proc/%s/task" % n[5:]))]
 print(" ".join(bad[:10]), "(%d in all)" % len(bad), file=sys.stderr)
 print("\n".join(names))
