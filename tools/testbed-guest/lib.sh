@@ -314,3 +314,121 @@ tb_rec_plain() {
         tb_topology $SHARE/$base.topology.json $base.dat "trace-cmd record $ev sleep $secs (trace-cmd $(trace-cmd --version 2>/dev/null | sed -n 's/^trace-cmd version \([^ ]*\).*/\1/p'), no markers)"
         rm -f /tmp/$base.dat
 }
+
+# ---------------------------------------------------------------- Linux L2 guests
+# tools/testbed --guest linux ships qemu-system-x86_64 (with its libraries) in
+# /testbed/bin, its firmware in /testbed/qemu, and the guest (L1's kernel,
+# the initramfs of tools/testbed-guest/linux) in /testbed/linux.  A guest is
+# driven over its second serial port: requests into the FIFO
+# /tmp/l2-NAME.in, answers from /tmp/l2-NAME.out appended to
+# /tmp/l2-NAME.replies by a reader (QEMU opens both FIFOs read-write, so
+# neither side ever sees end of file); its console is /tmp/l2-NAME.console.
+: "${TB_L2_MEM:=384}" "${TB_L2_BOOT_TIMEOUT:=300}"
+
+# tb_linux_boot NAME...: start 2-vCPU Linux guests together (QEMU -accel kvm
+# -cpu host, vCPU threads "CPU n/KVM"), each in its libvirt-style cgroups as
+# soon as its vCPU threads exist; tb_linux_ready waits for them.
+tb_linux_boot() {
+        local name pid i
+        for name in "$@"; do
+                rm -f /tmp/l2-$name.in /tmp/l2-$name.out /tmp/l2-$name.replies /tmp/l2-$name.console
+                mkfifo /tmp/l2-$name.in /tmp/l2-$name.out
+                : >/tmp/l2-$name.replies
+                qemu-system-x86_64 -accel kvm -cpu host -smp 2 -m $TB_L2_MEM -name "$name,debug-threads=on" \
+                        -L /testbed/qemu -kernel /testbed/linux/vmlinuz -initrd /testbed/linux/initramfs.gz \
+                        -append "console=ttyS0 quiet loglevel=4 panic=-1 rdinit=/init" \
+                        -display none -nodefaults -no-reboot -serial file:/tmp/l2-$name.console \
+                        -serial pipe:/tmp/l2-$name </dev/null >/tmp/l2-$name.qemu.log 2>&1 &
+                pid=$!
+                eval "TB_PID_$name=$pid"
+                cat /tmp/l2-$name.out >>/tmp/l2-$name.replies &
+                eval "TB_RPID_$name=$!"
+                eval "TB_T0_$name=$(cut -d' ' -f1 /proc/uptime)"
+                TB_VMS="$TB_VMS $name"
+        done
+        for name in "$@"; do
+                eval "pid=\$TB_PID_$name"
+                i=0
+                while ! grep -q 'CPU 1/KVM' /proc/$pid/task/*/comm 2>/dev/null; do
+                        kill -0 $pid 2>/dev/null || { cat /tmp/l2-$name.qemu.log; fatal "guest $name: QEMU exited at start"; }
+                        i=$((i + 1))
+                        [ $i -lt 600 ] || fatal "guest $name: no vCPU threads after 30 s"
+                        sleep 0.05
+                done
+                tb_nvm=$((tb_nvm + 1))
+                tb_cgroup_vm $tb_nvm $name $pid
+        done
+}
+
+# tb_linux_ready NAME...: wait until every guest said READY; one line per
+# guest in $SHARE/l2-guests.tsv: name L1-seconds-to-READY guest-uptime pv
+tb_linux_ready() {
+        local name pid t0 now line up pv
+        for name in "$@"; do
+                eval "pid=\$TB_PID_$name; t0=\$TB_T0_$name"
+                while ! grep -q '^READY' /tmp/l2-$name.replies; do
+                        kill -0 $pid 2>/dev/null ||
+                                { tail -n 20 /tmp/l2-$name.console /tmp/l2-$name.qemu.log; fatal "guest $name died while booting"; }
+                        now=$(cut -d' ' -f1 /proc/uptime)
+                        if awk -v a="$t0" -v b="$now" -v t=$TB_L2_BOOT_TIMEOUT 'BEGIN { exit !(b - a > t) }'; then
+                                tail -n 20 /tmp/l2-$name.console
+                                fatal "guest $name not ready after $TB_L2_BOOT_TIMEOUT s"
+                        fi
+                        case $now in
+                        *[05].[0-4]*) log "waiting for guest $name ($(awk -v a="$t0" -v b="$now" 'BEGIN { printf "%.0f", b - a }') s): $(tail -n 1 /tmp/l2-$name.console 2>/dev/null | cut -c1-100)" ;;
+                        esac
+                        sleep 0.5
+                done
+                now=$(cut -d' ' -f1 /proc/uptime)
+                line=$(grep -m1 '^READY' /tmp/l2-$name.replies)
+                up=$(echo "$line" | sed -n 's/.* up=\([0-9.]*\).*/\1/p')
+                pv=$(echo "$line" | sed -n 's/.* pv=\([^ ]*\).*/\1/p')
+                echo "$name $(awk -v a="$t0" -v b="$now" 'BEGIN { printf "%.1f", b - a }') ${up:--} ${pv:--}" >>$SHARE/l2-guests.tsv
+                log "guest $name ready after $(awk -v a="$t0" -v b="$now" 'BEGIN { printf "%.1f", b - a }') s (its own uptime $up s), pv: $pv"
+        done
+}
+
+# tb_linux_send NAME ID SECS COMMAND: start COMMAND in the guest (returns at once)
+tb_linux_send() {
+        local name=$1 id=$2 secs=$3
+        shift 3
+        printf 'RUN %s %s %s\n' "$id" "$secs" "$*" >/tmp/l2-$name.in
+}
+
+# tb_linux_wait NAME ID TIMEOUT: wait for "DONE ID" (the per-run watchdog);
+# sets TB_REPLY to the answer's rest ("rc=N <last line>").  1 on timeout or
+# when the guest died.
+tb_linux_wait() {
+        local name=$1 id=$2 limit=$3 pid i=0
+        eval "pid=\$TB_PID_$name"
+        TB_REPLY=""
+        while ! grep -q "^DONE $id " /tmp/l2-$name.replies; do
+                kill -0 $pid 2>/dev/null || { log "guest $name died during $id"; return 1; }
+                i=$((i + 1))
+                [ $i -le $((limit * 5)) ] || { log "guest $name: no answer to $id after $limit s (watchdog)"; return 1; }
+                sleep 0.2
+        done
+        TB_REPLY=$(grep -m1 "^DONE $id " /tmp/l2-$name.replies | cut -d' ' -f3-)
+}
+
+# tb_linux_stop: power every guest off (HALT, then SIGKILL after 20 s) and
+# remove its cgroups' processes; TB_VMS emptied
+tb_linux_stop() {
+        local name pid rpid i
+        for name in $TB_VMS; do
+                eval "pid=\$TB_PID_$name"
+                kill -0 $pid 2>/dev/null && timeout 5 sh -c "echo HALT >/tmp/l2-$name.in"
+        done
+        for name in $TB_VMS; do
+                eval "pid=\$TB_PID_$name; rpid=\$TB_RPID_$name"
+                i=0
+                while kill -0 $pid 2>/dev/null && [ $i -lt 100 ]; do i=$((i + 1)); sleep 0.2; done
+                kill -KILL $pid 2>/dev/null
+                wait $pid 2>/dev/null
+                kill $rpid 2>/dev/null
+                wait $rpid 2>/dev/null
+                cat /tmp/l2-$name.console >>$SHARE/l2-console.log 2>/dev/null
+        done
+        TB_VMS=""
+        tb_nvm=0
+}
