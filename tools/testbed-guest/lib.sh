@@ -323,7 +323,8 @@ tb_rec_plain() {
 # /tmp/l2-NAME.in, answers from /tmp/l2-NAME.out appended to
 # /tmp/l2-NAME.replies by a reader (QEMU opens both FIFOs read-write, so
 # neither side ever sees end of file); its console is /tmp/l2-NAME.console.
-: "${TB_L2_MEM:=384}" "${TB_L2_BOOT_TIMEOUT:=300}"
+# (boot timeout: one guest took 110 s to boot on 2 host cores at load 12)
+: "${TB_L2_MEM:=384}" "${TB_L2_BOOT_TIMEOUT:=900}"
 
 # tb_linux_boot NAME...: start 2-vCPU Linux guests together (QEMU -accel kvm
 # -cpu host, vCPU threads "CPU n/KVM"), each in its libvirt-style cgroups as

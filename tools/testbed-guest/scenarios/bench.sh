@@ -245,7 +245,10 @@ setting_off() {
         local run=$1 n=$2 wl=$3 set=$4
         [ $set = hook-on ] && echo 0 >$DY/dy_ipi_window_ns
         # kept guests (linux): the hand-set cpusets back to their values before
-        [ $set = hand-place ] && grep '/cpuset.cpus ' /tmp/orig.txt | while read -r f v; do echo "$v" >"$f"; done
+        # (the kernel refuses to empty a populated cpuset: then the parent's CPUs)
+        [ $set = hand-place ] && grep '/cpuset.cpus ' /tmp/orig.txt | while read -r f v; do
+                echo "$v" 2>/dev/null >"$f" || cat "${f%/*}/../cpuset.cpus.effective" >"$f"
+        done
         if [ -n "$gang_pid" ]; then
                 touch /tmp/gang.stop
                 wait $gang_pid
