@@ -3,7 +3,7 @@
 # run linux-smoke --guest linux), where QEMU -accel kvm boots one 2-vCPU
 # Linux L2 guest (L1's Debian kernel, the workload image of
 # tools/testbed-guest/linux) in libvirt-style cgroups with "CPU n/KVM" vCPU
-# threads, and runs one workload (stress-ng --futex, 3 s) in it.  Checked
+# threads, and runs one workload (dbench, 3 s, on tmpfs) in it.  Checked
 # here: the guest answered "rc=0 RESULT <number> <unit> higher|lower", its
 # vCPU threads were in libvirt/vcpuK, and it runs on KVM with its
 # paravirtual features found (kvmclock at least).  A few minutes on 2 busy
@@ -31,9 +31,9 @@ if [ $rc != 0 ]; then
 fi
 R="$TMP/out/linux-smoke.txt"
 [ -s "$R" ] || fail "no result came back"
-# futex <value> <unit> higher|lower
+# dbench <value> <unit> higher|lower
 read -r wl value unit dir <"$R"
-expect_eq "workload" "$wl" futex
+expect_eq "workload" "$wl" dbench
 expect_eq "direction" "$dir" higher
 [ -n "$unit" ] || fail "no unit in '$(cat "$R")'"
 awk -v v="$value" 'BEGIN { exit !(v + 0 > 0) }' || fail "result value '$value' is not a positive number"
@@ -44,4 +44,4 @@ expect_eq "guests booted" "$(grep -c . "$G")" 1
 grep -q '^vm1 .*kvmclock' "$G" || fail "guest without kvmclock (not on KVM?): $(cat "$G")"
 # its vCPU threads in libvirt's cgroup layout
 expect_grep 'CPU_1/KVM=/machine.slice/machine-qemu\\x2d1\\x2dvm1.scope/libvirt/vcpu1' "$TMP/out/scenario.log" "vCPU 1 cgroup"
-say "ok: futex $value $unit; guest: $(cut -d' ' -f2- "$G" | awk '{ printf "ready after %s s (L1 clock), PV %s", $1, $3 }')"
+say "ok: dbench $value $unit; guest: $(cut -d' ' -f2- "$G" | awk '{ printf "ready after %s s (L1 clock), PV %s", $1, $3 }')"

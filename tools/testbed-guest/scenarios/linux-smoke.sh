@@ -1,12 +1,12 @@
 # linux-smoke: one Linux L2 guest (tools/testbed run linux-smoke --guest
 # linux; tests/system/202): QEMU -accel kvm in L1 boots L1's Debian kernel
 # with the workload initramfs in libvirt-style cgroups, runs one workload
-# (TB_SMOKE_WORKLOAD from /testbed/linux/workloads, default futex: stress-ng, ends on time) for
+# (TB_SMOKE_WORKLOAD from /testbed/linux/workloads, default dbench: ends on time) for
 # TB_SECS s and checks its answer: exit 0 and a last line
 # "RESULT <value> <unit> higher|lower".  /share/linux-smoke.txt gets
 # "workload value unit direction", the guest's line in /share/l2-guests.tsv
 # its boot time and PV features.
-: "${TB_SECS:=3}" "${TB_SMOKE_WORKLOAD:=futex}"
+: "${TB_SECS:=3}" "${TB_SMOKE_WORKLOAD:=dbench}"
 [ -f /testbed/linux/initramfs.gz ] || fatal "no Linux guest in this L1 (tools/testbed run linux-smoke --guest linux)"
 log "Linux guest: $(tr '\n' ' ' </testbed/linux/info.txt)"
 tb_setup
