@@ -367,7 +367,7 @@ tb_linux_ready() {
         local name pid t0 now line up pv
         for name in "$@"; do
                 eval "pid=\$TB_PID_$name; t0=\$TB_T0_$name"
-                while ! grep -q '^READY' /tmp/l2-$name.replies; do
+                while ! grep -qx 'END ready' /tmp/l2-$name.replies; do
                         kill -0 $pid 2>/dev/null ||
                                 { tail -n 20 /tmp/l2-$name.console /tmp/l2-$name.qemu.log; fatal "guest $name died while booting"; }
                         now=$(cut -d' ' -f1 /proc/uptime)
@@ -403,7 +403,8 @@ tb_linux_wait() {
         local name=$1 id=$2 limit=$3 pid i=0
         eval "pid=\$TB_PID_$name"
         TB_REPLY=""
-        while ! grep -q "^DONE $id " /tmp/l2-$name.replies; do
+        # complete once its END line is there (the serial port comes in pieces)
+        while ! grep -qx "END $id" /tmp/l2-$name.replies; do
                 kill -0 $pid 2>/dev/null || { log "guest $name died during $id"; return 1; }
                 i=$((i + 1))
                 [ $i -le $((limit * 5)) ] || { log "guest $name: no answer to $id after $limit s (watchdog)"; return 1; }
