@@ -19,11 +19,9 @@
 #   hand-gang    cgroup.freeze rotation, one VM thawed at a time, TB_TURN_MS
 #                turns (a shell loop here; 2+ VMs only)
 #   enf-weights  enf-shipped with [policy] weights = yes
-#   hook-off, hook-on  default scheduling with the companion kernel hook's IPI
-#                candidate off / on (dy_ipi_window_ns 0 / 50 ms; only when L1
-#                runs the patched kvm.ko, else skipped with a note in
-#                /share/skipped.txt).  With the patched kvm.ko loaded, every
-#                other setting runs with the candidate off (stock behaviour).
+#   hook-off, hook-on  the companion kernel hook off / on: skipped (a note in
+#                /share/skipped.txt), the hook is enabled per VM by the VMM
+#                (KVM_CAP_DIRECTED_YIELD) and QEMU does not do it
 # TB_GUEST=tb-vmm (default): fresh tb-vmm VMs for every measurement.
 # TB_GUEST=linux (tools/testbed bench --guest linux): Linux L2 guests (QEMU,
 # lib.sh tb_linux_*), booted together once per density and kept booted;
@@ -56,7 +54,6 @@ else
 fi
 : "${TB_DENSITIES:=1 2 3}" "${TB_SETTLE:=1.5}" "${TB_TURN_MS:=20}" "${TB_WATCHDOG:=120}" "${TB_EXTRA_RUNS:=2}"
 VS_STATE=/run/vschedd-bench
-DY=/sys/module/kvm/parameters
 SCOPE_PREFIX=$CG/machine.slice/'machine-qemu\x2d'
 
 tb_setup
@@ -91,19 +88,13 @@ vs_conf() {
 }
 for s in observe enf-place enf-place-ovr enf-cosched enf-shipped enf-shipped-t40 enf-shipped-nopin enf-weights; do vs_conf $s; done
 
-# the companion kernel hook: present only with the patched kvm.ko
-if [ -e $DY/dy_ipi_window_ns ]; then
-        DY_WINDOW=$(cat $DY/dy_ipi_window_ns)
-        [ "$DY_WINDOW" != 0 ] || DY_WINDOW=50000000
-        log "kvm.ko has the directed-yield hook (dy_ipi=$(cat $DY/dy_ipi) dy_hint=$(cat $DY/dy_hint)); IPI candidate on only in hook-on"
-        echo 0 >$DY/dy_ipi_window_ns
-else
-        DY_WINDOW=""
-        case " $TB_SETTINGS " in *" hook-"*)
-                echo "hook-off hook-on: skipped, L1 runs the stock kvm.ko (VSCHEDD_TESTBED_KVM_MODULES=\$(kernel/build) for the patched one)" >$SHARE/skipped.txt
-                log "$(cat $SHARE/skipped.txt)" ;;
-        esac
-fi
+# the companion kernel hook (hook-off, hook-on) is enabled per VM by its VMM
+# (KVM_CAP_DIRECTED_YIELD, kernel/README.md): tb-vmm can, QEMU cannot without
+# a patch, so both settings are skipped, and said so
+case " $TB_SETTINGS " in *" hook-"*)
+        echo "hook-off hook-on: skipped: the companion kernel hook is enabled per VM by the VMM (KVM_CAP_DIRECTED_YIELD) and QEMU does not enable it (it needs a QEMU patch, kernel/README.md)" >$SHARE/skipped.txt
+        log "$(cat $SHARE/skipped.txt)" ;;
+esac
 
 # the cgroup files vschedd may write, with their values, one "path value" a line
 snapshot() {
@@ -233,8 +224,6 @@ setting_on() {
                 gang_loop $n &
                 gang_pid=$!
                 sleep 0.3 ;;
-        hook-on)
-                echo $DY_WINDOW >$DY/dy_ipi_window_ns || log "cannot write dy_ipi_window_ns" ;;
         esac
 }
 
@@ -243,7 +232,6 @@ setting_on() {
 # restore, vrc, mism
 setting_off() {
         local run=$1 n=$2 wl=$3 set=$4
-        [ $set = hook-on ] && echo 0 >$DY/dy_ipi_window_ns
         # kept guests (linux): the hand-set cpusets back to their values before
         # (the kernel refuses to empty a populated cpuset: then the parent's CPUs)
         [ $set = hand-place ] && grep '/cpuset.cpus ' /tmp/orig.txt | while read -r f v; do
@@ -414,7 +402,7 @@ linux_round() {
         # shellcheck disable=SC2086
         for set in $(rotate $(((r - 1) % nset)) $TB_SETTINGS); do
                 [ $set = hand-gang ] && [ $n -lt 2 ] && continue
-                case $set in hook-*) [ -n "$DY_WINDOW" ] || continue ;; esac
+                case $set in hook-*) continue ;; esac
                 grep -q "^$r $n $wl $set " $SHARE/bench-meas.tsv && continue
                 measure_linux $r $n $wl $set
         done
@@ -454,7 +442,7 @@ while [ $r -le $TB_RUNS ]; do
                         # shellcheck disable=SC2086
                         for set in $(rotate $(((r - 1) % nset)) $TB_SETTINGS); do
                                 [ $set = hand-gang ] && [ $n -lt 2 ] && continue
-                                case $set in hook-*) [ -n "$DY_WINDOW" ] || continue ;; esac
+                                case $set in hook-*) continue ;; esac
                                 grep -q "^$r $n $wl $set " $SHARE/bench-meas.tsv && continue
                                 measure $r $n $wl $set
                         done
