@@ -50,9 +50,12 @@ struct pvm {
         uint64_t w_ipis, w_wait, w_answered, w_spin, w_cause;
         bool w_frozen;                  /* frozen by us at some point of the window */
         uint64_t w_start;
-        double w_before, w_before_spin; /* answered IPIs/s and spin rate of the last window */
         bool before_spin_only;          /* the trial is judged on spinning (no IPIs answered before) */
         bool engage, fresh;             /* window_close() scratch */
+        /* the "before" figure of a spin-waiting VM without a lever, and the
+         * trial's figure, summed over windows until they hold enough IPIs */
+        uint64_t b_ans, b_ns, b_spin, t_ans, t_ns, t_spin;
+        unsigned b_windows, t_windows;
         const char *release_reason;     /* a lever released at the last window's end (static string) */
         struct vs_policy_vm_state st;
 };
@@ -800,6 +803,14 @@ static bool vm_enforced(const struct vs_policy *p, const char *name, struct vs_v
         return vp->mode == VS_MODE_ENFORCE;
 }
 
+/* A before or after figure is judged once it holds this many answered IPIs
+ * (1 s at the testbed's starved 2:1 rates holds a handful: a coin flip), or
+ * after this many windows (before: also the longest a spin-waiting VM that
+ * could take turns waits for a partner). */
+#define MIN_ANSWERED            30
+#define MAX_BEFORE_WINDOWS      3
+#define MAX_TRIAL_WINDOWS       5
+
 static bool cos_fits(const struct vs_policy *p, const struct pvm *m, const struct vs_vm_policy *vp, uint64_t now) {
         return vp->coschedule && m->present > 0 && m->present <= p->n_cpus &&
                (p->cfg->coschedule_yielding || m->yielding == 0) && m->st.banned_until[VS_LEVER_COSCHEDULE] <= now;
@@ -817,7 +828,7 @@ static void window_close(struct vs_policy *p, uint64_t now, double secs, bool ov
                 struct pvm *m = &p->vms[i];
                 struct vs_policy_vm_state *st = &m->st;
                 double vsecs = m->w_start && now > m->w_start ? (double) (now - m->w_start) / 1e9 : secs;
-                double ipi_rate = m->w_ipis / vsecs, spin_rate = m->w_spin / vsecs, ans = m->w_answered / vsecs;
+                double ipi_rate = m->w_ipis / vsecs, spin_rate = m->w_spin / vsecs;
                 bool gate = !c->trigger_vcpu_contention || (oversubscribed && m->contended > 0);
                 /* waits: enough of its IPIs find the receiver preempted, and
                  * they are many (trigger_ipi_rate) or its vCPUs spent at least
@@ -846,22 +857,36 @@ static void window_close(struct vs_policy *p, uint64_t now, double secs, bool ov
                                                                        "lever released: no longer contended";
                         st->lever = VS_LEVER_NONE;
                         st->trial = VS_TRIAL_NONE;
+                        m->t_ans = m->t_ns = m->t_spin = m->t_windows = 0;
                 } else if (engaged && st->trial == VS_TRIAL_RUNNING) {
-                        bool helped = m->before_spin_only ? spin_rate * gain <= st->before && spin_rate < st->before
-                                                          : ans >= st->before * gain && ans > st->before;
-                        st->after = m->before_spin_only ? spin_rate : ans;
-                        if (helped)
-                                st->trial = VS_TRIAL_KEPT;
-                        else {
-                                m->release_reason = "lever released: it did not help";
-                                st->banned_until[st->lever] = now + (uint64_t) c->retry_ms * 1000000ull;
-                                st->lever = VS_LEVER_NONE;
-                                st->trial = VS_TRIAL_NONE;
+                        m->t_ans += m->w_answered;
+                        m->t_ns += (uint64_t) (vsecs * 1e9);
+                        m->t_spin += m->w_spin;
+                        m->t_windows++;
+                        if (m->before_spin_only || m->t_ans >= MIN_ANSWERED || m->t_windows >= MAX_TRIAL_WINDOWS) {
+                                double t_secs = m->t_ns / 1e9, a_rate = m->t_ans / t_secs, s_rate = m->t_spin / t_secs;
+                                bool helped = m->before_spin_only ? s_rate * gain <= st->before && s_rate < st->before
+                                                                  : a_rate >= st->before * gain && a_rate > st->before;
+                                st->after = m->before_spin_only ? s_rate : a_rate;
+                                if (helped)
+                                        st->trial = VS_TRIAL_KEPT;
+                                else {
+                                        m->release_reason = "lever released: it did not help";
+                                        st->banned_until[st->lever] = now + (uint64_t) c->retry_ms * 1000000ull;
+                                        st->lever = VS_LEVER_NONE;
+                                        st->trial = VS_TRIAL_NONE;
+                                }
                         }
                 }
-                /* the window's figures before any lever: what a trial is judged against */
-                m->w_before = ans;
-                m->w_before_spin = spin_rate;
+                /* the figures before any lever, over the spin-waiting windows
+                 * without one: what a trial is judged against */
+                if (st->lever == VS_LEVER_NONE && st->cls == VS_CLASS_SPIN && !m->release_reason) {
+                        m->b_ans += m->w_answered;
+                        m->b_ns += (uint64_t) (vsecs * 1e9);
+                        m->b_spin += m->w_spin;
+                        m->b_windows++;
+                } else if (st->lever == VS_LEVER_NONE)
+                        m->b_ans = m->b_ns = m->b_spin = m->b_windows = 0;
                 window_reset(m);
                 m->w_start = now;
         }
@@ -871,6 +896,7 @@ static void window_close(struct vs_policy *p, uint64_t now, double secs, bool ov
          * spin-waiting VMs on placement that could take turns (a VM classified
          * a window later than its partner moves them to co-scheduling; the
          * trial starts again against its lever-free "before"). */
+        unsigned n_pending_cos = 0;
         for (unsigned i = 0; i < p->n_vms; i++) {
                 struct pvm *m = &p->vms[i];
                 struct vs_vm_policy vp;
@@ -881,6 +907,12 @@ static void window_close(struct vs_policy *p, uint64_t now, double secs, bool ov
                     m->st.lever == VS_LEVER_COSCHEDULE)
                         continue;       /* a lever released now: the next window is the clean "before" */
                 if (m->st.lever == VS_LEVER_NONE) {
+                        bool ready = m->b_windows > 0 && (m->b_ans >= MIN_ANSWERED || m->b_windows >= MAX_BEFORE_WINDOWS ||
+                                                          (m->b_ans == 0 && m->b_spin > 0));
+                        if (!ready) {
+                                n_pending_cos += cos_fits(p, m, &vp, now);
+                                continue;       /* its "before" needs more IPIs */
+                        }
                         m->engage = true;
                         m->fresh = true;
                         if (cos_fits(p, m, &vp, now))
@@ -903,6 +935,8 @@ static void window_close(struct vs_policy *p, uint64_t now, double secs, bool ov
                         m->st.lever = VS_LEVER_COSCHEDULE;
                 else if (!m->fresh)
                         continue;       /* stays on placement */
+                else if (cos_fits(p, m, &vp, now) && n_pending_cos > 0 && m->b_windows < MAX_BEFORE_WINDOWS)
+                        continue;       /* a partner to take turns with is being classified: wait for it */
                 else if (vp.placement && m->st.banned_until[VS_LEVER_PLACEMENT] <= now)
                         m->st.lever = VS_LEVER_PLACEMENT;
                 else if (!vp.placement && !vp.coschedule && vp.weights &&
@@ -912,10 +946,13 @@ static void window_close(struct vs_policy *p, uint64_t now, double secs, bool ov
                         continue;       /* nothing left to try on it */
                 m->st.trial = VS_TRIAL_RUNNING;
                 m->st.after = 0;
+                m->t_ans = m->t_ns = m->t_spin = m->t_windows = 0;
                 if (!m->fresh)
-                        continue;       /* judged against the window before its first lever */
-                m->before_spin_only = m->w_before <= 0;
-                m->st.before = m->before_spin_only ? m->w_before_spin : m->w_before;
+                        continue;       /* judged against the windows before its first lever */
+                double b_secs = m->b_ns ? m->b_ns / 1e9 : 1;
+                m->before_spin_only = m->b_ans == 0;
+                m->st.before = m->before_spin_only ? m->b_spin / b_secs : m->b_ans / b_secs;
+                m->b_ans = m->b_ns = m->b_spin = m->b_windows = 0;
         }
 }
 

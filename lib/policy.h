@@ -49,10 +49,12 @@
  * Do no harm (classify = yes, the default): the triggers above only say a VM
  * waits; whether a lever fits depends on how its guest waits.  Every
  * evaluate_ms the policy classifies each VM (enum vs_vm_class below) and
- * engages a lever only on a spin-waiting one; the window before is the
+ * engages a lever only on a spin-waiting one; the windows before are the
  * "before" figure (answered IPIs per second, i.e. IPIs closed by an EOI; the
- * PAUSE + PV-yield rate when it sends none), the first window with the lever
- * the "after".  A lever that did not raise it by min_gain_pct is released and
+ * PAUSE + PV-yield rate when it sends none), the windows with the lever the
+ * "after", each summed until it holds 30 answered IPIs (before: at most 3
+ * windows, also the longest a VM that could take turns waits for a partner
+ * being classified; after: at most 5).  A lever that did not raise it by min_gain_pct is released and
  * not tried again on that VM for retry_ms (the next lever may be); one that
  * did is kept until the VM stops being contended or starts halting.  A
  * halting VM's levers are released at the end of the window that says so.
