@@ -12,6 +12,10 @@
  * except across a gap in the trace longer than 100 epochs, which runs one
  * epoch at its end instead of thousands (the gap rule).  Decisions leave
  * through the callback.  No I/O, no logging: events in, callbacks out.
+ * A live run feeds the same path but leaves the policy off here: its epochs
+ * are wall-clock timer ticks (a quiet host must still get epochs and
+ * releases), run by daemon/enforce.c on this pipeline's analysis, with
+ * baselines read from and decisions written to the host.
  */
 #pragma once
 
