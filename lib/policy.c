@@ -56,6 +56,7 @@ struct pvm {
          * trial's figure, summed over windows until they hold enough IPIs */
         uint64_t b_ans, b_ns, b_spin, t_ans, t_ns, t_spin;
         unsigned b_windows, t_windows;
+        bool held;                      /* classified spin-waiting once more without evidence (hysteresis) */
         const char *release_reason;     /* a lever released at the last window's end (static string) */
         struct vs_policy_vm_state st;
 };
@@ -849,7 +850,13 @@ static void window_close(struct vs_policy *p, uint64_t now, double secs, bool ov
                                         : gate && (waits || spins);
 
                 st->halt_share = m->w_unfrozen ? (double) m->w_blocked / (double) m->w_unfrozen : 0;
-                st->cls = !evidence ? VS_CLASS_NONE : st->halt_share >= c->halt_share ? VS_CLASS_HALT : VS_CLASS_SPIN;
+                /* hysteresis: a spin-waiting VM stays so through one window
+                 * without evidence (borderline contention flaps from window to
+                 * window); it is not engaged nor sampled in that window */
+                bool hold = !evidence && st->cls == VS_CLASS_SPIN && !m->held;
+                m->held = hold;
+                st->cls = hold ? VS_CLASS_SPIN :
+                          !evidence ? VS_CLASS_NONE : st->halt_share >= c->halt_share ? VS_CLASS_HALT : VS_CLASS_SPIN;
                 st->windows++;
                 m->release_reason = NULL;
                 if (engaged && st->cls != VS_CLASS_SPIN) {
@@ -880,7 +887,9 @@ static void window_close(struct vs_policy *p, uint64_t now, double secs, bool ov
                 }
                 /* the figures before any lever, over the spin-waiting windows
                  * without one: what a trial is judged against */
-                if (st->lever == VS_LEVER_NONE && st->cls == VS_CLASS_SPIN && !m->release_reason) {
+                if (m->held)
+                        ;               /* neither sampled nor reset */
+                else if (st->lever == VS_LEVER_NONE && st->cls == VS_CLASS_SPIN && !m->release_reason) {
                         m->b_ans += m->w_answered;
                         m->b_ns += (uint64_t) (vsecs * 1e9);
                         m->b_spin += m->w_spin;
@@ -906,6 +915,10 @@ static void window_close(struct vs_policy *p, uint64_t now, double secs, bool ov
                 if (m->st.cls != VS_CLASS_SPIN || m->release_reason || !vm_enforced(p, m->name, &vp) ||
                     m->st.lever == VS_LEVER_COSCHEDULE)
                         continue;       /* a lever released now: the next window is the clean "before" */
+                if (m->held) {
+                        n_pending_cos += m->st.lever == VS_LEVER_NONE && cos_fits(p, m, &vp, now);
+                        continue;
+                }
                 if (m->st.lever == VS_LEVER_NONE) {
                         bool ready = m->b_windows > 0 && (m->b_ans >= MIN_ANSWERED || m->b_windows >= MAX_BEFORE_WINDOWS ||
                                                           (m->b_ans == 0 && m->b_spin > 0));

@@ -954,6 +954,33 @@ static void test_classify_starved_spinner(void **state) {
         }
 }
 
+/* Hysteresis of the class: a spin-waiting VM stays so through one window
+ * without evidence (borderline contention flaps), its "before" sample kept;
+ * two such windows make it not contended. */
+static void test_classify_hysteresis(void **state) {
+        int e = 0;
+        classify_init(true, true, false);
+        run_epochs(&e, 6, 4, true, false, NULL, NULL);  /* 24 answered: not enough to judge yet */
+        assert_int_equal(vm_state("x").cls, VS_CLASS_SPIN);
+        assert_int_equal(vm_state("x").lever, VS_LEVER_NONE);
+        run_epochs(&e, 5, 4, false, false, NULL, NULL); /* no contention this window */
+        assert_int_equal(vm_state("x").cls, VS_CLASS_SPIN);
+        assert_int_equal(vm_state("x").lever, VS_LEVER_NONE);
+        run_epochs(&e, 5, 4, true, false, NULL, NULL);  /* 24 more: 48 sampled, engaged */
+        assert_int_equal(vm_state("x").cls, VS_CLASS_SPIN);
+        assert_int_equal(vm_state("x").lever, VS_LEVER_COSCHEDULE);
+        world_done();
+
+        e = 0;
+        classify_init(true, true, false);
+        run_epochs(&e, 6, 4, true, false, NULL, NULL);
+        run_epochs(&e, 10, 4, false, false, NULL, NULL);        /* two windows without */
+        assert_int_equal(vm_state("x").cls, VS_CLASS_NONE);
+        run_epochs(&e, 5, 4, true, false, NULL, NULL);  /* the sample starts again: 24, not enough */
+        assert_int_equal(vm_state("x").lever, VS_LEVER_NONE);
+        world_done();
+}
+
 /* With classify, weights still keep the configured bounds and the VM's sum,
  * and the starvation guard still restores a starving vCPU at once. */
 static void test_classify_weight_bounds_and_guard(void **state) {
@@ -1013,6 +1040,7 @@ int main(void) {
                 cmocka_unit_test(test_classify_no_gain_released),
                 cmocka_unit_test(test_classify_weight_bounds_and_guard),
                 cmocka_unit_test(test_classify_starved_spinner),
+                cmocka_unit_test(test_classify_hysteresis),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
