@@ -855,8 +855,14 @@ static void window_close(struct vs_policy *p, uint64_t now, double secs, bool ov
                  * window); it is not engaged nor sampled in that window */
                 bool hold = !evidence && st->cls == VS_CLASS_SPIN && !m->held;
                 m->held = hold;
+                /* a VM we froze in this window is not judged halting: its
+                 * vCPUs sleep frozen, and live the trace's lag smears that
+                 * sleep past the thaw into its turns (the testbed saw spinning
+                 * guests at 25-29 %); the judge below still releases turns
+                 * that do not help */
+                bool halting = st->halt_share >= c->halt_share && !m->w_frozen;
                 st->cls = hold ? VS_CLASS_SPIN :
-                          !evidence ? VS_CLASS_NONE : st->halt_share >= c->halt_share ? VS_CLASS_HALT : VS_CLASS_SPIN;
+                          !evidence ? VS_CLASS_NONE : halting ? VS_CLASS_HALT : VS_CLASS_SPIN;
                 st->windows++;
                 m->release_reason = NULL;
                 if (engaged && st->cls != VS_CLASS_SPIN) {
