@@ -167,6 +167,9 @@ int manager_open_live(struct manager *m, int *ret_vms) {
         for (const char *const *evs = vs_source_live_events(m->src); evs && *evs && len < sizeof(line); evs++)
                 len += (size_t) snprintf(line + len, sizeof(line) - len, " %s", *evs);
         log_info("%s", line);
+        if (!vs_source_live_sched_filtered(m->src))
+                log_warning("the kernel refused the sched event filters: every task's switches and "
+                            "wake-ups are recorded, not only vCPU threads' (more CPU for watching)");
         *ret_vms = n;
         return 0;
 }

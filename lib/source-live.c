@@ -71,7 +71,6 @@ struct live_source {
         const char *enabled[24];
         unsigned n_enabled;
         bool entry_on;
-        bool all_tasks;         /* no sched filters (vs_live_options.all_tasks) */
         bool sched_filtered;    /* the sched filters are in place */
         int32_t *watch_tids;    /* the TIDs in the sched filters, sorted */
         size_t n_watch_tids;
@@ -378,8 +377,6 @@ int vs_source_live_watch_tids(struct vs_source *src, const int32_t *tids, size_t
 
         if (src->kind != VS_SOURCE_LIVE)
                 return -EINVAL;
-        if (l->all_tasks)
-                return 0;
         if (n > 0) {
                 sorted = malloc(n * sizeof(*sorted));
                 if (!sorted)
@@ -440,7 +437,7 @@ static int enable_events(struct live_source *l) {
                         } else
                                 continue;
                 }
-                if (!l->all_tasks && strcmp(wanted[i].system, "sched") == 0 &&
+                if (strcmp(wanted[i].system, "sched") == 0 &&
                     set_sched_filter(l, ev, NULL, 0) == 0)
                         l->sched_filtered = true;
                 const char *f = vs_trace_filter_fixed(wanted[i].system, ev);
@@ -530,7 +527,6 @@ int vs_source_live_open(const struct vs_live_options *opts, struct vs_source **r
         l->s.kind = VS_SOURCE_LIVE;
         l->epfd = -1;
         l->keep_instance = o.keep_instance;
-        l->all_tasks = o.all_tasks;
         l->learn_ns = 5000ull * 1000000ull;
         l->record_max = o.record_max_mb ? (size_t) o.record_max_mb << 20 : 0;
         l->name = strdup(o.instance);

@@ -58,7 +58,6 @@ struct vs_live_options {
         unsigned buffer_kb;     /* per-CPU buffer size, 0 = leave the kernel default */
         bool keep_instance;     /* debug: do not remove the instance on free */
         unsigned record_max_mb; /* keep a copy of every page read, up to this many MiB (0 = off) */
-        bool all_tasks;         /* record every task's sched events, not only vCPU threads' */
 };
 /* On failure, a one-line reason is written to @err (may be NULL). */
 int vs_source_live_open(const struct vs_live_options *opts, struct vs_source **ret, char *err, size_t errlen);
