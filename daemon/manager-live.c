@@ -99,9 +99,14 @@ uint64_t manager_trigger_mono(struct manager *m) {
 #define DRAIN_BUDGET_NS (50 * 1000 * 1000ull)
 
 int manager_drain(struct manager *m) {
+        return manager_drain_for(m, DRAIN_BUDGET_NS);
+}
+
+int manager_drain_for(struct manager *m, uint64_t budget_ns) {
         struct vs_event ev;
         bool any = false;
-        uint64_t deadline = vs_mono_ns() + DRAIN_BUDGET_NS;
+        uint64_t now = vs_mono_ns();
+        uint64_t deadline = budget_ns > UINT64_MAX - now ? UINT64_MAX : now + budget_ns;
         unsigned n = 0;
         int r;
 

@@ -451,8 +451,12 @@ int manager_run_live(struct manager *m) {
 
         r = sd_event_loop(m->event);
         (void) sd_notify(false, "STOPPING=1");
-        if (r >= 0 && m->r >= 0)
-                r = manager_drain(m);           /* what arrived between the last tick and stop */
+        if (r >= 0 && m->r >= 0) {
+                /* what arrived between the last tick and stop: all of it, the
+                 * writers stopped first so that the end is in sight under a flood */
+                (void) vs_source_live_stop(m->src);
+                r = manager_drain_for(m, UINT64_MAX);
+        }
         if (r >= 0 && m->r < 0)
                 r = m->r;
         if (r == -EPIPE) {

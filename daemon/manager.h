@@ -86,6 +86,8 @@ uint64_t manager_uptime_usec(const struct manager *m);
 /* manager-live.c */
 int manager_open_live(struct manager *m, int *ret_vms);
 int manager_drain(struct manager *m);
+/* The same with a time budget of @budget_ns (UINT64_MAX: until the buffers are empty). */
+int manager_drain_for(struct manager *m, uint64_t budget_ns);
 /* "now" on the trace clock (learned from the first live event) */
 uint64_t manager_trace_now(struct manager *m);
 /* CLOCK_MONOTONIC of the newest event read (0: none yet), for the decision latency */

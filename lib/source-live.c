@@ -417,6 +417,17 @@ int vs_source_live_watch_tids(struct vs_source *src, const int32_t *tids, size_t
         return r;
 }
 
+int vs_source_live_stop(struct vs_source *src) {
+        struct live_source *l = (struct live_source *) src;
+
+        if (!src || src->kind != VS_SOURCE_LIVE)
+                return -EINVAL;
+        errno = 0;
+        if (tracefs_trace_off(l->inst) < 0)
+                return negative_errno();
+        return 0;
+}
+
 bool vs_source_live_sched_filtered(struct vs_source *src) {
         return src->kind == VS_SOURCE_LIVE && ((struct live_source *) src)->sched_filtered;
 }

@@ -79,6 +79,9 @@ const char *const *vs_source_live_events(struct vs_source *s);
 int vs_source_live_watch_tids(struct vs_source *s, const int32_t *tids, size_t n);
 /* Live only: whether sched events are filtered to vCPU threads in the kernel. */
 bool vs_source_live_sched_filtered(struct vs_source *s);
+/* Live only: stop the kernel writing into the instance (what is in the
+ * buffers can still be read), e.g. before a last read at shutdown. */
+int vs_source_live_stop(struct vs_source *s);
 /* Live only: refresh the lost-events counter from the per-CPU stats. */
 int vs_source_live_update_lost(struct vs_source *s);
 
