@@ -10,18 +10,20 @@ FAKE="$top_builddir/tests/system/fake-vmm"
 [ -x "$FAKE" ] || fail "fake-vmm not built"
 INST=vschedd-test-$$
 
-"$FAKE" filtered 2 8 >"$TMP/pid" &
+"$FAKE" filtered 2 600 >"$TMP/pid" &
 fake=$!
 wait_file "$TMP/pid" "fake VMM did not start"
 # the non-vCPU load: a pipe ping-pong between two processes (thousands of switches/s)
 LOADPIDS="$TMP/loadpids" python3 -c '
 import os, time
 r1, w1 = os.pipe(); r2, w2 = os.pipe()
-end = time.time() + 6
+end = time.time() + 600     # killed when vschedd is done
 child = os.fork()
 if child == 0:
+    os.close(w1); os.close(r2)
     while os.read(r1, 1): os.write(w2, b"x")
     os._exit(0)
+os.close(r1); os.close(w2)
 with open(os.environ["LOADPIDS"], "w") as f:
     f.write(f"{os.getpid()} {child}\n")
 while time.time() < end:
@@ -33,17 +35,20 @@ load=$!
 
 "$VSCHEDD" --live --instance "$INST" --dump-events --json --duration 3 >"$TMP/ev.json" 2>"$TMP/err" &
 vs=$!
-# while it runs: the filter texts are in place
-i=0
+# while it runs: the filter texts are in place (a sanitized daemon on a
+# loaded host may take many seconds to start: wait up to 120 s for them)
+deadline=$(( $(date +%s) + 120 ))
 while [ "$(cat "$TRACEFS/instances/$INST/events/sched/sched_switch/filter" 2>/dev/null)" = none ] ||
       [ ! -e "$TRACEFS/instances/$INST/events/sched/sched_switch/filter" ]; do
-        i=$((i + 1)); [ $i -lt 200 ] || break; sleep 0.05
+        [ "$(date +%s)" -lt "$deadline" ] && kill -0 "$vs" 2>/dev/null || break
+        sleep 0.05
 done
 cat "$TRACEFS/instances/$INST/events/sched/sched_switch/filter" >"$TMP/sw.filter" 2>/dev/null || true
 cat "$TRACEFS/instances/$INST/events/sched/sched_wakeup/filter" >"$TMP/wk.filter" 2>/dev/null || true
 cat "$TRACEFS/instances/$INST/events/kvm/kvm_hypercall/filter" >"$TMP/hc.filter" 2>/dev/null || true
 wait "$vs" || { cat "$TMP/err"; fail "live run failed"; }
-kill "$fake" "$load" 2>/dev/null || true
+read -r p1 p2 <"$TMP/loadpids" 2>/dev/null || true
+kill "$fake" "$load" ${p2:-} 2>/dev/null || true
 wait "$fake" "$load" 2>/dev/null || true
 
 expect_grep 'prev_comm ~ "CPU \*/KVM"' "$TMP/sw.filter" "sched_switch filter"
