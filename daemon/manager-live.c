@@ -166,6 +166,7 @@ int manager_open_live(struct manager *m, int *ret_vms) {
                 return r;
         }
         vs_source_set_thread_cb(m->src, vs_topology_thread_cb, vs_pipeline_topology(m->pipe));
+        manager_watch_vcpus(m);
         manager_mark_topology(m);
         len = (size_t) snprintf(line, sizeof(line), "live on tracefs instance '%s', %d VM(s) found in /proc; events:",
                                 o->instance ? o->instance : "vschedd", n > 0 ? n : 0);

@@ -161,8 +161,10 @@ static int on_tick(sd_event_source *s, uint64_t usec, void *userdata) {
 }
 
 /* vCPU threads whose names do not say so (QEMU without debug-threads, learned
- * from kvm_entry) join the kernel's sched filters by TID. */
-static void watch_unnamed_vcpus(struct manager *m) {
+ * from kvm_entry) join the kernel's sched filters by TID; with no vCPU thread
+ * at all the sched events are off (their filter alone costs every task's
+ * context switch about a microsecond) until a scan finds a VM. */
+void manager_watch_vcpus(struct manager *m) {
         struct vs_topology *topo = vs_pipeline_topology(m->pipe);
         unsigned n = vs_topology_n_threads(topo);
         _cleanup_free_ int32_t *tids = NULL;
@@ -172,11 +174,16 @@ static void watch_unnamed_vcpus(struct manager *m) {
         tids = n ? calloc(n, sizeof(*tids)) : NULL;
         if (n && !tids)
                 return;
+        unsigned vcpus = 0;
         for (unsigned i = 0; i < n; i++) {
                 const struct vs_thread *th = vs_topology_thread_at(topo, i);
-                if (th && th->is_vcpu && vs_vcpu_index_from_comm(th->comm) < 0)
-                        tids[k++] = th->tid;
+                if (th && th->is_vcpu) {
+                        vcpus++;
+                        if (vs_vcpu_index_from_comm(th->comm) < 0)
+                                tids[k++] = th->tid;
+                }
         }
+        (void) vs_source_live_sched_pause(m->src, vcpus == 0);
         r = vs_source_live_watch_tids(m->src, tids, k);
         if (r < 0 && r != m->watch_err)
                 log_warning("cannot filter sched events to %zu vCPU thread(s) by TID (%s): recording every task's",
@@ -189,7 +196,7 @@ static int on_rescan(sd_event_source *s, uint64_t usec, void *userdata) {
 
         (void) vs_topology_scan_proc(vs_pipeline_topology(m->pipe), "/proc");
         vm_exits_sync(m->exits);
-        watch_unnamed_vcpus(m);
+        manager_watch_vcpus(m);
         manager_mark_topology(m);
         notify_status(m);
         return rearm(s, RESCAN_USEC);

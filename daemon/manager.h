@@ -83,6 +83,9 @@ int manager_serve(struct manager *m);
 int manager_reload(struct manager *m);
 uint64_t manager_uptime_usec(const struct manager *m);
 
+/* Keep the kernel's sched filters to the vCPU threads topology knows (off with none). */
+void manager_watch_vcpus(struct manager *m);
+
 /* manager-live.c */
 int manager_open_live(struct manager *m, int *ret_vms);
 int manager_drain(struct manager *m);

@@ -72,6 +72,7 @@ struct live_source {
         unsigned n_enabled;
         bool entry_on;
         bool sched_filtered;    /* the sched filters are in place */
+        bool sched_paused;      /* sched events off: no vCPU thread to watch */
         int32_t *watch_tids;    /* the TIDs in the sched filters, sorted */
         size_t n_watch_tids;
         uint64_t entry_off_at;  /* CLOCK_MONOTONIC ns when the learning window closes */
@@ -414,6 +415,29 @@ int vs_source_live_watch_tids(struct vs_source *src, const int32_t *tids, size_t
         free(l->watch_tids);
         l->watch_tids = r == 0 ? TAKE_PTR(sorted) : NULL;
         l->n_watch_tids = r == 0 ? m : 0;
+        return r;
+}
+
+int vs_source_live_sched_pause(struct vs_source *src, bool paused) {
+        struct live_source *l = (struct live_source *) src;
+        int r = 0;
+
+        if (!src || src->kind != VS_SOURCE_LIVE)
+                return -EINVAL;
+        if (l->sched_paused == paused)
+                return 0;
+        for (size_t i = 0; i < l->n_enabled; i++) {
+                const char *ev = l->enabled[i];
+                int k;
+
+                if (strcmp(ev, "sched_switch") != 0 && strcmp(ev, "sched_wakeup") != 0)
+                        continue;
+                k = event_set(l->inst, "sched", ev, !paused);
+                if (k < 0 && r == 0)
+                        r = k;
+        }
+        if (r == 0)
+                l->sched_paused = paused;
         return r;
 }
 

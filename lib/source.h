@@ -77,6 +77,9 @@ const char *const *vs_source_live_events(struct vs_source *s);
  * filters only when the set changed.  -E2BIG: too many for a filter, every
  * task's sched events are recorded until a smaller set is given. */
 int vs_source_live_watch_tids(struct vs_source *s, const int32_t *tids, size_t n);
+/* Live only: turn the sched events off (@paused) or on again, e.g. while no
+ * vCPU thread exists: no filter runs on any context switch then.  Idempotent. */
+int vs_source_live_sched_pause(struct vs_source *s, bool paused);
 /* Live only: whether sched events are filtered to vCPU threads in the kernel. */
 bool vs_source_live_sched_filtered(struct vs_source *s);
 /* Live only: stop the kernel writing into the instance (what is in the
