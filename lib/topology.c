@@ -240,6 +240,16 @@ int vs_topology_learn_thread(struct vs_topology *t, const struct vs_thread_info 
         th = get(t, info->tid);
         if (!th)
                 return -ENOMEM;
+        if (info->tgid > 0 && th->tgid > 0 && th->tgid != info->tgid) {
+                /* The TID was reused by another process's thread: what was
+                 * known about the old one (a vCPU, its ids) no longer holds. */
+                if (th->is_vcpu)
+                        t->dirty = true;
+                th->is_vcpu = false;
+                th->vcpu_index = -1;
+                th->apic_id = -1;
+                th->comm[0] = '\0';    /* re-read below from this thread's name */
+        }
         if (info->comm && info->comm[0] && strncmp(th->comm, info->comm, sizeof(th->comm)) != 0) {
                 int idx;
                 snprintf(th->comm, sizeof(th->comm), "%s", info->comm);

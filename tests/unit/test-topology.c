@@ -446,6 +446,35 @@ static void test_live_churn(void **state) {
         rm_rf(root);
 }
 
+/* A TID reused by another process's thread is a new thread: the old vCPU
+ * (and its APIC ID) must not stick to it. */
+static void test_tid_reuse(void **state) {
+        struct vs_topology *t;
+
+        assert_int_equal(vs_topology_new(&t), 0);
+        learn(t, 301, 300, "CPU 0/KVM", -1, "web");
+        struct vs_event e = { .type = VS_EV_VCPU_ID, .tid = 301, .vcpu.vcpu_id = 4 };
+        assert_int_equal(vs_topology_observe(t, &e), 0);
+        const struct vs_thread *th = vs_topology_thread(t, 301);
+        assert_true(th->is_vcpu);
+        assert_int_equal(th->apic_id, 4);
+        /* same TID, another process, an ordinary name */
+        learn(t, 301, 900, "python3", -1, NULL);
+        th = vs_topology_thread(t, 301);
+        assert_non_null(th);
+        assert_false(th->is_vcpu);
+        assert_int_equal(th->apic_id, -1);
+        assert_int_equal(th->vcpu_index, -1);
+        assert_int_equal(vs_topology_vcpu_of(t, 301), -1);
+        /* and reused again by a vCPU thread of a third VM: a vCPU again */
+        learn(t, 301, 950, "CPU 1/KVM", -1, "db");
+        th = vs_topology_thread(t, 301);
+        assert_true(th->is_vcpu);
+        assert_int_equal(th->vcpu_index, 1);
+        assert_int_equal(th->apic_id, -1);
+        vs_topology_free(t);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_comm_patterns),
@@ -456,6 +485,7 @@ int main(void) {
                 cmocka_unit_test(test_scan_proc),
                 cmocka_unit_test(test_live_never_guesses),
                 cmocka_unit_test(test_live_churn),
+                cmocka_unit_test(test_tid_reuse),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
