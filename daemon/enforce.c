@@ -7,6 +7,7 @@
 
 #include "actuator.h"
 #include "cgroup.h"
+#include "cpulist.h"
 #include "enforce.h"
 #include "kvm-hook.h"
 #include "log.h"
@@ -30,6 +31,7 @@ struct enforcer {
         struct seen_class *classes;     /* the classifier's last verdict per VM, logged on change */
         size_t n_classes;
         struct vs_kvm_hints *hints;     /* the VMs' hint files, taken at the first hint */
+        char reserved_text[256];        /* the reserved CPUs, for messages */
 };
 
 struct seen_class {
@@ -37,19 +39,19 @@ struct seen_class {
         enum vs_vm_class cls;
         enum vs_lever lever;
         enum vs_trial trial;
+        const char *skipped;
 };
 
 /* One log line per VM whose class, lever or trial changed (the classifier
- * decides once per evaluate_ms, so this is rare). */
+ * decides once per evaluate_ms, so this is rare), and one when the reserved
+ * CPUs leave a VM no CPU (or stop doing so). */
 static void log_classes(struct enforcer *e, uint64_t now) {
-        if (!e->cfg->classify)
-                return;
         for (unsigned i = 0; i < vs_topology_n_vms(e->topo); i++) {
                 const struct vs_vm *v = vs_topology_vm(e->topo, (int32_t) i);
                 struct vs_policy_vm_state st;
                 struct seen_class *c = NULL;
 
-                if (!v || vs_policy_vm_state(e->pol, v->name, &st) < 0 || st.windows == 0)
+                if (!v || vs_policy_vm_state(e->pol, v->name, &st) < 0 || (st.windows == 0 && !st.skipped))
                         continue;
                 for (size_t k = 0; k < e->n_classes; k++)
                         if (strcmp(e->classes[k].vm, v->name) == 0)
@@ -64,7 +66,20 @@ static void log_classes(struct enforcer *e, uint64_t now) {
                         c->cls = VS_CLASS_NONE;         /* first verdict: logged unless nothing to say */
                         c->lever = VS_LEVER_NONE;
                         c->trial = VS_TRIAL_NONE;
+                        c->skipped = NULL;
                 }
+                if (c->skipped != st.skipped) {
+                        /* once per change: the reserved CPUs leave this VM nowhere to go */
+                        struct vs_log_fields f = { .vm = v->name, .vcpu = -1, .reason = st.skipped };
+                        if (st.skipped)
+                                vs_log(LOG_NOTICE, 0, &f, "leaving the VM alone: %s (reserved: %s)", st.skipped,
+                                       e->reserved_text);
+                        else if (c->skipped)
+                                vs_log(LOG_INFO, 0, &f, "the VM may use unreserved CPUs again: acting on it");
+                        c->skipped = st.skipped;
+                }
+                if (!e->cfg->classify || st.windows == 0)
+                        continue;
                 if (c->cls == st.cls && c->lever == st.lever && c->trial == st.trial)
                         continue;
                 c->cls = st.cls;
@@ -113,6 +128,37 @@ static int online_cpus(unsigned *cpus, unsigned max) {
         return (int) k;
 }
 
+/* The CPUs the kernel keeps out of load balancing (isolcpus=, domain) are
+ * reserved like [policy] reserved_cpus.  nohz_full alone is not: the
+ * scheduler still balances onto those CPUs (with isolcpus= they are in
+ * "isolated" anyway). */
+void enforcer_reserved_cpus(struct enforcer *e) {
+        struct vs_cpumask iso = {}, all = {};
+        char cfg_list[128] = "", iso_list[128] = "";
+        int r;
+
+        r = vs_cpulist_read_sysfs("/sys", "isolated", &iso);
+        if (r < 0) {
+                log_warning_errno(r, "Cannot read /sys/devices/system/cpu/isolated, reserving only reserved_cpus: %m");
+                iso = (struct vs_cpumask) {};
+        }
+        vs_policy_set_host_reserved(e->pol, &iso);
+        (void) vs_cpulist_format(&iso, iso_list, sizeof(iso_list));
+        if (vs_cpulist_parse(e->cfg->reserved_cpus ? e->cfg->reserved_cpus : "", &all, NULL) < 0)
+                all = (struct vs_cpumask) {};
+        (void) vs_cpulist_format(&all, cfg_list, sizeof(cfg_list));
+        vs_cpumask_or(&all, &iso);
+        if (vs_cpumask_count(&all) == 0) {
+                snprintf(e->reserved_text, sizeof(e->reserved_text), "none");
+                return;
+        }
+        snprintf(e->reserved_text, sizeof(e->reserved_text), "%s%s%s%s%s", cfg_list[0] ? cfg_list : "",
+                 cfg_list[0] ? " (reserved_cpus)" : "", cfg_list[0] && iso_list[0] ? ", " : "",
+                 iso_list[0] ? iso_list : "", iso_list[0] ? " (isolated by the kernel)" : "");
+        log_info("reserved CPUs: %s; no vCPU is placed there, emulator threads stay where libvirt put them",
+                 e->reserved_text);
+}
+
 int enforcer_restore_journal(const char *state_dir) {
         size_t skipped = 0;
         int r = vs_journal_restore(state_dir, &skipped);
@@ -158,6 +204,7 @@ int enforcer_new(const struct vs_config *cfg, struct vs_topology *topo, bool dry
                 free(e);
                 return r;
         }
+        enforcer_reserved_cpus(e);
         *ret = e;
         return 0;
 }

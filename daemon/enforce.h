@@ -32,6 +32,9 @@ struct enforcer_stats {
 /* @cfg and @topo must outlive the enforcer.  Restores a journal left by a
  * previous run first (crash, SIGKILL).  With @dry_run nothing is ever written. */
 int enforcer_new(const struct vs_config *cfg, struct vs_topology *topo, bool dry_run, struct enforcer **ret);
+/* Read the CPUs the kernel isolates again and hand them, with [policy]
+ * reserved_cpus, to the policy (start and reload); logs the reserved set. */
+void enforcer_reserved_cpus(struct enforcer *e);
 /* Restores every value (like enforcer_release) and frees. */
 void enforcer_free(struct enforcer *e);
 

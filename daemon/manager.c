@@ -102,6 +102,17 @@ void manager_print_results(struct manager *m) {
 
         if (o->dry_run && !o->json)
                 log_info("dry run: %" PRIu64 " decision(s), nothing written", vs_pipeline_decisions(m->pipe));
+        if (o->dry_run && vs_pipeline_policy(m->pipe)) {
+                /* the VMs the policy left alone whatever they did (reserved CPUs) */
+                struct vs_topology *topo = vs_pipeline_topology(m->pipe);
+                for (unsigned i = 0; i < vs_topology_n_vms(topo); i++) {
+                        const struct vs_vm *vm = vs_topology_vm(topo, (int32_t) i);
+                        struct vs_policy_vm_state st;
+                        if (vm && vs_policy_vm_state(vs_pipeline_policy(m->pipe), vm->name, &st) == 0 && st.skipped)
+                                log_notice("VM %s left alone: %s (reserved_cpus = %s)", vm->name, st.skipped,
+                                           m->cfg.reserved_cpus);
+                }
+        }
         if (an && o->report) {
                 vs_pipeline_finish(m->pipe);
                 output_report(an);
@@ -248,6 +259,8 @@ int manager_reload(struct manager *m) {
                 overrides_apply_saved(&m->cfg);
                 log_info("configuration reloaded from %s (mode %s)", path, vs_mode_name(m->cfg.mode));
                 manager_metrics_listener_apply(m);
+                if (m->enf)
+                        enforcer_reserved_cpus(m->enf);
                 if (before == VS_MODE_ENFORCE && m->cfg.mode != VS_MODE_ENFORCE && m->enf)
                         (void) enforcer_release(m->enf, manager_trace_now(m));
         }

@@ -57,6 +57,7 @@ struct pvm {
         uint64_t b_ans, b_ns, b_spin, t_ans, t_ns, t_spin;
         unsigned b_windows, t_windows;
         bool held;                      /* classified spin-waiting once more without evidence (hysteresis) */
+        bool no_cpus;                   /* every CPU it may use is reserved: left alone */
         const char *release_reason;     /* a lever released at the last window's end (static string) */
         struct vs_policy_vm_state st;
 };
@@ -65,6 +66,14 @@ struct vs_policy {
         const struct vs_config *cfg;
         unsigned *cpus;
         unsigned n_cpus;
+        /* reserved CPUs: [policy] reserved_cpus (re-read when the text
+         * changes: reload) and the host's (kernel-isolated), and what is
+         * left of cpus for vCPUs */
+        char *reserved_seen;
+        struct vs_cpumask host_reserved, reserved;
+        bool reserved_dirty;
+        unsigned *allowed;
+        unsigned n_allowed;
         struct pvm *vms;
         unsigned n_vms, cap_vms;
         uint64_t last_epoch;
@@ -138,6 +147,15 @@ int vs_policy_new(const struct vs_config *cfg, const unsigned *cpus, unsigned n_
         memcpy(p->cpus, cpus, n_cpus * sizeof(*cpus));
         qsort(p->cpus, n_cpus, sizeof(*cpus), cmp_uint);
         p->n_cpus = n_cpus;
+        p->allowed = malloc(n_cpus * sizeof(*cpus));
+        if (!p->allowed) {
+                free(p->cpus);
+                free(p);
+                return -ENOMEM;
+        }
+        memcpy(p->allowed, p->cpus, n_cpus * sizeof(*cpus));
+        p->n_allowed = n_cpus;
+        p->reserved_dirty = true;
         *ret = p;
         return 0;
 }
@@ -149,6 +167,8 @@ void vs_policy_free(struct vs_policy *p) {
                 free(p->vms[i].v);
         free(p->vms);
         free(p->cpus);
+        free(p->allowed);
+        free(p->reserved_seen);
         free(p->snap_depth);
         free(p);
 }
@@ -203,6 +223,71 @@ static struct pvcpu *pvcpu_get(struct pvm *m, unsigned idx) {
                 m->n = n;
         }
         return &m->v[idx];
+}
+
+/* ---------------------------------------------------------------- reserved CPUs */
+
+void vs_policy_set_host_reserved(struct vs_policy *p, const struct vs_cpumask *cpus) {
+        p->host_reserved = cpus ? *cpus : (struct vs_cpumask) {};
+        p->reserved_dirty = true;
+}
+
+/* Recompute the reserved set and the allowed CPUs when [policy]
+ * reserved_cpus or the host's set changed.  The loader validated the text;
+ * one set by hand that does not parse reserves nothing. */
+static void refresh_reserved(struct vs_policy *p) {
+        const char *text = p->cfg->reserved_cpus ? p->cfg->reserved_cpus : "";
+        struct vs_cpumask m = {};
+
+        if (!p->reserved_dirty && p->reserved_seen && strcmp(p->reserved_seen, text) == 0)
+                return;
+        char *copy = strdup(text);
+        if (!copy)
+                return;                 /* keep the old set; tried again next epoch */
+        free(p->reserved_seen);
+        p->reserved_seen = copy;
+        p->reserved_dirty = false;
+        if (vs_cpulist_parse(text, &m, NULL) < 0)
+                m = (struct vs_cpumask) {};
+        vs_cpumask_or(&m, &p->host_reserved);
+        p->reserved = m;
+        p->n_allowed = 0;
+        for (unsigned i = 0; i < p->n_cpus; i++)
+                if (!vs_cpumask_test(&p->reserved, p->cpus[i]))
+                        p->allowed[p->n_allowed++] = p->cpus[i];
+}
+
+/* A cpuset value as a set: "" (a v2 group that inherits its parent's CPUs)
+ * is every CPU of the host. */
+static void cpuset_of(const struct vs_policy *p, const char *value, struct vs_cpumask *ret) {
+        if (value && value[0] && vs_cpulist_parse(value, ret, NULL) == 0)
+                return;
+        *ret = (struct vs_cpumask) {};
+        for (unsigned i = 0; i < p->n_cpus; i++)
+                vs_cpumask_set(ret, p->cpus[i]);
+}
+
+/* Whether every CPU the VM may use (the union of its present vCPUs'
+ * baseline cpusets, on the host's CPUs) is reserved. */
+static bool vm_all_reserved(const struct vs_policy *p, const struct pvm *m, const struct vs_an_vm *vm) {
+        struct vs_cpumask may = {};
+
+        if (p->n_allowed == p->n_cpus)
+                return false;
+        if (p->n_allowed == 0)
+                return true;
+        for (unsigned i = 0; i < vm->n_vcpus; i++) {
+                struct vs_cpumask b;
+                const struct knob_state *ks = i < m->n ? &m->v[i].k[VS_KNOB_CPUSET] : NULL;
+                if (!vm->vcpus[i].present)
+                        continue;
+                cpuset_of(p, ks && ks->has_base ? ks->base : NULL, &b);
+                vs_cpumask_or(&may, &b);
+        }
+        for (unsigned i = 0; i < p->n_allowed; i++)
+                if (vs_cpumask_test(&may, p->allowed[i]))
+                        return false;
+        return true;
 }
 
 static void default_base(const struct vs_policy *p, enum vs_knob k, char *buf, size_t len) {
@@ -308,7 +393,10 @@ static void place(struct vs_policy *p, struct pvm *m, const struct vs_an_vm *vm,
         _cleanup_free_ uint64_t *load = NULL;
         _cleanup_free_ unsigned *order = NULL;
         char all[VS_VALUE_MAX];
+        const bool reserving = p->n_allowed < p->n_cpus;
 
+        if (p->n_allowed == 0)
+                return;
         cpulist(p->cpus, p->n_cpus, all, sizeof(all));
         for (unsigned i = 0; i < vm->n_vcpus; i++)
                 if (vm->vcpus[i].present) {
@@ -318,8 +406,18 @@ static void place(struct vs_policy *p, struct pvm *m, const struct vs_an_vm *vm,
                         /* the operator pinned this vCPU: leave the VM alone ("" = a
                          * v2 group that inherits its parent's CPUs: not pinned) */
                         const char *b = base_of(p, &v->k[VS_KNOB_CPUSET], VS_KNOB_CPUSET);
-                        if (!vp->pin_override && b[0] && strcmp(b, all) != 0)
-                                return;
+                        if (!vp->pin_override && b[0] && strcmp(b, all) != 0) {
+                                /* with reserved CPUs, a set that holds every
+                                 * allowed CPU is not a pin either (the
+                                 * operator keeps VMs off the reserved ones) */
+                                struct vs_cpumask bm;
+                                bool covers = reserving;
+                                cpuset_of(p, b, &bm);
+                                for (unsigned c = 0; covers && c < p->n_allowed; c++)
+                                        covers = vs_cpumask_test(&bm, p->allowed[c]);
+                                if (!covers)
+                                        return;
+                        }
                         n_present++;
                 }
         if (n_present < 2)
@@ -328,7 +426,7 @@ static void place(struct vs_policy *p, struct pvm *m, const struct vs_an_vm *vm,
          * vCPUs every epoch would cost more than it gains */
         if (m->placed && m->placed_n == n_present)
                 return;
-        groups = n_present < p->n_cpus ? n_present : p->n_cpus;
+        groups = n_present < p->n_allowed ? n_present : p->n_allowed;
         load = calloc(groups, sizeof(*load));
         order = calloc(vm->n_vcpus, sizeof(*order));
         if (!load || !order)
@@ -414,12 +512,13 @@ static void place(struct vs_policy *p, struct pvm *m, const struct vs_an_vm *vm,
                         break;
         }
 
-        /* group g gets CPUs g, g + groups, g + 2 * groups, ... of the allowed list */
+        /* group g gets CPUs g, g + groups, g + 2 * groups, ... of the
+         * allowed list (the host's CPUs less the reserved ones) */
         for (unsigned a = 0; a < no; a++) {
-                unsigned i = order[a], sel[p->n_cpus], ns = 0;
+                unsigned i = order[a], sel[p->n_allowed], ns = 0;
                 char list[VS_VALUE_MAX];
-                for (unsigned c = m->v[i].group; c < p->n_cpus; c += groups)
-                        sel[ns++] = p->cpus[c];
+                for (unsigned c = m->v[i].group; c < p->n_allowed; c += groups)
+                        sel[ns++] = p->allowed[c];
                 cpulist(sel, ns, list, sizeof(list));
                 set_knob(p, m, (int32_t) i, VS_KNOB_CPUSET, list, now, false, "placement: IPI partners apart", e);
         }
@@ -813,7 +912,7 @@ static bool vm_enforced(const struct vs_policy *p, const char *name, struct vs_v
 #define MAX_TRIAL_WINDOWS       5
 
 static bool cos_fits(const struct vs_policy *p, const struct pvm *m, const struct vs_vm_policy *vp, uint64_t now) {
-        return vp->coschedule && m->present > 0 && m->present <= p->n_cpus &&
+        return vp->coschedule && !m->no_cpus && m->present > 0 && m->present <= p->n_allowed &&
                (p->cfg->coschedule_yielding || m->yielding == 0) && m->st.banned_until[VS_LEVER_COSCHEDULE] <= now;
 }
 
@@ -918,7 +1017,7 @@ static void window_close(struct vs_policy *p, uint64_t now, double secs, bool ov
                 m->engage = false;
                 if (m->st.lever == VS_LEVER_COSCHEDULE)
                         n_cos++;
-                if (m->st.cls != VS_CLASS_SPIN || m->release_reason || !vm_enforced(p, m->name, &vp) ||
+                if (m->st.cls != VS_CLASS_SPIN || m->release_reason || m->no_cpus || !vm_enforced(p, m->name, &vp) ||
                     m->st.lever == VS_LEVER_COSCHEDULE)
                         continue;       /* a lever released now: the next window is the clean "before" */
                 if (m->held) {
@@ -994,6 +1093,7 @@ int vs_policy_epoch(struct vs_policy *p, const struct vs_analysis *a, uint64_t n
         const bool classify = p->cfg->classify;
 
         p->last_epoch = now;
+        refresh_reserved(p);
         if (hold < 1)
                 hold = 1;
         if (!p->window_start)
@@ -1005,7 +1105,7 @@ int vs_policy_epoch(struct vs_policy *p, const struct vs_analysis *a, uint64_t n
                 for (unsigned k = 0; k < vm->n_vcpus; k++)
                         host_vcpus += vm->vcpus[k].present && vm->vcpus[k].state != VS_AN_EXITED;
         }
-        bool oversubscribed = host_vcpus > p->n_cpus;
+        bool oversubscribed = host_vcpus > p->n_allowed;
 
         /* 1: what each VM did since the previous epoch */
         for (unsigned i = 0; i < vs_analysis_n_vms(a); i++) {
@@ -1034,6 +1134,8 @@ int vs_policy_epoch(struct vs_policy *p, const struct vs_analysis *a, uint64_t n
                 }
                 spin += pvy;
                 m->present = present;
+                m->no_cpus = vm_all_reserved(p, m, vm);
+                m->st.skipped = m->no_cpus ? "every CPU it may use is reserved" : NULL;
                 if (classify)
                         classify_accumulate(m, vm, now, ipis, wait, answered, spin, m->frozen);
                 /* counters since the previous epoch (since the start for a new VM) */
@@ -1097,6 +1199,15 @@ int vs_policy_epoch(struct vs_policy *p, const struct vs_analysis *a, uint64_t n
                 if (!m)
                         continue;
                 m->cos_candidate = false;
+                if (m->no_cpus) {
+                        /* nowhere to put its vCPUs: no lever at all (turns and
+                         * weights included), whatever it held goes back */
+                        release_vm(p, m, now, "every CPU it may use is reserved", &e);
+                        m->st.lever = VS_LEVER_NONE;
+                        m->st.trial = VS_TRIAL_NONE;
+                        m->active = false;
+                        continue;
+                }
                 if (!vm_enforced(p, vm->name, &vp)) {
                         release_vm(p, m, now, "mode is not enforce", &e);
                         m->st.lever = VS_LEVER_NONE;
@@ -1133,7 +1244,7 @@ int vs_policy_epoch(struct vs_policy *p, const struct vs_analysis *a, uint64_t n
                         weigh(p, m, vm, &vp, entities, m->oscillating, dt, now, &e);
                 else if (m->weighted)
                         release_vm(p, m, now, "weights disabled", &e);
-                m->cos_candidate = want_cos && m->present <= p->n_cpus && m->present > 0;
+                m->cos_candidate = want_cos && m->present <= p->n_allowed && m->present > 0;
         }
         coschedule(p, now, &e);
         return e.n;

@@ -22,6 +22,13 @@
  *    there is room; when there is not, a greedy colouring keeps the heaviest
  *    edges apart.  Never on a vCPU whose baseline cpuset is narrower than the
  *    VM's CPUs (the operator pinned it) unless pin_override.
+ *  - reserved CPUs ([policy] reserved_cpus and vs_policy_set_host_reserved(),
+ *    the kernel's isolated CPUs): never in a cpuset the policy decides (only
+ *    a return to the baseline found may hold them); the CPUs placement,
+ *    co-scheduling and the oversubscription test count are the others.  A VM
+ *    whose baselines hold only reserved CPUs gets nothing at all (its state's
+ *    skipped says why).  Cpusets are only ever decided for vCPUs (vcpu >= 0),
+ *    never for the VM's own cgroup: the emulator's group is not touched.
  *  - co-scheduling (cgroup.freeze): enforced, coschedule-enabled VMs that
  *    wait and fit their CPUs take turns (turn_ms, one VM thawed at a time);
  *    no VM stays frozen longer than max_frozen_ms (turns shrink to
@@ -66,6 +73,7 @@
 
 #include "analysis.h"
 #include "cgroup.h"
+#include "cpulist.h"
 #include "vs-config.h"
 
 #define VS_VALUE_MAX 64
@@ -84,9 +92,16 @@ typedef void (*vs_decision_cb)(const struct vs_decision *d, void *userdata);
 
 struct vs_policy;
 
-/* @cpus: the host CPUs VMs may use (e.g. {0, 1}); copied. */
+/* @cpus: the host's CPUs (e.g. {0, 1}); copied.  The CPUs of [policy]
+ * reserved_cpus (read from @cfg at every epoch, so a reload applies) and of
+ * vs_policy_set_host_reserved() are taken out of them for vCPUs. */
 int vs_policy_new(const struct vs_config *cfg, const unsigned *cpus, unsigned n_cpus, struct vs_policy **ret);
 void vs_policy_free(struct vs_policy *p);
+
+/* Reserved CPUs found on the host (the kernel's isolated CPUs), on top of
+ * [policy] reserved_cpus: no vCPU is placed there.  NULL: none.  Copied;
+ * applies from the next epoch. */
+void vs_policy_set_host_reserved(struct vs_policy *p, const struct vs_cpumask *cpus);
 
 /* The value a knob holds when vschedd does not act (read from the cgroup when
  * live; default: weight 100, idle 0, freeze 0, cpuset = all CPUs).  Also how
@@ -163,6 +178,8 @@ struct vs_policy_vm_state {
         double before, after;           /* answered IPIs/s: the window before the lever, the trial window */
         uint64_t banned_until[_VS_LEVER_MAX];   /* a lever that did not help waits retry_ms */
         unsigned windows;               /* windows closed for this VM */
+        const char *skipped;            /* why the policy leaves the VM alone whatever its
+                                         * class (static string), NULL when it may act */
 };
 
 const char *vs_vm_class_name(enum vs_vm_class c);

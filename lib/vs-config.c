@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "vs-config.h"
+#include "cpulist.h"
 #include "macro.h"
 #include "metrics-http.h"
 
@@ -74,6 +75,7 @@ enum {
         F_ABSOLUTE = 1 << 3,    /* an absolute path */
         F_FILENAME = 1 << 4,    /* one path component: no '/', not "." or ".." */
         F_LISTEN = 1 << 5,      /* a numeric listen address (lib/metrics-http.h) */
+        F_CPULIST = 1 << 6,     /* a CPU list (lib/cpulist.h), stored in canonical form */
 };
 
 struct item {
@@ -127,6 +129,7 @@ static const struct item table[] = {
         ITEM(SEC_POLICY,   "evaluate_ms",             T_UINT32,   G(evaluate_ms),              100,  60000,   0),
         ITEM(SEC_POLICY,   "min_gain_pct",            T_UINT32,   G(min_gain_pct),             0,    1000,    0),
         ITEM(SEC_POLICY,   "retry_ms",                T_UINT32,   G(retry_ms),                 0,    3600000, 0),
+        ITEM(SEC_POLICY,   "reserved_cpus",           T_STRING,   G(reserved_cpus),            0,    0,       F_EMPTY | F_CPULIST),
         ITEM(SEC_METRICS,  "listen",                  T_STRING,   G(metrics_listen),           0,    0,       F_EMPTY | F_LISTEN),
         ITEM(SEC_VM,       "mode",                    T_MODE,     V(mode),                     0,    0,       F_DEFAULT),
         ITEM(SEC_VM,       "placement",               T_TRISTATE, V(placement),                0,    0,       0),
@@ -500,7 +503,21 @@ static int parse_value(struct parse_ctx *ctx, const struct item *it, void *base,
                                 return -EINVAL;
                         }
                 }
-                s = strdup(v);
+                if (it->flags & F_CPULIST) {
+                        struct vs_cpumask m;
+                        char canon[4096];
+                        const char *why = NULL;
+                        if (vs_cpulist_parse(v, &m, &why) < 0) {
+                                key_error(ctx, ctx->line, key, "invalid CPU list '%s': %s", e, why);
+                                return -EINVAL;
+                        }
+                        if (vs_cpulist_format(&m, canon, sizeof(canon)) < 0) {
+                                key_error(ctx, ctx->line, key, "CPU list '%s' too long", e);
+                                return -EINVAL;
+                        }
+                        s = strdup(canon);
+                } else
+                        s = strdup(v);
                 if (!s)
                         return (ctx->oom = -ENOMEM);
                 free(*(char **) field);
@@ -863,6 +880,7 @@ int vs_config_init(struct vs_config *c) {
                 .cgroup_root = strdup(""),
                 .libvirt_uri = strdup("qemu:///system"),
                 .metrics_listen = strdup(""),
+                .reserved_cpus = strdup(""),
                 .instance = strdup("vschedd"),
                 .buffer_kb = 0,
                 .ipi_window_us = 50000,
@@ -892,7 +910,8 @@ int vs_config_init(struct vs_config *c) {
                 .retry_ms = 30000,
         };
         memcpy(c->caps, caps, sizeof(caps));
-        if (!c->state_dir || !c->cgroup_root || !c->instance || !c->libvirt_uri || !c->metrics_listen) {
+        if (!c->state_dir || !c->cgroup_root || !c->instance || !c->libvirt_uri || !c->metrics_listen ||
+            !c->reserved_cpus) {
                 vs_config_done(c);
                 return -ENOMEM;
         }
@@ -907,6 +926,7 @@ void vs_config_done(struct vs_config *c) {
         free(c->libvirt_uri);
         free(c->instance);
         free(c->metrics_listen);
+        free(c->reserved_cpus);
         for (size_t i = 0; i < c->n_vms; i++)
                 free(c->vms[i].pattern);
         free(c->vms);

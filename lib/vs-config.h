@@ -83,6 +83,7 @@ struct vs_config {
         uint32_t evaluate_ms;                   /* 1000: classification / before-after window */
         uint32_t min_gain_pct;                  /* 5: a lever must raise answered IPIs/s this much to stay */
         uint32_t retry_ms;                      /* 30000: a lever that did not help is not tried again for this long */
+        char *reserved_cpus;                    /* "": host CPUs no vCPU is placed on (canonical CPU list) */
         /* [metrics] */
         char *metrics_listen;                   /* "" = no HTTP listener; else IPV4:PORT or [IPV6]:PORT */
         /* [vm "PATTERN"] sections, in file order; first match wins */

@@ -138,6 +138,7 @@ static void test_defaults(void **state) {
         assert_int_equal(c.evaluate_ms, 1000);
         assert_int_equal(c.min_gain_pct, 5);
         assert_int_equal(c.retry_ms, 30000);
+        assert_string_equal(c.reserved_cpus, "");
         assert_int_equal(c.n_vms, 0);
 
         /* an empty file and a comments-only file give the defaults */
@@ -203,6 +204,7 @@ static const char full_config[] =
         "evaluate_ms = 500\n"
         "min_gain_pct = 0\n"
         "retry_ms = 60000\n"
+        "reserved_cpus = 0-1,4\n"
         "\n"
         "[metrics]\n"
         "listen = 127.0.0.1:9901\n"
@@ -262,11 +264,12 @@ static void test_every_key(void **state) {
         assert_int_equal(c.evaluate_ms, 500);
         assert_int_equal(c.min_gain_pct, 0);
         assert_int_equal(c.retry_ms, 60000);
+        assert_string_equal(c.reserved_cpus, "0-1,4");
         assert_string_equal(c.metrics_listen, "127.0.0.1:9901");
 
         assert_int_equal(c.n_vms, 2);
         assert_string_equal(c.vms[0].pattern, "db-*");
-        assert_int_equal(c.vms[0].line, 46);
+        assert_int_equal(c.vms[0].line, 47);
         assert_int_equal(c.vms[0].mode, VS_MODE_OFF);
         assert_int_equal(c.vms[0].placement, VS_YES);
         assert_int_equal(c.vms[0].coschedule, VS_NO);
@@ -277,7 +280,7 @@ static void test_every_key(void **state) {
         assert_true(c.vms[0].pin_override_set);
         assert_false(c.vms[0].pin_override);
         assert_string_equal(c.vms[1].pattern, "batch[0-9]");
-        assert_int_equal(c.vms[1].line, 56);
+        assert_int_equal(c.vms[1].line, 57);
         assert_int_equal(c.vms[1].idle, VS_NO);
         assert_int_equal(c.vms[1].mode, VS_MODE_INHERIT);
         assert_int_equal(c.vms[1].weights, VS_DEFAULT);
@@ -602,6 +605,41 @@ static void test_bounds(void **state) {
                       "$F:4: key 'trigger_preempted_share': invalid number 'nan'\n"
                       "$F:5: key 'caps': invalid number 'inf' in the list\n"
                       "$F:7: key 'state_dir': missing value");
+}
+
+/* reserved_cpus: the kernel's CPU list syntax, kept in canonical form;
+ * an error names the file, line and key and says what is wrong */
+static void test_reserved_cpus(void **state) {
+        struct vs_config c;
+
+        load_ok(&c, "[policy]\nreserved_cpus = 4, 0-1 ,1\n");
+        assert_string_equal(c.reserved_cpus, "0-1,4");
+        vs_config_done(&c);
+        load_ok(&c, "[policy]\nreserved_cpus =\n");
+        assert_string_equal(c.reserved_cpus, "");
+        vs_config_done(&c);
+        load_ok(&c, "[policy]\nreserved_cpus = 8191\n");
+        assert_string_equal(c.reserved_cpus, "8191");
+        vs_config_done(&c);
+        expect_errors("[policy]\n"
+                      "reserved_cpus = 0-1,\n",
+                      "$F:2: key 'reserved_cpus': invalid CPU list '0-1,': expected a CPU number");
+        expect_errors("[daemon]\n"
+                      "[policy]\n"
+                      "reserved_cpus = 3-1\n",
+                      "$F:3: key 'reserved_cpus': invalid CPU list '3-1': range ends before it starts");
+        expect_errors("[policy]\n"
+                      "reserved_cpus = 8192\n",
+                      "$F:2: key 'reserved_cpus': invalid CPU list '8192': CPU number too large");
+        expect_errors("[policy]\n"
+                      "reserved_cpus = 0 1\n",
+                      "$F:2: key 'reserved_cpus': invalid CPU list '0 1': expected ',' or '-' after a CPU number");
+        expect_errors("[policy]\n"
+                      "reserved_cpus = all\n",
+                      "$F:2: key 'reserved_cpus': invalid CPU list 'all': expected a CPU number");
+        expect_errors("[vm \"x\"]\n"
+                      "reserved_cpus = 1\n",
+                      "$F:2: key 'reserved_cpus': unknown key in section [vm \"x\"]");
 }
 
 static void test_caps(void **state) {
@@ -1083,6 +1121,7 @@ int main(void) {
                 cmocka_unit_test(test_unknown_and_duplicates),
                 cmocka_unit_test(test_bounds),
                 cmocka_unit_test(test_caps),
+                cmocka_unit_test(test_reserved_cpus),
                 cmocka_unit_test(test_cross_field),
                 cmocka_unit_test(test_vm),
                 cmocka_unit_test(test_permissions),

@@ -1031,6 +1031,238 @@ static void test_classify_weight_bounds_and_guard(void **state) {
         world_done();
 }
 
+/* ---------------------------------------------------------------- reserved CPUs */
+
+static void set_reserved(const char *list) {
+        free(W.cfg.reserved_cpus);
+        W.cfg.reserved_cpus = strdup(list);
+        assert_non_null(W.cfg.reserved_cpus);
+}
+
+static bool list_has(const char *list, unsigned cpu) {
+        struct vs_cpumask m;
+        assert_int_equal(vs_cpulist_parse(list, &m, NULL), 0);
+        return vs_cpumask_test(&m, cpu);
+}
+
+/* Property: over many random hosts, reserved sets and traffic (every lever
+ * on, classify on or off), no cpuset the policy decides holds a reserved
+ * CPU, except a return to the baseline the VM had (vschedd restores what it
+ * found, it never widens it), and no cpuset is ever decided for a VM's own
+ * cgroup (the libvirt directory above the emulator group).  The isolated
+ * CPUs (vs_policy_set_host_reserved) count the same.  Placements must occur,
+ * or the property checked nothing. */
+static void test_reserved_never_placed(void **state) {
+        uint64_t seed = 7;
+        unsigned placements = 0, cases_placed = 0;
+
+        for (int c = 0; c < 300; c++) {
+                unsigned ncpu = 2 + RND() % 7, n_vms = 1 + RND() % 3, n[3];
+                char list[64] = "";
+                struct vs_cpumask host = {}, all = {};
+                world_init(ncpu, RND() % 2, true, RND() % 2);
+                W.cfg.classify = RND() % 4 == 0;
+                W.cfg.evaluate_ms = 100;
+                W.cfg.write_interval_ms = RND() % 30;
+                /* a reserved set that leaves at least one CPU, from the file or the kernel */
+                unsigned nres = 1 + RND() % (ncpu - 1);
+                for (unsigned k = 0; k < nres; k++) {
+                        unsigned cpu = RND() % ncpu;
+                        if (RND() % 3 == 0)
+                                vs_cpumask_set(&host, cpu);
+                        else
+                                vs_cpumask_set(&all, cpu);
+                }
+                assert_int_equal(vs_cpulist_format(&all, list, sizeof(list)), 0);
+                set_reserved(list);
+                vs_policy_set_host_reserved(W.pol, &host);
+                vs_cpumask_or(&all, &host);
+                for (unsigned v = 0; v < n_vms; v++) {
+                        char name[8];
+                        snprintf(name, sizeof(name), "v%u", v);
+                        n[v] = 2 + RND() % 5;
+                        add_vm(name, 10000 * (int32_t) (v + 1), n[v]);
+                        for (unsigned k = 0; k < n[v]; k++) {
+                                sw(1 + k, 0, 0, 0, 10000 * (int32_t) (v + 1) + (int32_t) k);
+                                if (RND() % 4 == 0)     /* a v2 group inheriting its parent's CPUs */
+                                        assert_int_equal(vs_policy_set_baseline(W.pol, name, (int32_t) k,
+                                                                                VS_KNOB_CPUSET, ""), 0);
+                        }
+                }
+                uint64_t t = 1 * MS;
+                bool placed = false;
+                for (int e = 0; e < 12; e++) {
+                        unsigned events = 10 + RND() % 60;
+                        for (unsigned i = 0; i < events; i++) {
+                                uint64_t ts = t + (uint64_t) (RND() % 19000) * 1000;
+                                unsigned v = RND() % n_vms;
+                                int32_t base = 10000 * (int32_t) (v + 1);
+                                unsigned ov = RND() % n_vms;
+                                int32_t a = base + (int32_t) (RND() % n[v]), b = (int32_t) (RND() % n[v]);
+                                int32_t other = 10000 * (int32_t) (ov + 1) + (int32_t) (RND() % n[ov]);
+                                switch (RND() % 5) {
+                                case 0:         /* a vCPU preempted by a vCPU: contention */
+                                        sw(ts, (int) (RND() % ncpu), a, 0x100, other);
+                                        break;
+                                case 1:
+                                        sw(ts, (int) (RND() % ncpu), 0, 0, a);
+                                        break;
+                                case 2:
+                                case 3:
+                                        ipi(ts, a, (uint32_t) b);
+                                        break;
+                                default:
+                                        eoi(ts, base + b, (uint32_t) b);
+                                }
+                        }
+                        t += 20 * MS;
+                        epoch(t);
+                        for (unsigned i = 0; i < W.n_dec; i++) {
+                                const struct vs_decision *d = &W.dec[i];
+                                if (d->knob != VS_KNOB_CPUSET)
+                                        continue;
+                                assert_true(d->vcpu >= 0);
+                                const char *base = vs_policy_baseline(W.pol, d->vm, d->vcpu, VS_KNOB_CPUSET);
+                                if (base && strcmp(d->new, base) == 0)
+                                        continue;       /* back to what the VM had */
+                                placements++;
+                                placed = true;
+                                assert_true(d->new[0] != '\0');
+                                for (unsigned cpu = 0; cpu < ncpu; cpu++)
+                                        if (vs_cpumask_test(&all, cpu) && list_has(d->new, cpu))
+                                                fail_msg("case %d: %s vCPU %d placed on %s, reserved %s + host",
+                                                         c, d->vm, d->vcpu, d->new, list);
+                        }
+                }
+                cases_placed += placed;
+                W.n_dec = 0;
+                vs_policy_release(W.pol, t + 20 * MS, on_decision, &W);
+                world_done();
+        }
+        /* the property was exercised, not vacuously true */
+        assert_true(cases_placed >= 30);
+        assert_true(placements >= 100);
+}
+
+/* The test_placement_apart input (4 CPUs, a 4-vCPU VM waiting, 6 vCPU
+ * threads) with CPU 0 reserved: the four vCPUs share CPUs 1-3, none gets
+ * CPU 0; with every CPU reserved nothing is decided and the VM says why; a
+ * reserved set that appears later (a reload) takes back what was placed. */
+static void test_reserved_placement(void **state) {
+        struct vs_policy_vm_state st;
+
+        world_init(4, false, true, false);
+        set_reserved("0");
+        add_vm("a", 1000, 4);
+        add_vm("other", 5000, 2);
+        for (int k = 0; k < 4; k++)
+                sw(1 + k, 1, 0, 0, 1000 + k);
+        for (int k = 0; k < 2; k++)
+                sw(6 + k, 2, 0, 0, 5000 + k);
+        waiting_epoch(1 * MS, 1000, 4, 2, 0);
+        epoch(21 * MS);
+        unsigned used[4] = {};
+        for (int k = 0; k < 4; k++) {
+                const char *c = vs_policy_value(W.pol, "a", k, VS_KNOB_CPUSET);
+                assert_non_null(c);
+                for (unsigned cpu = 0; cpu < 4; cpu++)
+                        used[cpu] += list_has(c, cpu);
+        }
+        assert_int_equal(used[0], 0);
+        assert_true(used[1] >= 1 && used[2] >= 1 && used[3] >= 1);
+        assert_int_equal(vs_policy_vm_state(W.pol, "a", &st), 0);
+        assert_null(st.skipped);
+
+        /* reload: CPUs 1-3 reserved as well (via the kernel's list): "a" has
+         * nowhere to go, its cpusets go back to the baseline, and it says why */
+        struct vs_cpumask iso = {};
+        for (unsigned cpu = 1; cpu < 4; cpu++)
+                vs_cpumask_set(&iso, cpu);
+        vs_policy_set_host_reserved(W.pol, &iso);
+        waiting_epoch(21 * MS, 1000, 4, 2, 0);
+        epoch(41 * MS);
+        unsigned back = 0;
+        for (unsigned i = 0; i < W.n_dec; i++)
+                if (W.dec[i].knob == VS_KNOB_CPUSET) {
+                        assert_string_equal(W.dec[i].new, "0-3");
+                        assert_string_equal(W.dec[i].reason, "every CPU it may use is reserved");
+                        back++;
+                }
+        assert_int_equal(back, 4);
+        assert_int_equal(vs_policy_vm_state(W.pol, "a", &st), 0);
+        assert_string_equal(st.skipped, "every CPU it may use is reserved");
+        for (int e = 0; e < 5; e++) {
+                waiting_epoch(41 * MS + (uint64_t) e * 20 * MS, 1000, 4, 2, 0);
+                assert_int_equal(epoch(61 * MS + (uint64_t) e * 20 * MS), 0);
+        }
+        /* the kernel's list is gone again: "a" acts once more */
+        vs_policy_set_host_reserved(W.pol, NULL);
+        waiting_epoch(141 * MS, 1000, 4, 2, 0);
+        epoch(161 * MS);
+        assert_int_equal(vs_policy_vm_state(W.pol, "a", &st), 0);
+        assert_null(st.skipped);
+        for (int k = 0; k < 4; k++)
+                assert_false(list_has(vs_policy_value(W.pol, "a", k, VS_KNOB_CPUSET), 0));
+        world_done();
+}
+
+/* A VM pinned (by the operator) to reserved CPUs only is left alone, turns
+ * included; a VM whose baseline is exactly the unreserved CPUs is not
+ * pinned: it is placed there. */
+static void test_reserved_pinned_vm(void **state) {
+        struct vs_policy_vm_state st;
+
+        world_init(2, false, false, true);
+        set_reserved("1");
+        W.cfg.max_frozen_ms = 40;
+        const char *names[3] = { "x", "y", "z" };
+        for (int v = 0; v < 3; v++)
+                add_vm(names[v], 1000 * (v + 1), 1);
+        /* x's only vCPU is pinned to CPU 1, which is reserved */
+        assert_int_equal(vs_policy_set_baseline(W.pol, "x", 0, VS_KNOB_CPUSET, "1"), 0);
+        for (int e = 0; e < 20; e++) {
+                uint64_t t = 1 * MS + (uint64_t) e * 20 * MS;
+                for (int v = 0; v < 3; v++) {
+                        int32_t base = 1000 * (v + 1), other = 1000 * ((v + 1) % 3 + 1);
+                        sw(t, 0, base, 0x100, other);
+                        ipi(t + 2, base, 0);
+                        sw(t + 3 * MS, 0, other, 1, base);
+                        eoi(t + 4 * MS, base, 0);
+                }
+                epoch(t + 20 * MS);
+                for (unsigned i = 0; i < W.n_dec; i++)
+                        assert_string_not_equal(W.dec[i].vm, "x");
+        }
+        assert_int_equal(vs_policy_vm_state(W.pol, "x", &st), 0);
+        assert_string_equal(st.skipped, "every CPU it may use is reserved");
+        assert_int_equal(vs_policy_vm_state(W.pol, "y", &st), 0);
+        assert_null(st.skipped);
+        world_done();
+
+        /* the operator keeps a VM off CPU 0 (baseline "1-3"), reserved_cpus = 0:
+         * not a pin, placement acts within 1-3 */
+        world_init(4, false, true, false);
+        set_reserved("0");
+        add_vm("a", 1000, 4);
+        add_vm("other", 5000, 2);
+        for (int k = 0; k < 4; k++) {
+                assert_int_equal(vs_policy_set_baseline(W.pol, "a", k, VS_KNOB_CPUSET, "1-3"), 0);
+                sw(1 + k, 1, 0, 0, 1000 + k);
+        }
+        for (int k = 0; k < 2; k++)
+                sw(6 + k, 2, 0, 0, 5000 + k);
+        waiting_epoch(1 * MS, 1000, 4, 2, 0);
+        epoch(21 * MS);
+        unsigned placed = 0;
+        for (unsigned i = 0; i < W.n_dec; i++)
+                if (W.dec[i].knob == VS_KNOB_CPUSET) {
+                        assert_false(list_has(W.dec[i].new, 0));
+                        placed++;
+                }
+        assert_true(placed >= 3);
+        world_done();
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_weights_receiver_first),
@@ -1054,6 +1286,9 @@ int main(void) {
                 cmocka_unit_test(test_classify_weight_bounds_and_guard),
                 cmocka_unit_test(test_classify_starved_spinner),
                 cmocka_unit_test(test_classify_hysteresis),
+                cmocka_unit_test(test_reserved_never_placed),
+                cmocka_unit_test(test_reserved_placement),
+                cmocka_unit_test(test_reserved_pinned_vm),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
