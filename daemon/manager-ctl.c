@@ -16,6 +16,29 @@
 #include "manager.h"
 #include "overrides.h"
 
+/* A run delay in ns as JSON, null when there is none. */
+static struct json_object *run_delay_json(bool known, uint64_t ns) {
+        return known ? json_object_new_uint64(ns) : NULL;
+}
+
+/* CPU ready of VM @name (the sum over its vCPUs) into @o; with @vcpus (the
+ * report's per-vCPU objects), each vCPU's own, replacing the trace's figure
+ * when the table comes from schedstat. */
+static void add_run_delay(struct manager *m, const char *name, struct json_object *o, struct json_object *vcpus) {
+        const struct vs_run_delay *rd = manager_run_delay(m);
+        uint64_t total;
+        size_t n = vs_run_delay_vm_total(rd, name, &total);
+
+        json_object_object_add(o, "run_delay_ns", run_delay_json(n > 0, total));
+        for (size_t i = 0; vcpus && i < json_object_array_length(vcpus); i++) {
+                struct json_object *v = json_object_array_get_idx(vcpus, i), *x;
+                if (!json_object_object_get_ex(v, "vcpu", &x))
+                        continue;
+                const struct vs_run_delay_row *row = vs_run_delay_find(rd, name, json_object_get_int(x));
+                json_object_object_add(v, "run_delay_ns", run_delay_json(row, row ? row->run_delay_ns : 0));
+        }
+}
+
 static struct json_object *vm_object(struct manager *m, struct json_object *rvm, bool full) {
         struct json_object *o = json_object_new_object(), *x, *edges, *adj = json_object_new_array();
         const char *name = json_object_object_get_ex(rvm, "vm", &x) ? json_object_get_string(x) : "";
@@ -57,6 +80,7 @@ static struct json_object *vm_object(struct manager *m, struct json_object *rvm,
                 json_object_object_add(o, "lever", json_object_new_string(vs_lever_name(st.lever)));
                 json_object_object_add(o, "halted_share", json_object_new_double(st.halt_share));
         }
+        add_run_delay(m, name, o, full && json_object_object_get_ex(rvm, "vcpu", &x) ? x : NULL);
         if (full && json_object_object_get_ex(rvm, "vcpu", &x))
                 json_object_object_add(o, "vcpu", json_object_get(x));
         if (full && json_object_object_get_ex(rvm, "oscillating_pairs", &x))
@@ -80,6 +104,8 @@ static int ctl_status(void *ud, struct json_object **ret) {
         json_object_object_add(o, "uptime_s", json_object_new_double(up));
         json_object_object_add(o, "events_per_s", json_object_new_double(st && up > 0 ? st->events / up : 0));
         json_object_object_add(o, "lost", json_object_new_uint64(st ? st->lost : 0));
+        json_object_object_add(o, "run_delay_source",
+                               json_object_new_string(vs_run_delay_source_name(manager_run_delay(m)->source)));
         {
                 /* the companion kernel patch (kernel/): which interface, which parts */
                 struct vs_kvm_hook hook;
@@ -129,6 +155,9 @@ static int ctl_vm(void *ud, const char *name, struct json_object **ret) {
                         struct json_object *v = json_object_array_get_idx(vms, i), *n;
                         if (json_object_object_get_ex(v, "vm", &n) && strcmp(json_object_get_string(n), name) == 0) {
                                 *ret = vm_object(m, v, true);
+                                json_object_object_add(*ret, "run_delay_source",
+                                                       json_object_new_string(vs_run_delay_source_name(
+                                                               manager_run_delay(m)->source)));
                                 r = 0;
                                 break;
                         }
@@ -197,6 +226,7 @@ static int ctl_top(void *ud, struct json_object **ret) {
         };
         struct manager *m = ud;
         struct vs_analysis *an = vs_pipeline_analysis(m->pipe);
+        const struct vs_run_delay *rd = manager_run_delay(m);
         struct json_object *o = json_object_new_object(), *vms = json_object_new_array();
 
         if (!o || !vms) {
@@ -207,6 +237,7 @@ static int ctl_top(void *ud, struct json_object **ret) {
         json_object_object_add(o, "uptime_s", json_object_new_double(manager_uptime_usec(m) / 1e6));
         json_object_object_add(o, "mode", json_object_new_string(vs_mode_name(m->cfg.mode)));
         json_object_object_add(o, "dry_run", json_object_new_boolean(m->opts->dry_run));
+        json_object_object_add(o, "run_delay_source", json_object_new_string(vs_run_delay_source_name(rd->source)));
         for (unsigned i = 0; an && i < vs_analysis_n_vms(an); i++) {
                 const struct vs_an_vm *vm = vs_analysis_vm(an, i);
                 struct json_object *v = json_object_new_object(), *vcpus = json_object_new_array();
@@ -242,6 +273,8 @@ static int ctl_top(void *ud, struct json_object **ret) {
                                 (unsigned) vc->state < ELEMENTSOF(states) ? states[vc->state] : "unknown"));
                         top_counters(x, in, out, nr, vc->pause_exits, vc->yields_out, &lat);
                         top_weight(m, vm->name, (int) c, x);
+                        const struct vs_run_delay_row *row = vs_run_delay_find(rd, vm->name, (int32_t) c);
+                        json_object_object_add(x, "run_delay_ns", run_delay_json(row, row ? row->run_delay_ns : 0));
                         json_object_array_add(vcpus, x);
                         t_in += in;
                         t_out += out;
@@ -252,6 +285,11 @@ static int ctl_top(void *ud, struct json_object **ret) {
                 }
                 top_counters(v, t_in, t_out, t_nr, t_pause, t_yields, &t_lat);
                 top_weight(m, vm->name, -1, v);
+                {
+                        uint64_t total;
+                        size_t n = vs_run_delay_vm_total(rd, vm->name, &total);
+                        json_object_object_add(v, "run_delay_ns", run_delay_json(n > 0, total));
+                }
                 json_object_object_add(v, "vcpu", vcpus);
                 json_object_array_add(vms, v);
         }

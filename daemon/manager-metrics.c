@@ -5,12 +5,14 @@
  * listener's life cycle, and the event loop's latency bookkeeping.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
 #include "manager.h"
 #include "metrics.h"
+#include "mono-clock.h"
 
 /* Event loop latency: how late the epoch timer fires (its 0.5 ms accuracy
  * included), as a sum and count plus the worst over the last 10-20 s. */
@@ -29,6 +31,37 @@ void manager_note_loop_latency(struct manager *m, sd_event_source *s, uint64_t s
         }
         if (late > m->loop_late_max[0])
                 m->loop_late_max[0] = late;
+}
+
+const struct vs_run_delay *manager_run_delay(struct manager *m) {
+        struct vs_analysis *an = vs_pipeline_analysis(m->pipe);
+        uint64_t now = vs_mono_ns() / 1000;
+        struct vs_run_delay rd;
+        int r = -EOPNOTSUPP;
+
+        if (m->run_delay_usec && now - m->run_delay_usec < (uint64_t) m->cfg.epoch_ms * 1000)
+                return &m->run_delay;
+        if (m->opts->mode == MODE_LIVE && !m->no_schedstat) {
+                r = vs_run_delay_from_schedstat(vs_pipeline_topology(m->pipe), "/proc", &rd);
+                if (r >= 0 && rd.n_rows == 0 && rd.unsupported > 0) {
+                        log_warning("run delay: this kernel has no /proc/PID/task/TID/schedstat (CONFIG_SCHED_INFO); "
+                                    "CPU ready comes from the traced sched events instead");
+                        m->no_schedstat = true;
+                        vs_run_delay_done(&rd);
+                        r = -EOPNOTSUPP;
+                }
+        }
+        if (r < 0)
+                r = vs_run_delay_from_trace(an, m->opts->mode == MODE_LIVE ? manager_trace_now(m)
+                                                                           : vs_analysis_last_ts(an), &rd);
+        if (r < 0) {
+                log_warning_errno(r, "run delay: cannot build the table, keeping the last one: %m");
+                return &m->run_delay;
+        }
+        vs_run_delay_done(&m->run_delay);
+        m->run_delay = rd;
+        m->run_delay_usec = now;
+        return &m->run_delay;
 }
 
 int manager_metrics_render(void *ud, char **ret_text) {
@@ -75,6 +108,30 @@ int manager_metrics_render(void *ud, char **ret_text) {
                 }
                 struct vs_metric_label l = { "vm", vm->name };
                 vs_metrics_sample_double(m, &l, 1, n ? (double) nr / n : 0);
+        }
+        {
+                const struct vs_run_delay *rd = manager_run_delay(mgr);
+                char idx[16];
+
+                vs_metrics_family(m, "vschedd_vm_run_delay_seconds", VS_METRIC_COUNTER,
+                                  "CPU ready: time the VM's vCPU threads were runnable but waiting for a host CPU, "
+                                  "summed over its vCPUs (the guests' steal time)");
+                for (size_t i = 0; i < rd->n_rows; i++) {
+                        uint64_t total;
+                        if (i > 0 && strcmp(rd->rows[i - 1].vm, rd->rows[i].vm) == 0)
+                                continue;
+                        (void) vs_run_delay_vm_total(rd, rd->rows[i].vm, &total);
+                        struct vs_metric_label l = { "vm", rd->rows[i].vm };
+                        vs_metrics_sample_double(m, &l, 1, total / 1e9);
+                }
+                vs_metrics_family(m, "vschedd_vcpu_run_delay_seconds", VS_METRIC_COUNTER,
+                                  "CPU ready: time a vCPU thread was runnable but waiting for a host CPU "
+                                  "(the guest's steal time)");
+                for (size_t i = 0; i < rd->n_rows; i++) {
+                        snprintf(idx, sizeof(idx), "%d", (int) rd->rows[i].vcpu);
+                        struct vs_metric_label l[2] = { { "vm", rd->rows[i].vm }, { "vcpu", idx } };
+                        vs_metrics_sample_double(m, l, 2, rd->rows[i].run_delay_ns / 1e9);
+                }
         }
         vs_metrics_family(m, "vschedd_decisions", VS_METRIC_COUNTER, "Policy decisions");
         vs_metrics_sample_u64(m, NULL, 0, es.decisions);

@@ -45,6 +45,7 @@ struct manager *manager_free(struct manager *m) {
         vs_source_free(m->src);
         free(m->marked);
         vs_pipeline_free(m->pipe);
+        vs_run_delay_done(&m->run_delay);
         vs_config_done(&m->cfg);
         free(m);
         return NULL;

@@ -21,6 +21,7 @@
 #include "metrics-server.h"
 #include "options.h"
 #include "pipeline.h"
+#include "run-delay.h"
 #include "source.h"
 #include "vm-exits.h"
 #include "vmwatch.h"
@@ -59,6 +60,12 @@ struct manager {
         uint64_t loop_late_max[2];      /* worst lateness: this window, the previous one */
         uint64_t loop_window_start;
         int r;                          /* why the loop stopped */
+
+        /* CPU ready per vCPU (lib/run-delay.h): read at most once per epoch,
+         * shared by the control socket's and the scrapes' answers */
+        struct vs_run_delay run_delay;
+        uint64_t run_delay_usec;        /* CLOCK_MONOTONIC of that read, 0 = never */
+        bool no_schedstat;              /* live, and the kernel has no schedstat: the trace's figure */
 };
 
 /* Takes over @cfg (loaded by the caller; the manager frees it). */
@@ -104,3 +111,7 @@ extern const struct control_ops manager_ctl_ops;
 int manager_metrics_render(void *userdata, char **ret_text);
 void manager_metrics_listener_apply(struct manager *m);
 void manager_note_loop_latency(struct manager *m, sd_event_source *s, uint64_t scheduled);
+/* The run-delay table: live from schedstat (the trace's figure when the
+ * kernel has none), in a replay from the trace; refreshed when older than
+ * one epoch.  Never NULL (empty when nothing is known). */
+const struct vs_run_delay *manager_run_delay(struct manager *m);

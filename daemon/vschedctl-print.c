@@ -38,6 +38,18 @@ static bool is_scalar(struct json_object *v) {
         return !json_object_is_type(v, json_type_object) && !json_object_is_type(v, json_type_array);
 }
 
+/* A duration in ns, e.g. "0", "850us", "12.3ms", "4.567s". */
+static void format_ns(uint64_t ns, char *out, size_t outsz) {
+        if (ns >= 1000000000u)
+                snprintf(out, outsz, "%.3fs", ns / 1e9);
+        else if (ns >= 1000000u)
+                snprintf(out, outsz, "%.1fms", ns / 1e6);
+        else if (ns >= 1000u)
+                snprintf(out, outsz, "%.0fus", ns / 1e3);
+        else
+                snprintf(out, outsz, "%" PRIu64 "%s", ns, ns ? "ns" : "");
+}
+
 static void format_value(const char *key, struct json_object *v, char *out, size_t outsz) {
         switch (json_object_get_type(v)) {
         case json_type_null:
@@ -63,6 +75,8 @@ static void format_value(const char *key, struct json_object *v, char *out, size
                                          s / 60 % 60, s % 60);
                 } else if (has_suffix(key, "_share"))
                         snprintf(out, outsz, "%.1f%%", 100.0 * (double) json_object_get_int64(v));
+                else if (has_suffix(key, "_ns"))
+                        format_ns(json_object_get_uint64(v), out, outsz);
                 else
                         snprintf(out, outsz, "%s", json_object_get_string(v));
                 return;
@@ -88,6 +102,8 @@ static const struct {
         { "events", "Events" },
         { "events_per_s", "Events/s" },
         { "lost", "Lost events" },
+        { "run_delay_source", "Run delay from" },
+        { "run_delay_ns", "Run delay" },
         { "vms", "VMs" },
         { "vm", "VM" },
         { "vcpus", "vCPUs" },

@@ -174,6 +174,8 @@ struct json_object *vs_analysis_report_json(const struct vs_analysis *a) {
                         json_object_object_add(x, "preempted_ns", u64(c->preempted_ns));
                         json_object_object_add(x, "preemptions", u64(c->preemptions));
                         json_object_object_add(x, "waiting_ns", u64(c->waiting_ns));
+                        /* CPU ready: runnable without a CPU (preempted or woken) */
+                        json_object_object_add(x, "run_delay_ns", u64(c->preempted_ns + c->waiting_ns));
                         json_object_object_add(x, "ipis_out", u64(c->ipis_out));
                         json_object_object_add(x, "ipis_in", u64(c->ipis_in));
                         json_object_object_add(x, "multicast_out", u64(c->multicast_out));
@@ -263,20 +265,21 @@ void vs_analysis_report_print(const struct vs_analysis *a, FILE *f) {
                                         p->eoi_matched ? p99 : "-", p->expired);
                         }
                 }
-                fprintf(f, "  %-6s %11s %6s %6s %6s %6s %7s %10s %10s\n", "vcpu", "preempted", "times", "PAUSE",
-                        "yields", "y-in", "IPIs-in", "cause", "waste");
+                fprintf(f, "  %-6s %11s %6s %9s %6s %6s %6s %7s %10s %10s\n", "vcpu", "preempted", "times", "ready",
+                        "PAUSE", "yields", "y-in", "IPIs-in", "cause", "waste");
                 for (unsigned k = 0; k < vm->n_vcpus; k++) {
                         const struct vs_an_vcpu *c = &vm->vcpus[k];
-                        char pre[16], cause[16], waste[16];
+                        char pre[16], ready[16], cause[16], waste[16];
                         if (!c->present)
                                 continue;
                         fmt_us(pre, sizeof(pre), c->preempted_ns);
+                        fmt_us(ready, sizeof(ready), c->preempted_ns + c->waiting_ns);
                         fmt_us(cause, sizeof(cause), c->cause_ns);
                         fmt_us(waste, sizeof(waste), c->waste_ns);
-                        fprintf(f, "  %-6u %11s %6" PRIu64 " %6" PRIu64 " %6" PRIu64 " %6" PRIu64 " %7" PRIu64
+                        fprintf(f, "  %-6u %11s %6" PRIu64 " %9s %6" PRIu64 " %6" PRIu64 " %6" PRIu64 " %7" PRIu64
                                    " %10s %10s\n",
-                                k, pre, c->preemptions, c->pause_exits, c->yields_out, c->yields_in, c->ipis_in, cause,
-                                waste);
+                                k, pre, c->preemptions, ready, c->pause_exits, c->yields_out, c->yields_in, c->ipis_in,
+                                cause, waste);
                 }
                 for (unsigned k = 0; k < vm->n_pairs; k++)
                         if (vm->pairs[k].oscillations)

@@ -37,13 +37,17 @@
  * "top" data (counters are totals since the daemon started or the replay
  * began, so a client's rate is the difference of two answers divided by the
  * difference of their "uptime_s"; keys may be added, never renamed):
- *   {"uptime_s": num, "mode": str, "dry_run": bool,
+ *   {"uptime_s": num, "mode": str, "dry_run": bool, "run_delay_source": str,
  *    "vms": [{"vm": str, "mode": str, "vcpus": int, COUNTERS, WEIGHT,
  *             "vcpu": [{"vcpu": int, "state": str, COUNTERS, WEIGHT}]}]}
  *   COUNTERS: "ipis_in", "ipis_out" (unicast, incl. PV), "ipis_in_not_running"
  *             (received while preempted/woken/blocked), "pause_exits",
  *             "yields_out" (directed yields and kicks), "eoi_p99_ns" (IPI->EOI
- *             latency p99 of the IPIs received, 0 = none matched)
+ *             latency p99 of the IPIs received, 0 = none matched),
+ *             "run_delay_ns" (CPU ready: time runnable without a CPU, a VM's
+ *             summed over its vCPUs; from "run_delay_source": "schedstat",
+ *             the kernel's per-thread counter (live), or "trace", the sched
+ *             events (a replay); null when unknown, e.g. the thread is gone)
  *   WEIGHT:   "weight", "weight_baseline": cpu.weight held (or, dry-run
  *             replay, decided) and its baseline; null when unknown
  *   "state": running, preempted, woken, blocked, exited or unknown

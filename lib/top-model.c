@@ -18,6 +18,7 @@ static const struct {
         [VS_TOP_COL_IPI_IN] = { "IPI-IN/s", 'i', 9 },
         [VS_TOP_COL_IPI_OUT] = { "IPI-OUT/s", 'o', 9 },
         [VS_TOP_COL_PREEMPTED] = { "PREEMPT%", 'p', 8 },
+        [VS_TOP_COL_READY] = { "READY%", 'd', 7 },
         [VS_TOP_COL_EOI_P99] = { "EOI-P99", 'e', 8 },
         [VS_TOP_COL_PAUSE] = { "PAUSE/s", 'a', 8 },
         [VS_TOP_COL_YIELD] = { "YIELD/s", 'y', 8 },
@@ -96,6 +97,12 @@ static void read_counters(struct json_object *o, struct vs_top_counters *c) {
         c->eoi_p99_ns = get_u64(o, "eoi_p99_ns");
         c->weight = get_weight(o, "weight");
         c->weight_baseline = get_weight(o, "weight_baseline");
+        {
+                struct json_object *v;
+                c->has_run_delay = json_object_object_get_ex(o, "run_delay_ns", &v) &&
+                                   json_object_is_type(v, json_type_int) && json_object_get_int64(v) >= 0;
+                c->run_delay_ns = c->has_run_delay ? get_u64(o, "run_delay_ns") : 0;
+        }
 }
 
 int vs_top_snapshot_from_json(struct json_object *data, struct vs_top_snapshot **ret) {
@@ -192,7 +199,7 @@ int vs_top_rows(const struct vs_top_snapshot *prev, const struct vs_top_snapshot
                 r->eoi_p99_ns = c->eoi_p99_ns;
                 r->weight = c->weight;
                 r->weight_baseline = c->weight_baseline;
-                r->ipi_in_rate = r->ipi_out_rate = r->pause_rate = r->yield_rate = NAN;
+                r->ipi_in_rate = r->ipi_out_rate = r->pause_rate = r->yield_rate = r->ready_share = NAN;
                 r->preempted_share = c->ipis_in > 0 ? (double) c->ipis_in_not_running / (double) c->ipis_in : NAN;
                 if (!p)
                         continue;
@@ -200,6 +207,8 @@ int vs_top_rows(const struct vs_top_snapshot *prev, const struct vs_top_snapshot
                 r->ipi_out_rate = rate(c->ipis_out, p->ipis_out, dt);
                 r->pause_rate = rate(c->pause_exits, p->pause_exits, dt);
                 r->yield_rate = rate(c->yields_out, p->yields_out, dt);
+                if (c->has_run_delay && p->has_run_delay)
+                        r->ready_share = rate(c->run_delay_ns, p->run_delay_ns, dt) / 1e9;
                 if (c->ipis_in > p->ipis_in && c->ipis_in_not_running >= p->ipis_in_not_running)
                         r->preempted_share = (double) (c->ipis_in_not_running - p->ipis_in_not_running) /
                                              (double) (c->ipis_in - p->ipis_in);
@@ -258,6 +267,9 @@ static int cmp_rows(const void *pa, const void *pb) {
         case VS_TOP_COL_PREEMPTED:
                 c = cmp_num(a->preempted_share, b->preempted_share, !isnan(a->preempted_share),
                             !isnan(b->preempted_share), rev);
+                break;
+        case VS_TOP_COL_READY:
+                c = cmp_num(a->ready_share, b->ready_share, !isnan(a->ready_share), !isnan(b->ready_share), rev);
                 break;
         case VS_TOP_COL_EOI_P99:
                 c = cmp_num((double) a->eoi_p99_ns, (double) b->eoi_p99_ns, a->eoi_p99_ns > 0, b->eoi_p99_ns > 0, rev);
@@ -387,6 +399,14 @@ void vs_top_format_cell(const struct vs_top_row *row, enum vs_top_col col, char 
                         snprintf(buf, len, "-");
                 else
                         snprintf(buf, len, "%.0f%%", row->preempted_share * 100.0);
+                break;
+        case VS_TOP_COL_READY:
+                if (isnan(row->ready_share) || row->ready_share < 0)
+                        snprintf(buf, len, "-");
+                else if (row->ready_share < 0.1)
+                        snprintf(buf, len, "%.1f%%", row->ready_share * 100.0);
+                else
+                        snprintf(buf, len, "%.0f%%", row->ready_share * 100.0);
                 break;
         case VS_TOP_COL_EOI_P99:
                 fmt_ns(row->eoi_p99_ns, buf, len);

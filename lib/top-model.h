@@ -18,6 +18,11 @@
  *    sent while the receiver was not running (preempted, woken, blocked), over
  *    the interval; since start when the interval had no IPIs in (or on the
  *    first snapshot); NAN when it never received one.
+ *  - ready share (CPU ready, ESXi's %RDY): of the interval's wall time, the
+ *    share a vCPU thread was runnable but waiting for a host CPU (the
+ *    difference of two "run_delay_ns" over the difference of the uptimes);
+ *    a VM's row is the sum over its vCPUs, so it may exceed 100% (2 vCPUs
+ *    each waiting half the time: 100%); NAN when either answer lacks it.
  *  - EOI p99: the daemon's IPI->EOI latency percentile since start (a
  *    histogram, lib/histogram.h), 0 = no EOI matched yet ("-").
  *  - weight: the cpu.weight vschedd holds (enforcer) or, in a dry-run replay,
@@ -42,6 +47,7 @@ enum vs_top_col {
         VS_TOP_COL_IPI_IN,
         VS_TOP_COL_IPI_OUT,
         VS_TOP_COL_PREEMPTED,
+        VS_TOP_COL_READY,
         VS_TOP_COL_EOI_P99,
         VS_TOP_COL_PAUSE,
         VS_TOP_COL_YIELD,
@@ -61,6 +67,8 @@ struct vs_top_counters {
         uint64_t pause_exits, yields_out;
         uint64_t eoi_p99_ns;
         int64_t weight, weight_baseline;        /* -1 unknown */
+        bool has_run_delay;                     /* "run_delay_ns" was a number */
+        uint64_t run_delay_ns;
 };
 
 struct vs_top_snapshot {
@@ -78,6 +86,7 @@ struct vs_top_row {
         char state[16];
         double ipi_in_rate, ipi_out_rate;       /* IPIs/s, NAN unknown */
         double preempted_share;                 /* 0..1, NAN unknown */
+        double ready_share;                     /* >= 0 (a VM: up to its vCPU count), NAN unknown */
         uint64_t eoi_p99_ns;                    /* 0 unknown */
         double pause_rate, yield_rate;          /* /s, NAN unknown */
         int64_t weight, weight_baseline;        /* -1 unknown */
@@ -122,7 +131,7 @@ int vs_top_col_from_key(int key);
 /*
  * vs_top_format_cell - the text of @col for @row in @buf (always
  * NUL-terminated, truncated to @len - 1): rates as "12.3", "4.5k", "1.2M";
- * shares as "42%"; latencies as "850us", "1.2ms"; weight as "CUR/BASE";
+ * shares as "42%" (ready share: "3.5%" below 10%); latencies as "850us", "1.2ms"; weight as "CUR/BASE";
  * names "VM" or "  vcpuN" with control characters and non-ASCII shown as '?';
  * unknown values as "-".
  */

@@ -2,7 +2,8 @@
 # The analysis report on the bundled recording agrees with an independent
 # re-computation (in Python, from the normalised event dump) of every edge's
 # IPI count, receiver state at send, EOI matches and expiries, and every
-# vCPU's preempted time, PAUSE exits and yields.
+# vCPU's preempted time, run delay (CPU ready: preempted or woken until it
+# runs), PAUSE exits and yields.
 . "$(dirname "$0")/test-lib.sh"
 command -v python3 >/dev/null || skip "python3 not installed"
 
@@ -22,6 +23,7 @@ report = json.load(open(sys.argv[2]))
 state = {}                       # (vm, vcpu) -> running/preempted/woken/blocked/exited
 since = {}
 preempted_ns = defaultdict(int)
+run_delay_ns = defaultdict(int)  # CPU ready: preempted or woken, until running
 edges = defaultdict(lambda: defaultdict(int))
 pending = defaultdict(list)      # receiver -> [(ts, vector, edge)]
 pause = defaultdict(int)
@@ -30,6 +32,8 @@ yields = defaultdict(int)
 def leave(k, ts):
     if state.get(k) == "preempted":
         preempted_ns[k] += ts - since[k]
+    if state.get(k) in ("preempted", "woken"):
+        run_delay_ns[k] += ts - since[k]
 
 def setst(k, st, ts):
     leave(k, ts)
@@ -123,6 +127,7 @@ for vm in report["vms"]:
     for v in vm["vcpu"]:
         k = (name, v["vcpu"])
         expect(f"{name} vcpu{v['vcpu']} preempted_ns", v["preempted_ns"], preempted_ns[k])
+        expect(f"{name} vcpu{v['vcpu']} run_delay_ns", v["run_delay_ns"], run_delay_ns[k])
         expect(f"{name} vcpu{v['vcpu']} pause_exits", v["pause_exits"], pause[k])
         expect(f"{name} vcpu{v['vcpu']} yields", v["yields"], yields[k])
 want_edges = sum(1 for k, v in edges.items() if v["count"])

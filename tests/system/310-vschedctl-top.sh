@@ -87,14 +87,14 @@ start_top
 expect_eq "alternate screen while running" "$(fmt '#{alternate_on}')" 1
 # both VMs, every vCPU row, the column titles and key help
 wait_screen "^  vcpu3 "
-for pat in "^web " "^db " "^  vcpu0 " "^  vcpu1 " "^  vcpu2 " "IPI-IN/s" "PREEMPT%" "EOI-P99" "PAUSE/s" \
+for pat in "^web " "^db " "^  vcpu0 " "^  vcpu1 " "^  vcpu2 " "IPI-IN/s" "PREEMPT%" "READY%" "EOI-P99" "PAUSE/s" \
            "YIELD/s" "WEIGHT/BASE" "MODE" "q quit"; do
         expect_grep "$pat" "$TMP/screen" "screen line"
 done
 expect_eq "vCPU rows" "$(count '^  vcpu[0-9]' "$TMP/screen")" 6
 # the recording's figures (tests/system/030 and the --report agree on these)
-expect_eq "web EOI p99" "$(col_of '^web ' 5)" "1.0ms"
-expect_eq "db EOI p99" "$(col_of '^db ' 5)" "724us"
+expect_eq "web EOI p99" "$(col_of '^web ' 6)" "1.0ms"
+expect_eq "db EOI p99" "$(col_of '^db ' 6)" "724us"
 expect_eq "db preempted share" "$(col_of '^db ' 4)" "99%"
 # the dry-run policy's weights against their baseline, and the mode
 grep -q -e '^  vcpu[0-9] .* [0-9][0-9]*/100 enforce ' "$TMP/screen" || fail "no vCPU shows weight/baseline"
@@ -105,6 +105,8 @@ i=0
 while screen; [ "$(col_of '^web ' 2)" != "0.0" ]; do
         i=$((i + 1)); [ $i -lt 50 ] || fail "web's IPI-in rate never became 0.0"; sleep 0.1
 done
+# CPU ready of a finished replay: the trace's run delay no longer grows
+expect_eq "web ready share" "$(col_of '^web ' 5)" "0.0%"
 
 # 'e': EOI p99, biggest first -> web (1.0ms) above db (724us)
 $TM send-keys -t "$SES" e

@@ -286,7 +286,7 @@ if [ -n "$PROMTOOL" ]; then
                 { cat "$TMP/promtool" >&2; fail "promtool rejects contrib/prometheus/vschedd-rules.yml"; }
 fi
 # each dashboard query runs on the real Prometheus (variables filled in);
-# the events and preempted-share panels return series
+# the events, preempted-share and CPU-ready panels return series
 sleep 3         # a few scrapes, for rate()
 python3 - "$top_srcdir/contrib/grafana/vschedd-dashboard.json" "$PPROM" <<'PY' || fail "a dashboard query failed"
 import json, sys, urllib.parse, urllib.request
@@ -304,7 +304,8 @@ for panel in dash["panels"]:
         assert d["status"] == "success", (q, d)
         titles.setdefault(panel["title"], []).append(len(d["data"]["result"]))
         n += 1
-for title in ("Events/s by type", "Preempted-receiver share by VM", "IPIs/s by VM", "Event loop latency"):
+for title in ("Events/s by type", "Preempted-receiver share by VM", "IPIs/s by VM", "Event loop latency",
+              "CPU ready by VM", "CPU ready, 10 worst vCPUs"):
     assert title in titles and titles[title][0] > 0, (title, titles.get(title))
 print("%d dashboard queries ok" % n)
 PY

@@ -383,8 +383,78 @@ static void test_gone_vm_no_row(void **state) {
         vs_top_snapshot_free(b);
 }
 
+/* CPU ready: the run delay gained over the interval's wall time; a VM's
+ * row (its vCPUs summed) may pass 100%; unknown when either answer lacks
+ * the counter (null, missing, an older daemon) or it went back. */
+static struct vs_top_snapshot *ready_snap(double t, const char *vm_rd, const char *v0_rd, const char *v1_rd) {
+        char buf[1024];
+
+        snprintf(buf, sizeof(buf),
+                 "{\"uptime_s\": %g, \"vms\": [{\"vm\": \"web\", \"vcpus\": 2%s%s, \"vcpu\": ["
+                 "{\"vcpu\": 0%s%s}, {\"vcpu\": 1%s%s}]}]}",
+                 t, vm_rd ? ", \"run_delay_ns\": " : "", vm_rd ? vm_rd : "", v0_rd ? ", \"run_delay_ns\": " : "",
+                 v0_rd ? v0_rd : "", v1_rd ? ", \"run_delay_ns\": " : "", v1_rd ? v1_rd : "");
+        return snap(buf);
+}
+
+static void test_ready_share(void **state) {
+        /* 2 s apart: vCPU 0 waited 1.5 s more (75%), vCPU 1 50 ms (2.5%),
+         * the VM 1.55 s (77.5%); in the next 2 s the vCPUs waited 2 s and
+         * 1.8 s: the VM's row sums them to 190% */
+        struct vs_top_snapshot *a = ready_snap(10, "1000000000", "600000000", "400000000");
+        struct vs_top_snapshot *b = ready_snap(12, "2550000000", "2100000000", "450000000");
+        struct vs_top_snapshot *c = ready_snap(14, "6350000000", "4100000000", "2250000000");
+        struct vs_top_snapshot *d = ready_snap(16, "null", "100", NULL);
+        struct vs_top_row *rows = NULL;
+        size_t n = 0;
+        char buf[32];
+
+        assert_true(a->items[0].has_run_delay);
+        assert_int_equal(a->items[1].run_delay_ns, 600000000);
+        assert_int_equal(vs_top_rows(NULL, a, &rows, &n), 0);
+        assert_true(isnan(row(rows, n, "web", 0)->ready_share));      /* first answer: no interval */
+        vs_top_format_cell(row(rows, n, "web", 0), VS_TOP_COL_READY, buf, sizeof(buf));
+        assert_string_equal(buf, "-");
+        free(rows);
+
+        assert_int_equal(vs_top_rows(a, b, &rows, &n), 0);
+        assert_float_equal(row(rows, n, "web", 0)->ready_share, 0.75, 1e-9);
+        assert_float_equal(row(rows, n, "web", 1)->ready_share, 0.025, 1e-9);
+        assert_float_equal(row(rows, n, "web", -1)->ready_share, 0.775, 1e-9);
+        vs_top_format_cell(row(rows, n, "web", 0), VS_TOP_COL_READY, buf, sizeof(buf));
+        assert_string_equal(buf, "75%");
+        vs_top_format_cell(row(rows, n, "web", 1), VS_TOP_COL_READY, buf, sizeof(buf));
+        assert_string_equal(buf, "2.5%");
+        /* sorted by READY%: vCPU 0 above vCPU 1; reversed: below */
+        assert_int_equal(vs_top_sort(rows, n, VS_TOP_COL_READY, false), 0);
+        assert_int_equal(rows[1].vcpu, 0);
+        assert_int_equal(vs_top_sort(rows, n, VS_TOP_COL_READY, true), 0);
+        assert_int_equal(rows[1].vcpu, 1);
+        free(rows);
+
+        assert_int_equal(vs_top_rows(b, c, &rows, &n), 0);
+        assert_float_equal(row(rows, n, "web", -1)->ready_share, 1.9, 1e-9);
+        vs_top_format_cell(row(rows, n, "web", -1), VS_TOP_COL_READY, buf, sizeof(buf));
+        assert_string_equal(buf, "190%");
+        free(rows);
+
+        /* null, missing, and a counter that went back (thread restarted) */
+        assert_false(d->items[0].has_run_delay);
+        assert_false(d->items[2].has_run_delay);
+        assert_int_equal(vs_top_rows(c, d, &rows, &n), 0);
+        assert_true(isnan(row(rows, n, "web", -1)->ready_share));
+        assert_true(isnan(row(rows, n, "web", 0)->ready_share));
+        assert_true(isnan(row(rows, n, "web", 1)->ready_share));
+        free(rows);
+        vs_top_snapshot_free(a);
+        vs_top_snapshot_free(b);
+        vs_top_snapshot_free(c);
+        vs_top_snapshot_free(d);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_ready_share),
                 cmocka_unit_test(test_snapshot),
                 cmocka_unit_test(test_snapshot_refused),
                 cmocka_unit_test(test_rates),
