@@ -87,16 +87,19 @@ static void log_classes(struct enforcer *e, uint64_t now) {
                 c->trial = st.trial;
                 struct vs_log_fields f = { .vm = v->name, .vcpu = -1 };
                 if (st.lever == VS_LEVER_NONE)
-                        vs_log(LOG_INFO, 0, &f, "classified %s (halted %.0f%% of the time): no lever%s",
-                               vs_vm_class_name(st.cls), st.halt_share * 100,
+                        vs_log(LOG_INFO, 0, &f, "classified %s (halted %.0f%% of the time, %.0f PV kicks/s): no lever%s",
+                               vs_vm_class_name(st.cls), st.halt_share * 100, st.kick_rate,
+                               st.cls == VS_CLASS_SPIN && st.halted_until > now ? " (it halted within retry_ms)" :
                                st.banned_until[VS_LEVER_COSCHEDULE] > now || st.banned_until[VS_LEVER_PLACEMENT] > now ?
                                        " (a lever that did not help waits for retry_ms)" : "");
                 else if (st.trial == VS_TRIAL_KEPT)
-                        vs_log(LOG_INFO, 0, &f, "classified %s (halted %.0f%% of the time): %s kept, answered IPIs/s %.0f with it, %.0f before",
-                               vs_vm_class_name(st.cls), st.halt_share * 100, vs_lever_name(st.lever), st.after, st.before);
+                        vs_log(LOG_INFO, 0, &f, "classified %s (halted %.0f%% of the time, %.0f PV kicks/s): %s kept, answered IPIs/s %.0f with it, %.0f before",
+                               vs_vm_class_name(st.cls), st.halt_share * 100, st.kick_rate, vs_lever_name(st.lever),
+                               st.after, st.before);
                 else
-                        vs_log(LOG_INFO, 0, &f, "classified %s (halted %.0f%% of the time): %s on trial, answered IPIs/s %.0f before",
-                               vs_vm_class_name(st.cls), st.halt_share * 100, vs_lever_name(st.lever), st.before);
+                        vs_log(LOG_INFO, 0, &f, "classified %s (halted %.0f%% of the time, %.0f PV kicks/s): %s on trial, answered IPIs/s %.0f before",
+                               vs_vm_class_name(st.cls), st.halt_share * 100, st.kick_rate, vs_lever_name(st.lever),
+                               st.before);
         }
 }
 

@@ -44,10 +44,10 @@ struct pvm {
         bool want_frozen;               /* coschedule() scratch */
         unsigned present;               /* vCPUs present this epoch */
         /* classifier (classify = yes): totals at the last epoch ... */
-        uint64_t snap_run, snap_delay, snap_blocked, snap_wait, snap_answered, snap_spin, snap_cause;
+        uint64_t snap_run, snap_delay, snap_blocked, snap_wait, snap_answered, snap_spin, snap_cause, snap_kicks;
         /* ... and sums over the current evaluate_ms window */
         uint64_t w_run, w_delay, w_blocked, w_unfrozen;  /* w_blocked, w_unfrozen: intervals not frozen by us */
-        uint64_t w_ipis, w_wait, w_answered, w_spin, w_cause;
+        uint64_t w_ipis, w_wait, w_answered, w_spin, w_cause, w_kicks;
         bool w_frozen;                  /* frozen by us at some point of the window */
         uint64_t w_start;
         bool before_spin_only;          /* the trial is judged on spinning (no IPIs answered before) */
@@ -851,7 +851,7 @@ static void coschedule(struct vs_policy *p, uint64_t now, struct emit *e) {
 /* Add the epoch just ended to the VM's window sums.  @was_frozen: the VM was
  * frozen by us during it, so its blocked time is our doing, not a halt. */
 static void classify_accumulate(struct pvm *m, const struct vs_an_vm *vm, uint64_t now, uint64_t ipis,
-                                uint64_t wait, uint64_t answered, uint64_t spin, bool was_frozen) {
+                                uint64_t wait, uint64_t answered, uint64_t spin, uint64_t kicks, bool was_frozen) {
         uint64_t run = 0, delay = 0, blocked = 0, cause = 0;
 
         for (unsigned k = 0; k < vm->n_vcpus; k++) {
@@ -880,7 +880,9 @@ static void classify_accumulate(struct pvm *m, const struct vs_an_vm *vm, uint64
         m->w_answered += DELTA(answered, m->snap_answered);
         m->w_spin += DELTA(spin, m->snap_spin);
         m->w_cause += DELTA(cause, m->snap_cause);
+        m->w_kicks += DELTA(kicks, m->snap_kicks);
 #undef DELTA
+        m->snap_kicks = kicks;
         m->snap_cause = cause;
         m->snap_run = run;
         m->snap_delay = delay;
@@ -892,7 +894,7 @@ static void classify_accumulate(struct pvm *m, const struct vs_an_vm *vm, uint64
 
 static void window_reset(struct pvm *m) {
         m->w_run = m->w_delay = m->w_blocked = m->w_unfrozen = 0;
-        m->w_ipis = m->w_wait = m->w_answered = m->w_spin = m->w_cause = 0;
+        m->w_ipis = m->w_wait = m->w_answered = m->w_spin = m->w_cause = m->w_kicks = 0;
         m->w_frozen = false;
 }
 
@@ -910,6 +912,8 @@ static bool vm_enforced(const struct vs_policy *p, const char *name, struct vs_v
 #define MIN_ANSWERED            30
 #define MAX_BEFORE_WINDOWS      3
 #define MAX_TRIAL_WINDOWS       5
+/* PV kicks in one window that make a VM halting (see window_close()) */
+#define MIN_KICKS               1
 
 static bool cos_fits(const struct vs_policy *p, const struct pvm *m, const struct vs_vm_policy *vp, uint64_t now) {
         return vp->coschedule && !m->no_cpus && m->present > 0 && m->present <= p->n_allowed &&
@@ -949,6 +953,7 @@ static void window_close(struct vs_policy *p, uint64_t now, double secs, bool ov
                                         : gate && (waits || spins);
 
                 st->halt_share = m->w_unfrozen ? (double) m->w_blocked / (double) m->w_unfrozen : 0;
+                st->kick_rate = m->w_kicks / vsecs;
                 /* hysteresis: a spin-waiting VM stays so through one window
                  * without evidence (borderline contention flaps from window to
                  * window); it is not engaged nor sampled in that window */
@@ -959,10 +964,21 @@ static void window_close(struct vs_policy *p, uint64_t now, double secs, bool ov
                  * sleep past the thaw into its turns (the testbed saw spinning
                  * guests at 25-29 %); the judge below still releases turns
                  * that do not help */
-                bool halting = st->halt_share >= c->halt_share && !m->w_frozen;
+                /* PV kicks (hypercall 5) mean the guest's lock waiters
+                 * halted (PV spinlocks' slow path) and are woken by the
+                 * unlocker: a guest that waits by halting, whatever share of
+                 * the window its vCPUs happened to sleep (the testbed's Linux
+                 * guests flapped between 1 and 30 %) */
+                bool halting = (st->halt_share >= c->halt_share || m->w_kicks >= MIN_KICKS) && !m->w_frozen;
                 st->cls = hold ? VS_CLASS_SPIN :
                           !evidence ? VS_CLASS_NONE : halting ? VS_CLASS_HALT : VS_CLASS_SPIN;
                 st->windows++;
+                /* memory: a VM seen halting under contention gets no lever
+                 * for retry_ms, whatever the next windows say (its guest
+                 * waits by halting; a borderline window must not buy it a
+                 * gang or a pin) */
+                if (st->cls == VS_CLASS_HALT)
+                        st->halted_until = now + (uint64_t) c->retry_ms * 1000000ull;
                 m->release_reason = NULL;
                 if (engaged && st->cls != VS_CLASS_SPIN) {
                         m->release_reason = st->cls == VS_CLASS_HALT ? "lever released: the guest halts" :
@@ -975,16 +991,26 @@ static void window_close(struct vs_policy *p, uint64_t now, double secs, bool ov
                         m->t_ns += (uint64_t) (vsecs * 1e9);
                         m->t_spin += m->w_spin;
                         m->t_windows++;
-                        if (m->before_spin_only || m->t_ans >= MIN_ANSWERED || m->t_windows >= MAX_TRIAL_WINDOWS) {
-                                double t_secs = m->t_ns / 1e9, a_rate = m->t_ans / t_secs, s_rate = m->t_spin / t_secs;
+                        double t_secs = m->t_ns / 1e9, a_rate = m->t_ans / t_secs, s_rate = m->t_spin / t_secs;
+                        /* worse than before already: released at the end of
+                         * this window, however few IPIs it holds */
+                        bool worse = m->before_spin_only ? s_rate > st->before : a_rate < st->before;
+                        if (worse || m->before_spin_only || m->t_ans >= MIN_ANSWERED ||
+                            m->t_windows >= MAX_TRIAL_WINDOWS) {
                                 bool helped = m->before_spin_only ? s_rate * gain <= st->before && s_rate < st->before
                                                                   : a_rate >= st->before * gain && a_rate > st->before;
                                 st->after = m->before_spin_only ? s_rate : a_rate;
-                                if (helped)
+                                if (helped && !worse)
                                         st->trial = VS_TRIAL_KEPT;
                                 else {
-                                        m->release_reason = "lever released: it did not help";
-                                        st->banned_until[st->lever] = now + (uint64_t) c->retry_ms * 1000000ull;
+                                        /* backoff: retry_ms, doubled with each
+                                         * failed trial of the lever on this VM
+                                         * (up to 32 times) */
+                                        unsigned f = st->failed[st->lever] < 5 ? st->failed[st->lever] : 5;
+                                        m->release_reason = worse ? "lever released: the VM did worse with it" :
+                                                                    "lever released: it did not help";
+                                        st->banned_until[st->lever] = now + ((uint64_t) c->retry_ms * 1000000ull << f);
+                                        st->failed[st->lever]++;
                                         st->lever = VS_LEVER_NONE;
                                         st->trial = VS_TRIAL_NONE;
                                 }
@@ -994,7 +1020,8 @@ static void window_close(struct vs_policy *p, uint64_t now, double secs, bool ov
                  * without one: what a trial is judged against */
                 if (m->held)
                         ;               /* neither sampled nor reset */
-                else if (st->lever == VS_LEVER_NONE && st->cls == VS_CLASS_SPIN && !m->release_reason) {
+                else if (st->lever == VS_LEVER_NONE && st->cls == VS_CLASS_SPIN && !m->release_reason &&
+                         st->halted_until <= now) {
                         m->b_ans += m->w_answered;
                         m->b_ns += (uint64_t) (vsecs * 1e9);
                         m->b_spin += m->w_spin;
@@ -1018,7 +1045,7 @@ static void window_close(struct vs_policy *p, uint64_t now, double secs, bool ov
                 if (m->st.lever == VS_LEVER_COSCHEDULE)
                         n_cos++;
                 if (m->st.cls != VS_CLASS_SPIN || m->release_reason || m->no_cpus || !vm_enforced(p, m->name, &vp) ||
-                    m->st.lever == VS_LEVER_COSCHEDULE)
+                    m->st.lever == VS_LEVER_COSCHEDULE || m->st.halted_until > now)
                         continue;       /* a lever released now: the next window is the clean "before" */
                 if (m->held) {
                         n_pending_cos += m->st.lever == VS_LEVER_NONE && cos_fits(p, m, &vp, now);
@@ -1111,7 +1138,7 @@ int vs_policy_epoch(struct vs_policy *p, const struct vs_analysis *a, uint64_t n
         for (unsigned i = 0; i < vs_analysis_n_vms(a); i++) {
                 const struct vs_an_vm *vm = vs_analysis_vm(a, i);
                 struct pvm *m = pvm_get(p, vm->name, true);
-                uint64_t ipis = 0, notrun = 0, osc = 0, vpre = 0, pvy = 0, wait = 0, answered = 0, spin = 0;
+                uint64_t ipis = 0, notrun = 0, osc = 0, vpre = 0, pvy = 0, wait = 0, answered = 0, spin = 0, kicks = 0;
                 unsigned present = 0;
 
                 if (!m)
@@ -1126,6 +1153,7 @@ int vs_policy_epoch(struct vs_policy *p, const struct vs_analysis *a, uint64_t n
                         answered += pr->eoi_matched;
                         osc += pr->oscillations;
                         pvy += pr->yields - pr->kicks;  /* hypercall 11 only, not PV-spinlock kicks */
+                        kicks += pr->kicks;
                 }
                 for (unsigned k = 0; k < vm->n_vcpus; k++) {
                         present += vm->vcpus[k].present;
@@ -1137,7 +1165,7 @@ int vs_policy_epoch(struct vs_policy *p, const struct vs_analysis *a, uint64_t n
                 m->no_cpus = vm_all_reserved(p, m, vm);
                 m->st.skipped = m->no_cpus ? "every CPU it may use is reserved" : NULL;
                 if (classify)
-                        classify_accumulate(m, vm, now, ipis, wait, answered, spin, m->frozen);
+                        classify_accumulate(m, vm, now, ipis, wait, answered, spin, kicks, m->frozen);
                 /* counters since the previous epoch (since the start for a new VM) */
                 uint64_t d_ipis = ipis - m->snap_ipis, d_notrun = notrun - m->snap_notrun;
                 m->oscillating = osc > m->snap_osc;

@@ -62,9 +62,13 @@
  * "after", each summed until it holds 30 answered IPIs (before: at most 3
  * windows, also the longest a VM that could take turns waits for a partner
  * being classified; after: at most 5).  A lever that did not raise it by min_gain_pct is released and
- * not tried again on that VM for retry_ms (the next lever may be); one that
- * did is kept until the VM stops being contended or starts halting.  A
- * halting VM's levers are released at the end of the window that says so.
+ * not tried again on that VM for retry_ms (doubled with each further failure
+ * of that lever on that VM, up to 32x; the next lever may be); one under
+ * which the VM did worse than before is released at the end of its first
+ * window however few IPIs it holds; one that helped is kept until the VM
+ * stops being contended or starts halting.  A halting VM's levers are
+ * released at the end of the window that says so, and it gets none for
+ * retry_ms after any window that classified it halting.
  * classify = no: the levers follow the triggers alone (before 2026-12).
  */
 #pragma once
@@ -142,8 +146,10 @@ const char *vs_policy_baseline(const struct vs_policy *p, const char *vm, int32_
  *    (PAUSE exits + PV yields >= trigger_spin_rate), and its vCPUs are halted
  *    less than halt_share of their (unfrozen) time.  Levers fit.
  *  - VS_CLASS_HALT: the same contention, but its vCPUs halt (blocked >=
- *    halt_share of their time): PV spinlocks, idle, I/O.  A gang leaves its
- *    CPUs idle and a pin stops load balancing: no lever, held ones released.
+ *    halt_share of their time, or any PV kick hypercall: a PV-spinlock
+ *    waiter halted and was kicked): PV spinlocks, idle, I/O.  A gang leaves
+ *    its CPUs idle and a pin stops load balancing: no lever, held ones
+ *    released, and none for retry_ms after the window.
  *  - VS_CLASS_NONE: not contended (or no evidence): nothing to do. */
 enum vs_vm_class {
         VS_CLASS_NONE = 0,
@@ -175,8 +181,11 @@ struct vs_policy_vm_state {
         enum vs_lever lever;
         enum vs_trial trial;
         double halt_share;              /* of the last window, unfrozen intervals */
+        double kick_rate;               /* PV kick hypercalls (nr 5) per second in the last window */
         double before, after;           /* answered IPIs/s: the window before the lever, the trial window */
-        uint64_t banned_until[_VS_LEVER_MAX];   /* a lever that did not help waits retry_ms */
+        uint64_t banned_until[_VS_LEVER_MAX];   /* a lever that did not help waits retry_ms (doubling) */
+        unsigned failed[_VS_LEVER_MAX];         /* trials of that lever released on this VM */
+        uint64_t halted_until;          /* classified halting: no lever before this (retry_ms later) */
         unsigned windows;               /* windows closed for this VM */
         const char *skipped;            /* why the policy leaves the VM alone whatever its
                                          * class (static string), NULL when it may act */

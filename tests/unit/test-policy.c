@@ -116,6 +116,14 @@ static void yield(uint64_t ts, int32_t from, uint32_t to_apic) {
         ev(&e);
 }
 
+/* a PV kick (hypercall 5, a1 = target APIC): a PV-spinlock unlocker wakes a halted waiter */
+static void kick(uint64_t ts, int32_t from, uint32_t to_apic) {
+        struct vs_event e = { .ts_ns = ts, .tid = from, .type = VS_EV_HYPERCALL };
+        e.hc.nr = VS_HC_KICK_CPU;
+        e.hc.a1 = to_apic;
+        ev(&e);
+}
+
 static int epoch(uint64_t now) {
         W.n_dec = 0;
         int r = vs_policy_epoch(W.pol, W.an, now, on_decision, &W);
@@ -1263,6 +1271,124 @@ static void test_reserved_pinned_vm(void **state) {
         world_done();
 }
 
+/* Epochs [*e, *e + n) of two_vm_epoch() where the VMs halt in the first
+ * @halting of every 5 (one halting epoch = 14 of the VM's 40 vCPU-ms blocked:
+ * 1 of 5 makes 7 %, 2 of 5 14 %, the Linux pbzip2 guests' figures at 3:1 in
+ * the testbed), and with @kicks a PV kick from vCPU 0 to vCPU 1 per epoch. */
+static unsigned pv_epochs(int *e, int n, unsigned trips, unsigned halting, bool kicks) {
+        const unsigned tr[2] = { trips, trips };
+        unsigned dec = 0;
+        for (int k = 0; k < n; k++, (*e)++) {
+                uint64_t t = 1 * MS + (uint64_t) *e * 20 * MS;
+                two_vm_epoch(t, tr, true, (unsigned) (*e % 5) < halting);
+                if (kicks) {
+                        kick(t + 3 * MS, 1000, 1);
+                        kick(t + 13 * MS, 2000, 1);
+                }
+                dec += (unsigned) epoch(t + 20 * MS);
+        }
+        return dec;
+}
+
+/* A PV guest (a Linux one: PV spinlocks) whose vCPUs happen to halt little
+ * in the window (here not at all) but whose unlockers kick halted lock
+ * waiters is halting: no lever.  Without the kicks the same input gets one. */
+static void test_classify_pv_kicks_halting(void **state) {
+        for (int kicks = 1; kicks >= 0; kicks--) {
+                int e = 0;
+                classify_init(true, true, false);
+                unsigned dec = pv_epochs(&e, 6, 8, 0, kicks);      /* the second window: engaged unless halting */
+                struct vs_policy_vm_state sx = vm_state("x");
+                assert_true(sx.halt_share < 0.01);
+                if (kicks) {
+                        assert_int_equal(sx.cls, VS_CLASS_HALT);
+                        assert_true(sx.kick_rate > 40 && sx.kick_rate < 60);    /* 1 per 20 ms */
+                        assert_int_equal(sx.lever, VS_LEVER_NONE);
+                        assert_int_equal(dec + pv_epochs(&e, 40, 8, 0, kicks), 0);
+                        assert_int_equal(vm_state("x").cls, VS_CLASS_HALT);
+                } else {
+                        assert_int_equal(sx.cls, VS_CLASS_SPIN);
+                        assert_int_equal(sx.lever, VS_LEVER_COSCHEDULE);
+                        assert_true(dec > 0);
+                }
+                world_done();
+        }
+}
+
+/* The testbed's Linux pbzip2 guests at 3:1 halted 11-30 % of one window
+ * ("halting") and 1-10 % of the next, and the committed classifier placed
+ * and co-scheduled them in such a window (0.34x default).  A VM classified
+ * halting gets no lever for retry_ms whatever the next windows say; one
+ * that keeps spin-waiting that long gets one then. */
+static void test_classify_halt_memory(void **state) {
+        int e = 0;
+        classify_init(true, true, false);
+        pv_epochs(&e, 6, 8, 2, false);                  /* 14 %: halting */
+        assert_int_equal(vm_state("x").cls, VS_CLASS_HALT);
+        pv_epochs(&e, 40, 8, 1, false);                 /* 7 %, 8 windows: spin-waiting, no lever */
+        struct vs_policy_vm_state sx = vm_state("x");
+        assert_int_equal(sx.cls, VS_CLASS_SPIN);
+        assert_true(sx.halt_share > 0.05 && sx.halt_share < 0.1);
+        assert_int_equal(sx.lever, VS_LEVER_NONE);
+        assert_null(vs_policy_value(W.pol, "x", -1, VS_KNOB_FREEZE));
+        assert_null(vs_policy_value(W.pol, "x", 0, VS_KNOB_CPUSET));
+        /* one more halting window: the memory starts again (1 s from it) */
+        pv_epochs(&e, 5, 8, 2, false);
+        assert_int_equal(vm_state("x").cls, VS_CLASS_HALT);
+        pv_epochs(&e, 45, 8, 0, false);                 /* 900 ms spinning, halting 0 % */
+        assert_int_equal(vm_state("x").lever, VS_LEVER_NONE);
+        pv_epochs(&e, 5, 8, 0, false);                  /* the window at 2021 ms: retry_ms passed */
+        assert_int_equal(vm_state("x").cls, VS_CLASS_SPIN);
+        assert_int_equal(vm_state("x").lever, VS_LEVER_COSCHEDULE);
+        assert_int_equal(vm_state("x").trial, VS_TRIAL_RUNNING);
+        world_done();
+}
+
+/* A lever under which the VM answers fewer IPIs than before is released at
+ * the end of its first window, even with too few IPIs to call a gain (the
+ * old rule waited up to five windows), and not tried again for retry_ms;
+ * the next failure of the same lever on that VM waits twice as long. */
+static void test_classify_worse_released_in_one_window(void **state) {
+        int e = 0;
+        unsigned worse = 0;
+        classify_init(false, true, false);              /* co-scheduling the only lever */
+        run_epochs(&e, 11, 4, true, false, NULL, NULL); /* 2 windows, 40 answered: engaged at 221 ms */
+        assert_int_equal(vm_state("x").lever, VS_LEVER_COSCHEDULE);
+        double before = vm_state("x").before;
+        assert_true(before > 150 && before < 250);
+        /* with turns each VM answers 4 per turn it runs: 2 per epoch, 10 or
+         * 12 in the window (too few to call a gain) */
+        run_epochs(&e, 4, 4, false, false, "lever released: the VM did worse with it", &worse);
+        assert_int_equal(worse, 0);
+        assert_int_equal(vm_state("x").trial, VS_TRIAL_RUNNING);
+        run_epochs(&e, 1, 4, false, false, NULL, NULL);
+        /* (x held its turn: the release wrote nothing for it, y was frozen) */
+        assert_true(worse > 0 || strcmp(W.dec[0].vm, "y") == 0);
+        struct vs_policy_vm_state sx = vm_state("x");
+        assert_int_equal(sx.lever, VS_LEVER_NONE);
+        assert_int_equal(sx.trial, VS_TRIAL_NONE);
+        assert_true(sx.after < before);
+        assert_false(frozen_now("x") || frozen_now("y"));
+        uint64_t released_at = 1 * MS + (uint64_t) e * 20 * MS;
+        assert_true(sx.banned_until[VS_LEVER_COSCHEDULE] + 20 * MS >= released_at + 1000 * MS &&
+                    sx.banned_until[VS_LEVER_COSCHEDULE] <= released_at + 1000 * MS);
+        assert_int_equal(sx.failed[VS_LEVER_COSCHEDULE], 1);
+        /* nothing written until retry_ms has passed */
+        assert_int_equal(run_epochs(&e, 45, 4, true, false, NULL, NULL), 0);    /* up to 1241 ms */
+        run_epochs(&e, 5, 4, true, false, NULL, NULL);                          /* the window at 1341 ms */
+        assert_int_equal(vm_state("x").lever, VS_LEVER_COSCHEDULE);
+        /* worse again: released after one window, the ban doubles */
+        for (int k = 0; k < 6 && vm_state("x").lever != VS_LEVER_NONE; k++)
+                run_epochs(&e, 1, 4, false, false, NULL, NULL);
+        assert_int_equal(vm_state("x").lever, VS_LEVER_NONE);
+        released_at = 1 * MS + (uint64_t) e * 20 * MS;
+        sx = vm_state("x");
+        assert_int_equal(sx.failed[VS_LEVER_COSCHEDULE], 2);
+        assert_true(sx.banned_until[VS_LEVER_COSCHEDULE] + 20 * MS >= released_at + 2000 * MS &&
+                    sx.banned_until[VS_LEVER_COSCHEDULE] <= released_at + 2000 * MS);
+        world_done();
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_weights_receiver_first),
@@ -1289,6 +1415,9 @@ int main(void) {
                 cmocka_unit_test(test_reserved_never_placed),
                 cmocka_unit_test(test_reserved_placement),
                 cmocka_unit_test(test_reserved_pinned_vm),
+                cmocka_unit_test(test_classify_pv_kicks_halting),
+                cmocka_unit_test(test_classify_halt_memory),
+                cmocka_unit_test(test_classify_worse_released_in_one_window),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
