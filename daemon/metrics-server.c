@@ -3,7 +3,6 @@
  * metrics-server.c - GET /metrics over libmicrohttpd on sd-event (see
  * metrics-server.h).
  */
-#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -17,6 +16,7 @@
 
 #include <microhttpd.h>
 
+#include "dlib.h"
 #include "macro.h"
 #include "metrics-http.h"
 #include "metrics-server.h"
@@ -49,24 +49,18 @@ static struct {
 /* 0, or -ENOENT / -ENOSYS with the reason in @err. */
 static int mhd_load(char *err, size_t len) {
         static int state;       /* 1 loaded, < 0 failed */
-        void *h;
+        static const struct vs_dlib_sym syms[] = {
+#define MHD_SYM(f) { #f, (void **) &mhd.f },
+                MHD_FUNCS(MHD_SYM)
+#undef MHD_SYM
+        };
+        int r;
 
         if (state > 0)
                 return 0;
-        h = dlopen("libmicrohttpd.so.12", RTLD_NOW | RTLD_LOCAL);
-        if (!h) {
-                snprintf(err, len, "cannot load libmicrohttpd (Debian package libmicrohttpd12): %s", dlerror());
-                return (state = -ENOENT);
-        }
-#define MHD_SYM(f)                                                                      \
-        if (!(mhd.f = (__typeof__(mhd.f)) dlsym(h, #f))) {                              \
-                snprintf(err, len, "libmicrohttpd.so.12 has no %s", #f);                \
-                return (state = -ENOSYS);                                               \
-        }
-        MHD_FUNCS(MHD_SYM)
-#undef MHD_SYM
-        state = 1;
-        return 0;
+        r = vs_dlib_load("libmicrohttpd.so.12", "libmicrohttpd12", syms, ELEMENTSOF(syms), NULL, err, len);
+        state = r < 0 ? r : 1;
+        return r;
 }
 
 #define MHD_add_response_header (*mhd.MHD_add_response_header)

@@ -14,7 +14,6 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1
 #endif
-#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -31,6 +30,7 @@
 #include <libvirt/virterror.h>
 
 #include "macro.h"
+#include "dlib.h"
 #include "vmwatch.h"
 
 #define USEC_PER_SEC 1000000ULL
@@ -87,24 +87,19 @@ static char lv_error[256];
 /* 0, or -ENOENT / -ENOSYS with the reason in lv_error. */
 static int lv_load(void) {
         static int state;       /* 1 loaded, < 0 failed */
-        void *h;
+        static const struct vs_dlib_sym syms[] = {
+#define LV_SYM(f) { #f, (void **) &lv.f },
+                LV_FUNCS(LV_SYM)
+#undef LV_SYM
+        };
 
         if (state)
                 return state < 0 ? state : 0;
-        h = dlopen("libvirt.so.0", RTLD_NOW | RTLD_LOCAL);
-        if (!h) {
-                snprintf(lv_error, sizeof(lv_error), "cannot load libvirt (Debian package libvirt0): %s", dlerror());
-                return (state = -ENOENT);
-        }
-#define LV_SYM(f)                                                                                       \
-        if (!(lv.f = (__typeof__(lv.f)) dlsym(h, #f))) {                                                \
-                snprintf(lv_error, sizeof(lv_error), "libvirt.so.0 has no %s: libvirt older than 9.0?", #f); \
-                return (state = -ENOSYS);                                                               \
-        }
-        LV_FUNCS(LV_SYM)
-#undef LV_SYM
-        state = 1;
-        return 0;
+        state = vs_dlib_load("libvirt.so.0", "libvirt0", syms, ELEMENTSOF(syms), "libvirt older than 9.0?",
+                             lv_error, sizeof(lv_error));
+        if (state == 0)
+                state = 1;
+        return state < 0 ? state : 0;
 }
 
 #define virInitialize (*lv.virInitialize)
