@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <systemd/sd-daemon.h>
 
@@ -43,6 +44,7 @@ struct manager *manager_free(struct manager *m) {
         if (!m)
                 return NULL;
         vs_source_free(m->src);
+        vs_decisions_free(m->dlog);
         free(m->marked);
         vs_pipeline_free(m->pipe);
         vs_run_delay_done(&m->run_delay);
@@ -58,24 +60,34 @@ uint64_t manager_uptime_usec(const struct manager *m) {
 static void on_decision(const struct vs_decision *d, void *userdata) {
         struct manager *m = userdata;
 
-        output_decision(d, vs_pipeline_topology(m->pipe));
+        if (m->print_decisions)
+                output_decision(d, vs_pipeline_topology(m->pipe));
+        if (m->dlog && vs_decisions_add(m->dlog, d) < 0)
+                log_debug("decision of VM %s not gathered: out of memory", d->vm);
 }
 
 int manager_new_pipeline(struct manager *m, bool replay) {
         const struct options *o = m->opts;
+        long cpus = replay ? 0 : sysconf(_SC_NPROCESSORS_ONLN);
         struct vs_pipeline_options po = {
                 .cfg = &m->cfg,
-                .analysis = o->report || o->dry_run || o->serve || o->svg_dir || o->mode != MODE_REPLAY,
+                .analysis = o->report || o->dry_run || o->decisions || o->serve || o->svg_dir ||
+                            o->mode != MODE_REPLAY,
                 .timeline = o->svg_dir,
                 .tl_start_ns = o->svg_start_ns,
                 .tl_len_ns = o->svg_len_ns,
-                .policy = replay && o->dry_run,
-                .enforce_observed = o->mode == MODE_REPLAY,
+                .policy = (replay && o->dry_run) || o->decisions,
+                .enforce_observed = replay || o->decisions,
+                .n_cpus = cpus > 0 ? (unsigned) cpus : 0,
                 .on_decision = on_decision,
                 .userdata = m,
         };
 
         m->pipe = vs_pipeline_free(m->pipe);
+        m->dlog = (vs_decisions_free(m->dlog), NULL);
+        m->print_decisions = replay && o->dry_run;
+        if (o->decisions && vs_decisions_new(&m->dlog) < 0)
+                return -ENOMEM;
         return vs_pipeline_new(&po, &m->pipe);
 }
 
@@ -122,6 +134,10 @@ void manager_print_results(struct manager *m) {
         if (m->summary)
                 output_summary(vs_pipeline_summary(m->pipe), vs_pipeline_topology(m->pipe),
                                m->src ? vs_source_get_stats(m->src) : NULL);
+        if (an && o->decisions) {
+                vs_pipeline_finish(m->pipe);
+                output_decisions(m->dlog, an, vs_pipeline_policy(m->pipe));
+        }
 }
 
 static void notify_status(struct manager *m) {

@@ -17,6 +17,7 @@
 #include <systemd/sd-event.h>
 
 #include "control.h"
+#include "decisions.h"
 #include "enforce.h"
 #include "metrics-server.h"
 #include "options.h"
@@ -34,6 +35,8 @@ struct manager {
         struct vs_source *src;
         bool summary;                   /* print the summary at the end (off once stdout is gone) */
         double duration;                /* live: seconds, 0 = until signalled */
+        struct vs_decisions *dlog;      /* --decisions: the pipeline policy's decisions, gathered */
+        bool print_decisions;           /* --dry-run replay: each decision as it comes */
 
         /* live */
         struct enforcer *enf;
@@ -73,13 +76,15 @@ int manager_new(const struct options *o, struct vs_config *cfg, struct manager *
 struct manager *manager_free(struct manager *m);
 
 /* A new event pipeline (dropping the old one); @replay: --dry-run runs the
- * policy on trace time (live, the enforcer runs it on wall time). */
+ * policy on trace time (live, the enforcer runs it on wall time).  With
+ * --decisions the pipeline runs the policy on trace time live too, as a dry
+ * run of mode = enforce (the enforcer is not involved). */
 int manager_new_pipeline(struct manager *m, bool replay);
 /* One event through the pipeline to the output. */
 int manager_event(struct manager *m, const struct vs_event *ev);
 /* Messages about what a source skipped or lost. */
 void manager_source_problems(struct manager *m, const char *name);
-/* The end of a run: dry-run count, report, summary. */
+/* The end of a run: dry-run count, report, summary, decisions section. */
 void manager_print_results(struct manager *m);
 
 int manager_run_live(struct manager *m);

@@ -37,6 +37,9 @@ const char *options_help_text(void) {
                 "                           and IPIs); NAME escaped for the file system\n"
                 "      --svg-window=START:LEN  the timeline's window in ms from the trace's first\n"
                 "                           event (default 0:50)\n"
+                "      --decisions          end with, per VM, the vCPUs preempted while a sibling\n"
+                "                           waited on them and the decisions mode = enforce would\n"
+                "                           take (a dry run: nothing written), each with its reason\n"
                 "      --summary            print the per-VM summary at the end (default unless\n"
                 "                           --dump-events or --report)\n"
                 "      --no-summary         do not print the summary\n"
@@ -107,6 +110,7 @@ int options_parse(int argc, char **argv, struct options *ret) {
                 ARG_RECORD_MAX_MB,
                 ARG_REPORT,
                 ARG_DRY_RUN,
+                ARG_DECISIONS,
                 ARG_TEST_CONFIG,
                 ARG_PRINT_CONFIG,
                 ARG_RESTORE,
@@ -125,6 +129,7 @@ int options_parse(int argc, char **argv, struct options *ret) {
                 { "report", no_argument, NULL, ARG_REPORT },
                 { "config", required_argument, NULL, 'c' },
                 { "dry-run", no_argument, NULL, ARG_DRY_RUN },
+                { "decisions", no_argument, NULL, ARG_DECISIONS },
                 { "test-config", no_argument, NULL, ARG_TEST_CONFIG },
                 { "print-config", no_argument, NULL, ARG_PRINT_CONFIG },
                 { "restore", no_argument, NULL, ARG_RESTORE },
@@ -188,6 +193,9 @@ int options_parse(int argc, char **argv, struct options *ret) {
                         break;
                 case ARG_DRY_RUN:
                         arg.dry_run = true;
+                        break;
+                case ARG_DECISIONS:
+                        arg.decisions = true;
                         break;
                 case ARG_TEST_CONFIG:
                         arg.test_config = true;

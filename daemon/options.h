@@ -23,6 +23,7 @@ struct options {
         bool json;
         bool report;
         bool dry_run;
+        bool decisions;                 /* the decisions section at the end (runs the policy as a dry run) */
         const char *config;             /* NULL = the default file, optional */
         bool test_config;
         bool print_config;

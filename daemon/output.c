@@ -106,6 +106,14 @@ void output_report(const struct vs_analysis *an) {
         fflush(stdout);
 }
 
+void output_decisions(const struct vs_decisions *d, const struct vs_analysis *an, const struct vs_policy *pol) {
+        if (out.json)
+                (void) put_json(vs_decisions_json(d, an, pol));
+        else
+                vs_decisions_print(d, an, pol, stdout);
+        fflush(stdout);
+}
+
 void output_summary(const struct vs_summary *sum, struct vs_topology *topo, const struct vs_source_stats *st) {
         if (out.json)
                 (void) put_json(vs_summary_json(sum, topo, st));

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * output.h - the only writer of vschedd's stdout: events, dry-run
- * decisions, the report, the summary, the configuration, help and version,
+ * decisions, the report, the summary, the decisions section, the
+ * configuration, help and version,
  * as text or JSON (one object per line).  Also the configuration's error
  * list on stderr, verbatim.  Messages go through log.h, never here.
  */
@@ -11,6 +12,7 @@
 #include <stdint.h>
 
 #include "analysis.h"
+#include "decisions.h"
 #include "event.h"
 #include "policy.h"
 #include "source.h"
@@ -29,6 +31,8 @@ int output_event(const struct vs_event *ev, struct vs_topology *topo);
 /* A dry-run decision, with the VM's cgroup when topology knows it. */
 void output_decision(const struct vs_decision *d, struct vs_topology *topo);
 void output_report(const struct vs_analysis *an);
+/* --decisions: the decisions section (lib/decisions.h); @pol NULL: figures only. */
+void output_decisions(const struct vs_decisions *d, const struct vs_analysis *an, const struct vs_policy *pol);
 void output_summary(const struct vs_summary *sum, struct vs_topology *topo, const struct vs_source_stats *st);
 void output_flush(void);
 

@@ -485,6 +485,7 @@ static void ipi_edge(struct vs_analysis *a, struct vs_an_vm *m, int32_t src, int
                 INC32(m->pairs[d->pending[slot].pair].expired);     /* overflow: drop the oldest */
         d->pending[slot] = (struct vs_an_pending) {
                 .ts = ts, .pair = pi, .vector = vector, .not_running = d->state != VS_AN_RUNNING,
+                .runnable = d->state == VS_AN_PREEMPTED || d->state == VS_AN_WOKEN,
         };
 }
 
@@ -539,6 +540,8 @@ static void on_eoi(struct vs_analysis *a, const struct vs_event *ev) {
                         if (lat > pr->lat_max_ns)
                                 pr->lat_max_ns = (uint32_t) lat;      /* <= the window, 50 ms */
                         vs_hist_add(&pr->lat, lat);
+                        if (p->runnable)
+                                pr->preempted_wait_ns += lat;
                         if (p->not_running) {
                                 v->cause_ns += lat;
                                 v->epoch_cause_ns += lat;
@@ -859,6 +862,10 @@ uint64_t vs_analysis_seen(const struct vs_analysis *a, enum vs_event_type t) {
 
 uint64_t vs_analysis_last_ts(const struct vs_analysis *a) {
         return a->last_ts;
+}
+
+uint64_t vs_analysis_first_ts(const struct vs_analysis *a) {
+        return a->first_ts;
 }
 
 const struct vs_an_cpu *vs_analysis_cpu(const struct vs_analysis *a, unsigned cpu) {

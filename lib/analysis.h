@@ -21,6 +21,9 @@
  *  - receiver state at send: running (on a CPU), preempted (last switched out
  *    runnable, prev_state R/R+, not back yet), woken (woken up, not on a CPU
  *    yet), blocked (switched out sleeping and not woken), unknown.
+ *  - preempted wait of a pair: the sum of IPI->EOI latencies of the IPIs
+ *    that found the receiver runnable but not on a CPU (preempted or woken):
+ *    how long the sender waited on a receiver the host scheduler kept off.
  *  - IPI -> EOI latency: from the IPI to the next kvm_eoi/kvm_pv_eoi of the
  *    receiver with the same vector (an EOI closes every pending IPI of its
  *    vector: the IRR coalesces them).  Pending IPIs expire after ipi_window_ns
@@ -87,10 +90,11 @@ struct vs_an_pending {
         int32_t pair;                   /* index into the VM's pairs, -1 = free slot */
         uint8_t vector;
         uint8_t not_running;            /* receiver was not on a CPU at send */
+        uint8_t runnable;               /* ... because it was preempted or woken (not halted) */
 };
 
-/* 160 bytes: counters that cannot reach 2^32 in any realistic run are 32-bit
- * and saturate; the pair total and the latency sum are 64-bit. */
+/* 168 bytes: counters that cannot reach 2^32 in any realistic run are 32-bit
+ * and saturate; the pair total and the latency sums are 64-bit. */
 struct vs_an_pair {
         uint16_t src, dst;
         uint32_t ipis_pv;               /* of the ipis, from KVM_HC_SEND_IPI */
@@ -98,6 +102,7 @@ struct vs_an_pair {
         uint32_t at_state[VS_AN_EXITED + 1];    /* receiver state at send */
         uint32_t eoi_matched, expired;
         uint64_t lat_sum_ns;
+        uint64_t preempted_wait_ns;     /* IPI->EOI latencies of IPIs that found dst preempted or woken */
         uint32_t lat_max_ns;
         float rate_acc;                 /* decayed count, see vs_analysis_pair_rate() */
         uint64_t rate_ts;
@@ -198,6 +203,8 @@ const struct vs_an_cpu *vs_analysis_cpu(const struct vs_analysis *a, unsigned cp
 double vs_analysis_cpu_depth(const struct vs_analysis *a, unsigned cpu);
 /* Timestamp of the newest event accounted. */
 uint64_t vs_analysis_last_ts(const struct vs_analysis *a);
+/* Timestamp of the first event accounted (0 before any). */
+uint64_t vs_analysis_first_ts(const struct vs_analysis *a);
 /* Events seen per type (for the signal report). */
 uint64_t vs_analysis_seen(const struct vs_analysis *a, enum vs_event_type t);
 

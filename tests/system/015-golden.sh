@@ -4,7 +4,7 @@
 # compared byte for byte with tests/data/golden/ (large outputs stored
 # gzipped): --help texts, usage errors, --print-config/--test-config, and
 # replays of the recorded traces in tests/data as event dumps (text and JSON),
-# summaries, reports, dry-run decisions and --svg pictures.
+# summaries, reports, dry-run decisions, the decisions section and --svg pictures.
 #
 # A change of output on purpose: regenerate with
 #   tests/system/015-golden.sh --update     (VSCHEDD=build/vschedd etc. as for make check)
@@ -76,6 +76,8 @@ for t in bundled.txt bundled.dat directed-yield.txt malformed.txt testbed/2to1-v
         case_ "$n-dry-run" "$VSCHEDD" -c d/policy-all.conf -r "d/$t" --dry-run
         case_ "$n-dry-run-json" "$VSCHEDD" -c d/policy-all.conf -r "d/$t" --dry-run --json --report
         case_ "$n-dry-run-shipped" "$VSCHEDD" -c c/vschedd.conf -r "d/$t" --dry-run --json
+        case_ "$n-decisions" "$VSCHEDD" -q -c c/vschedd.conf -r "d/$t" --decisions --no-summary
+        case_ "$n-decisions-json" "$VSCHEDD" -q -c d/policy-all.conf -r "d/$t" --decisions --json
 done
 case_ limit "$VSCHEDD" -c c/vschedd.conf -r d/bundled.txt -d -n 5
 STDIN=d/bundled.txt case_ stdin "$VSCHEDD" -c c/vschedd.conf -r - -d -j -n 20

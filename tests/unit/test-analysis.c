@@ -142,6 +142,10 @@ static void test_edges_and_eoi(void **state) {
         assert_int_equal(p->eoi_matched, 2);
         assert_int_equal(p->lat_sum_ns, 4000);
         assert_int_equal(p->lat_max_ns, 3000);
+        /* the sender waited 3000 ns on a preempted receiver; the second IPI found it running */
+        assert_int_equal(p->preempted_wait_ns, 3000);
+        assert_int_equal(vs_analysis_first_ts(an), 1000);
+        assert_int_equal(vs_analysis_last_ts(an), 5000);
         assert_int_equal(vs_hist_percentile(&p->lat, 50), 1414);
         assert_int_equal(vs_hist_percentile(&p->lat, 99), 4000);
         assert_int_equal(p->expired, 0);
@@ -155,6 +159,24 @@ static void test_edges_and_eoi(void **state) {
         /* cause: only the IPI received while not running, 3000 ns */
         assert_int_equal(v1->cause_ns, 3000);
         assert_int_equal(vm()->vcpus[0].ipis_out, 2);
+}
+
+/* A halted receiver is not running but not preempted: its wait counts in
+ * cause, not in the pair's preempted wait; a woken one (runnable, not on a
+ * CPU yet) counts in both. */
+static void test_preempted_wait_not_halted(void **state) {
+        sw(1000, 1, V1, 1, 0);                  /* vCPU1 sleeps (S): halted */
+        ipi(2000, V0, VEC, 2);                  /* 0 -> 1 while blocked */
+        wake(2500, V0, V1, 1);                  /* woken, not running yet */
+        ipi(2600, V0, VEC, 2);                  /* 0 -> 1 while woken */
+        sw(3000, 1, 0, 0, V1);                  /* vCPU1 runs */
+        eoi(4000, V1, 2, VEC);                  /* closes both: 2000 and 1400 ns */
+
+        const struct vs_an_pair *p = pair(0, 1);
+        assert_int_equal(p->at_state[VS_AN_BLOCKED], 1);
+        assert_int_equal(p->at_state[VS_AN_WOKEN], 1);
+        assert_int_equal(vm()->vcpus[1].cause_ns, 3400);
+        assert_int_equal(p->preempted_wait_ns, 1400);
 }
 
 static void test_expiry_window(void **state) {
@@ -530,6 +552,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_hist),
                 cmocka_unit_test_setup_teardown(test_edges_and_eoi, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_preempted_wait_not_halted, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_expiry_window, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_multicast_and_unresolved, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_pv_send_ipi, setup, teardown),
