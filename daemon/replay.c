@@ -4,7 +4,7 @@
  * pipeline in two passes (topology first, so every event prints with its
  * final VM and vCPU; the second plays the first's events from memory,
  * lib/event-tape.h, so the trace is decoded once), the results, --svg pictures, and --auto (live when KVM
- * VMs run here, else the bundled recording).
+ * VMs run here, else a real testbed recording).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,7 +27,10 @@
 #include "replay.h"
 #include "svg-timeline.h"
 
-#define BUNDLED_TRACE "bundled.dat"
+/* What --auto replays without VMs: a real recording of the nested testbed
+ * (tests/data/testbed/README.md), 2 VMs x 2 vCPUs spin-waiting on 2 CPUs, with
+ * its KVM records; installed under the same relative path in $(pkgdatadir). */
+#define AUTO_TRACE "testbed/2to1-trace-cmd.dat"
 
 static int open_replay(const char *path, struct vs_source **ret) {
         int r = vs_source_open_file(path, ret);
@@ -281,13 +284,13 @@ int replay_run(struct manager *m, const char *path) {
 
 /* ---------------------------------------------------------------- auto */
 
-static const char *bundled_trace(char *buf, size_t len) {
+static const char *auto_trace(char *buf, size_t len) {
         const char *dirs[] = { getenv("VSCHEDD_DATA_DIR"), PKGDATADIR, NULL };
 
         for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
                 if (!dirs[i])
                         continue;
-                snprintf(buf, len, "%s/%s", dirs[i], BUNDLED_TRACE);
+                snprintf(buf, len, "%s/%s", dirs[i], AUTO_TRACE);
                 if (access(buf, R_OK) == 0)
                         return buf;
         }
@@ -312,11 +315,13 @@ int replay_auto(struct manager *m) {
                         m->duration = 10;
                 return manager_run_live(m);
         }
-        if (!bundled_trace(path, sizeof(path))) {
-                log_error("no KVM VMs on this host and no bundled trace found (set VSCHEDD_DATA_DIR)");
+        if (!auto_trace(path, sizeof(path))) {
+                log_error("no KVM VMs on this host and no %s found in $VSCHEDD_DATA_DIR or %s", AUTO_TRACE,
+                          PKGDATADIR);
                 return -ENOENT;
         }
-        log_info("no KVM VMs running here; replaying the bundled recording %s", path);
+        log_info("no KVM VMs running here; replaying %s, a real recording from the nested testbed "
+                 "(2 VMs x 2 vCPUs on 2 CPUs, tests/data/testbed/README.md)", path);
         /* the /proc scan must not leak into the replay's topology */
         m->pipe = vs_pipeline_free(m->pipe);
         if (manager_new_pipeline(m, true) < 0)

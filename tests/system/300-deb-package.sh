@@ -118,6 +118,7 @@ for f in /usr/sbin/vschedd /usr/bin/vschedctl /lib/systemd/system/vschedd.servic
         /usr/lib/sysusers.d/vschedd.conf /usr/lib/tmpfiles.d/vschedd.conf /etc/vschedd.conf \
         /usr/share/man/man8/vschedd.8.gz /usr/share/man/man8/vschedctl.8.gz \
         /usr/share/man/man5/vschedd.conf.5.gz /usr/share/vschedd/bundled.dat \
+        /usr/share/vschedd/testbed/2to1-trace-cmd.dat \
         /usr/share/doc/vschedd/copyright; do
         grep -qx "$f" "$TMP/contents" || fail "the .deb lacks $f"
 done
