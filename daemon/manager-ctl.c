@@ -52,6 +52,7 @@ static struct json_object *vm_object(struct manager *m, struct json_object *rvm,
         json_object_object_add(o, "weight_min", json_object_new_int((int) vp.weight_min));
         json_object_object_add(o, "weight_max", json_object_new_int((int) vp.weight_max));
         json_object_object_add(o, "idle", vp.idle < 0 ? NULL : json_object_new_boolean(vp.idle));
+        json_object_object_add(o, "priority", json_object_new_string(vs_priority_name(vp.priority)));
         if (json_object_object_get_ex(rvm, "edges", &edges)) {
                 struct json_object *top = json_object_new_array();
                 size_t n = json_object_array_length(edges);

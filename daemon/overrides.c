@@ -28,7 +28,8 @@ int override_apply(struct vs_config *c, const char *name, struct json_object *ar
                 c->n_vms++;
                 o = &c->vms[0];
                 *o = (struct vs_vm_override) { .mode = VS_MODE_INHERIT, .placement = VS_DEFAULT,
-                                               .coschedule = VS_DEFAULT, .weights = VS_DEFAULT, .idle = -1 };
+                                               .coschedule = VS_DEFAULT, .weights = VS_DEFAULT, .idle = -1,
+                                               .priority = VS_PRIO_INHERIT };
                 o->pattern = strdup(name);
                 if (!o->pattern)
                         return -ENOMEM;
@@ -49,6 +50,16 @@ int override_apply(struct vs_config *c, const char *name, struct json_object *ar
                 o->weight_max = (uint32_t) json_object_get_int(x);
         if (json_object_object_get_ex(args, "idle", &x))
                 o->idle = json_object_get_boolean(x) ? 1 : 0;
+        if (json_object_object_get_ex(args, "priority", &x)) {
+                int p = vs_priority_from_name(json_object_get_string(x));
+                if (p < 0) {
+                        *o = saved;
+                        if (ret_error)
+                                *ret_error = strdup("priority must be high, normal or low");
+                        return -EINVAL;
+                }
+                o->priority = p;
+        }
         struct vs_vm_policy vp;
         vs_config_vm(c, name, &vp);
         if (vp.weight_min > vp.weight_max) {

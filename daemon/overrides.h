@@ -4,7 +4,7 @@
  * configuration at once, kept in STATE_DIR/overrides.json and applied again
  * at start and after every reload, so they survive a restart of the daemon
  * (not a reboot: /run is a tmpfs).  The file format: one JSON object, VM
- * name -> { "mode", "weight_min", "weight_max", "idle" }.
+ * name -> { "mode", "weight_min", "weight_max", "idle", "priority" }.
  */
 #pragma once
 
@@ -12,7 +12,7 @@
 
 #include "vs-config.h"
 
-/* Apply @args (mode, weight_min, weight_max, idle) for VM @name to @c.
+/* Apply @args (mode, weight_min, weight_max, idle, priority) for VM @name to @c.
  * Refused (-EINVAL, @ret_error says why, @c unchanged) when invalid. */
 int override_apply(struct vs_config *c, const char *name, struct json_object *args, char **ret_error);
 /* Merge @args into the saved overrides of @name (atomic rename). */

@@ -110,6 +110,7 @@ static const struct {
         { "weight_min", "Weight min" },
         { "weight_max", "Weight max" },
         { "idle", "Idle" },
+        { "priority", "Priority" },
         { "edges", "Top edges" },
         { "adjustments", "Adjustments" },
         { "preempted_share", "Preempted" },

@@ -19,7 +19,7 @@
  *                     "adjustments": [{"vcpu", "file", "value", "baseline"}],
  *                     "class": str, "lever": str, "halted_share": num}]}   (classify = yes)
  *   vms:    {"vms": [{"vm": str, "vcpus": int, "mode": str, ...scalars}]}
- *   vm:     {"vm", "vcpus", "mode", "weight_min", "weight_max", "idle",
+ *   vm:     {"vm", "vcpus", "mode", "weight_min", "weight_max", "idle", "priority",
  *            "edges": [...], "adjustments": [...], ...}
  *   metrics:{"text": OpenMetrics text}   (printed raw without --json)
  *   graph:  the "vm" answer drawn through lib/graph-dot (dot text) and
@@ -98,7 +98,7 @@ static const struct verb verbs[] = {
         { "vms", "vms", 0, 0, VS_CTL_CMD_VMS, run_vms, "List the VMs vschedd watches" },
         { "vm set NAME key=value...", "vm set", 2, UINT_MAX, VS_CTL_CMD_VM_SET, run_vm_set,
           "Per-VM override, kept across restarts; keys:\n"
-          "mode=off|observe|enforce weight-min=1..10000\nweight-max=1..10000 idle=0|1" },
+          "mode=off|observe|enforce weight-min=1..10000\nweight-max=1..10000 idle=0|1\npriority=high|normal|low" },
         { "vm NAME", "vm", 1, 1, VS_CTL_CMD_VM, run_vm, "One VM: its IPI graph, weights and adjustments" },
         { "graph NAME", "graph", 1, 1, VS_CTL_CMD_VM, run_graph,
           "The VM's IPI graph as SVG (Graphviz dot(1); edge\nwidth = rate, colour = share to a vCPU not\n"
@@ -384,7 +384,7 @@ static int run_vm_set(const struct verb *v, char **args, unsigned n) {
                 key[klen] = 0;
                 arg = vs_ctl_command_arg(ci, key);
                 if (!arg || arg->required)
-                        return usage_error("vm set: unknown key '%.*s' (mode, weight-min, weight-max, idle)",
+                        return usage_error("vm set: unknown key '%.*s' (mode, weight-min, weight-max, idle, priority)",
                                            (int) klen, args[i]);
                 if (json_object_object_get_ex(a, key, NULL))
                         return usage_error("vm set: '%s' given twice", key);

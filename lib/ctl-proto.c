@@ -37,6 +37,7 @@ static const char *const status_default_text[_VS_CTL_STATUS_MAX] = {
 };
 
 static const char *const mode_values[] = { "off", "observe", "enforce", NULL };
+static const char *const priority_values[] = { "high", "normal", "low", NULL };
 
 static const struct vs_ctl_arg args_vm[] = {
         { .name = "name", .type = VS_CTL_ARG_STRING, .required = true, .help = "VM name" },
@@ -48,6 +49,7 @@ static const struct vs_ctl_arg args_vm_set[] = {
         { .name = "weight_min", .type = VS_CTL_ARG_UINT, .min = 1, .max = 10000, .help = "1..10000" },
         { .name = "weight_max", .type = VS_CTL_ARG_UINT, .min = 1, .max = 10000, .help = "1..10000" },
         { .name = "idle", .type = VS_CTL_ARG_BOOL, .help = "0|1" },
+        { .name = "priority", .type = VS_CTL_ARG_ENUM, .values = priority_values, .help = "high|normal|low" },
 };
 
 /* Indexed by number - 1.  Append only. */

@@ -23,6 +23,7 @@ struct pvcpu {
         double weight;                  /* current weight as a real number (for decay) */
         uint64_t snap_cause;
         uint32_t group;                 /* placement group */
+        double load;                    /* its share of the VM's IPI traffic when placed (claims) */
 };
 
 struct pvm {
@@ -58,6 +59,8 @@ struct pvm {
         unsigned b_windows, t_windows;
         bool held;                      /* classified spin-waiting once more without evidence (hysteresis) */
         bool no_cpus;                   /* every CPU it may use is reserved: left alone */
+        enum vs_priority prio;          /* [vm] priority, this epoch */
+        bool displaced;                 /* a higher-priority VM was placed: place again */
         const char *release_reason;     /* a lever released at the last window's end (static string) */
         struct vs_policy_vm_state st;
 };
@@ -190,6 +193,7 @@ static struct pvm *pvm_get(struct vs_policy *p, const char *name, bool create) {
         struct pvm *m = &p->vms[p->n_vms++];
         memset(m, 0, sizeof(*m));
         snprintf(m->name, sizeof(m->name), "%s", name);
+        m->prio = VS_PRIO_NORMAL;
         return m;
 }
 
@@ -288,6 +292,15 @@ static bool vm_all_reserved(const struct vs_policy *p, const struct pvm *m, cons
                 if (vs_cpumask_test(&may, p->allowed[i]))
                         return false;
         return true;
+}
+
+/* ---------------------------------------------------------------- priority */
+
+/* What a VM's class multiplies its co-scheduling turn and its weights by:
+ * high priority_factor, normal 1, low 1 / priority_factor. */
+static double prio_mult(const struct vs_policy *p, enum vs_priority pr) {
+        double f = p->cfg->priority_factor >= 1 ? p->cfg->priority_factor : 1;
+        return pr == VS_PRIO_HIGH ? f : pr == VS_PRIO_LOW ? 1 / f : 1;
 }
 
 static void default_base(const struct vs_policy *p, enum vs_knob k, char *buf, size_t len) {
@@ -424,7 +437,7 @@ static void place(struct vs_policy *p, struct pvm *m, const struct vs_an_vm *vm,
                 return;
         /* sticky: an assignment stands while the VM keeps its vCPUs; moving
          * vCPUs every epoch would cost more than it gains */
-        if (m->placed && m->placed_n == n_present)
+        if (m->placed && m->placed_n == n_present && !m->displaced)
                 return;
         groups = n_present < p->n_allowed ? n_present : p->n_allowed;
         load = calloc(groups, sizeof(*load));
@@ -512,18 +525,66 @@ static void place(struct vs_policy *p, struct pvm *m, const struct vs_an_vm *vm,
                         break;
         }
 
+        /* Claims of the placed VMs of a higher class (high gets first pick):
+         * each of their vCPUs weighs its share of its VM's IPI traffic, spread
+         * over its CPUs.  The allowed CPUs are taken least claimed first, so
+         * this VM's busiest vCPUs (group 0 first) avoid theirs.  No claims
+         * (every VM normal, the default): the allowed list in order. */
+        unsigned cord[p->n_allowed];
+        double claim[p->n_allowed];
+        double traffic = 0;
+        for (unsigned c = 0; c < p->n_allowed; c++) {
+                cord[c] = c;
+                claim[c] = 0;
+        }
+        for (unsigned o = 0; o < p->n_vms; o++) {
+                const struct pvm *h = &p->vms[o];
+                if (h == m || !h->placed || h->prio <= m->prio)
+                        continue;
+                for (unsigned i = 0; i < h->n; i++) {
+                        const struct knob_state *ks = &h->v[i].k[VS_KNOB_CPUSET];
+                        struct vs_cpumask cm;
+                        unsigned cnt = 0;
+                        if (!ks->managed || !ks->cur[0] || vs_cpulist_parse(ks->cur, &cm, NULL) < 0)
+                                continue;
+                        for (unsigned c = 0; c < p->n_allowed; c++)
+                                cnt += vs_cpumask_test(&cm, p->allowed[c]);
+                        for (unsigned c = 0; cnt && c < p->n_allowed; c++)
+                                if (vs_cpumask_test(&cm, p->allowed[c]))
+                                        claim[c] += h->v[i].load / cnt;
+                }
+        }
+        for (unsigned c = 1; c < p->n_allowed; c++)     /* stable: equal claims keep CPU order */
+                for (unsigned d = c; d > 0 && claim[cord[d]] < claim[cord[d - 1]]; d--) {
+                        unsigned t = cord[d];
+                        cord[d] = cord[d - 1];
+                        cord[d - 1] = t;
+                }
+        for (unsigned a = 0; a < no; a++)
+                traffic += (double) (vm->vcpus[order[a]].ipis_in + vm->vcpus[order[a]].ipis_out + 1);
+
         /* group g gets CPUs g, g + groups, g + 2 * groups, ... of the
-         * allowed list (the host's CPUs less the reserved ones) */
+         * allowed list (the host's CPUs less the reserved ones), in claim order */
         for (unsigned a = 0; a < no; a++) {
                 unsigned i = order[a], sel[p->n_allowed], ns = 0;
                 char list[VS_VALUE_MAX];
                 for (unsigned c = m->v[i].group; c < p->n_allowed; c += groups)
-                        sel[ns++] = p->allowed[c];
+                        sel[ns++] = p->allowed[cord[c]];
+                qsort(sel, ns, sizeof(*sel), cmp_uint);
                 cpulist(sel, ns, list, sizeof(list));
-                set_knob(p, m, (int32_t) i, VS_KNOB_CPUSET, list, now, false, "placement: IPI partners apart", e);
+                m->v[i].load = (double) (vm->vcpus[i].ipis_in + vm->vcpus[i].ipis_out + 1) / traffic;
+                set_knob(p, m, (int32_t) i, VS_KNOB_CPUSET, list, now, false,
+                         m->displaced ? "placement: moved for a higher-priority VM" : "placement: IPI partners apart",
+                         e);
         }
         m->placed = true;
         m->placed_n = n_present;
+        m->displaced = false;
+        /* a VM of a lower class placed before takes its pick again, around
+         * this one: the higher class is never the one moved */
+        for (unsigned o = 0; o < p->n_vms; o++)
+                if (&p->vms[o] != m && p->vms[o].placed && p->vms[o].prio < m->prio)
+                        p->vms[o].displaced = true;
 }
 
 static void unplace(struct vs_policy *p, struct pvm *m, uint64_t now, const char *reason, struct emit *e) {
@@ -632,6 +693,11 @@ static void weigh(struct vs_policy *p, struct pvm *m, const struct vs_an_vm *vm,
         double cap = cap_for_depth(p->cfg, entities);
         bool starving = false, starve[VS_AN_MAX_VCPUS];
         uint64_t starve_ns = (uint64_t) p->cfg->starvation_ms * 1000000ull;
+        /* the VM's class scales its weights (cls_base); the
+         * bounds still hold, and the starvation guard still restores the
+         * real baseline */
+        const double mult = prio_mult(p, m->prio);
+        double cls_base[VS_AN_MAX_VCPUS];
 
         if (oscillating)
                 cap = 1 + (cap - 1) / 2;
@@ -653,29 +719,33 @@ static void weigh(struct vs_policy *p, struct pvm *m, const struct vs_an_vm *vm,
                 starve[n] = (c->state == VS_AN_PREEMPTED || c->state == VS_AN_WOKEN) && now > c->state_since &&
                             now - c->state_since > starve_ns;
                 starving |= starve[n];
-                total += base[n];
+                cls_base[n] = base[n] * mult;
+                total += cls_base[n];
                 n++;
         }
-        if (n < 2)
+        if (n == 0 || (n < 2 && mult == 1))
                 return;
 
-        if (m->active && max_cause > 0 && cap > 1) {
+        const bool boost = m->active && max_cause > 0 && cap > 1;
+        if (boost) {
                 for (unsigned k = 0; k < n; k++)
-                        w[k] = base[k] * (1 + (cap - 1) * cause[k] / max_cause);
+                        w[k] = cls_base[k] * (1 + (cap - 1) * cause[k] / max_cause);
         } else {
-                /* decay toward baseline */
-                double f = p->cfg->decay_half_life_ms ? exp2(-dt_ns / (p->cfg->decay_half_life_ms * 1e6)) : 0;
+                /* decay toward the (class) baseline; a high or low VM goes
+                 * straight to its class's weights */
+                double f = p->cfg->decay_half_life_ms && mult == 1 ?
+                                   exp2(-dt_ns / (p->cfg->decay_half_life_ms * 1e6)) : 0;
                 bool at_base = true;
                 for (unsigned k = 0; k < n; k++) {
                         double cur = m->v[idx[k]].weight;
-                        w[k] = base[k] + (cur - base[k]) * f;
-                        if (fabs(w[k] - base[k]) >= 0.5)
+                        w[k] = cls_base[k] + (cur - cls_base[k]) * f;
+                        if (fabs(w[k] - cls_base[k]) >= 0.5)
                                 at_base = false;
                 }
                 if (at_base) {
                         for (unsigned k = 0; k < n; k++)
-                                w[k] = base[k];
-                        if (!m->weighted && !starving)
+                                w[k] = cls_base[k];
+                        if (!m->weighted && !starving && mult == 1)
                                 return;
                 }
         }
@@ -725,7 +795,7 @@ static void weigh(struct vs_policy *p, struct pvm *m, const struct vs_an_vm *vm,
                         const struct vs_an_pair *pr = vs_analysis_pair(vm, idx[a], idx[b]);
                         const char *ca = m->v[idx[a]].k[VS_KNOB_WEIGHT].cur, *cb = m->v[idx[b]].k[VS_KNOB_WEIGHT].cur;
                         if (a != b && pr && pr->at_state[VS_AN_PREEMPTED] &&
-                            strtol(cb[0] ? cb : "100", NULL, 10) + 1 < strtol(ca[0] ? ca : "100", NULL, 10)) {
+                            strtol(cls_base[0] ? cb : "100", NULL, 10) + 1 < strtol(ca[0] ? ca : "100", NULL, 10)) {
                                 big = true;
                                 break;
                         }
@@ -742,6 +812,7 @@ static void weigh(struct vs_policy *p, struct pvm *m, const struct vs_an_vm *vm,
                 m->v[idx[k]].weight = (double) out[k];
                 set_knob(p, m, (int32_t) idx[k], VS_KNOB_WEIGHT, val, now, starving,
                          starving ? "starvation guard" : back_to_base ? "decay to baseline" :
+                         !boost && mult > 1 ? "weights: high priority" : !boost && mult < 1 ? "weights: low priority" :
                          oscillating ? "weights, halved: yields oscillate" : "weights: IPI receivers first", e);
         }
         m->weighted = !back_to_base;
@@ -807,21 +878,45 @@ static void coschedule(struct vs_policy *p, uint64_t now, struct emit *e) {
                 p->cos_current[0] = 0;
                 return;
         }
-        if ((n - 1) * turn > bound)
+        /* Turns: turn_ms times the VM's class (high priority_factor times
+         * longer, low as much shorter), all shrunk together so that no VM
+         * waits longer than max_frozen_ms while the others take theirs (all
+         * normal: max_frozen_ms / (VMs - 1), as before classes). */
+        double sum = 0, worst = 0, scale = 1;
+        bool classes = false;
+        for (unsigned i = 0; i < p->n_vms; i++)
+                if (p->vms[i].cos_candidate) {
+                        sum += (double) turn * prio_mult(p, p->vms[i].prio);
+                        classes |= p->vms[i].prio != VS_PRIO_NORMAL;
+                }
+        for (unsigned i = 0; i < p->n_vms; i++)
+                if (p->vms[i].cos_candidate && sum - (double) turn * prio_mult(p, p->vms[i].prio) > worst)
+                        worst = sum - (double) turn * prio_mult(p, p->vms[i].prio);
+        if (worst > (double) bound)
+                scale = (double) bound / worst;
+        if (!classes && (n - 1) * turn > bound)
                 turn = bound / (n - 1);
-        if (cur == UINT32_MAX || now - p->cos_turn_start >= turn) {
-                /* next candidate after the current one, in table order */
-                unsigned start = cur == UINT32_MAX ? p->n_vms - 1 : cur;
-                for (unsigned k = 1; k <= p->n_vms; k++) {
-                        unsigned i = (start + k) % p->n_vms;
-                        if (p->vms[i].cos_candidate) {
-                                cur = i;
-                                break;
+#define TURN(i) (classes ? (uint64_t) ((double) turn * prio_mult(p, p->vms[i].prio) * scale) : turn)
+        if (cur == UINT32_MAX || now - p->cos_turn_start >= TURN(cur)) {
+                if (cur == UINT32_MAX) {
+                        /* a rotation starts: the highest class first, then table order */
+                        for (unsigned i = 0; i < p->n_vms; i++)
+                                if (p->vms[i].cos_candidate && (cur == UINT32_MAX || p->vms[i].prio > p->vms[cur].prio))
+                                        cur = i;
+                } else {
+                        /* next candidate after the current one, in table order */
+                        for (unsigned k = 1; k <= p->n_vms; k++) {
+                                unsigned i = (cur + k) % p->n_vms;
+                                if (p->vms[i].cos_candidate) {
+                                        cur = i;
+                                        break;
+                                }
                         }
                 }
                 snprintf(p->cos_current, sizeof(p->cos_current), "%s", p->vms[cur].name);
                 p->cos_turn_start = now;
         }
+#undef TURN
         /* thaws first, then freezes (as a hand-set gang does): the CPUs are
          * never left to nobody between two turns */
         for (unsigned i = 0; i < p->n_vms; i++) {
@@ -1162,6 +1257,9 @@ int vs_policy_epoch(struct vs_policy *p, const struct vs_analysis *a, uint64_t n
                 }
                 spin += pvy;
                 m->present = present;
+                struct vs_vm_policy cls_vp;
+                vs_config_vm(p->cfg, vm->name, &cls_vp);
+                m->prio = cls_vp.priority;
                 m->no_cpus = vm_all_reserved(p, m, vm);
                 m->st.skipped = m->no_cpus ? "every CPU it may use is reserved" : NULL;
                 if (classify)
@@ -1218,9 +1316,21 @@ int vs_policy_epoch(struct vs_policy *p, const struct vs_analysis *a, uint64_t n
                 p->window_start = now;
         }
 
-        /* 3: levers */
-        for (unsigned i = 0; i < vs_analysis_n_vms(a); i++) {
-                const struct vs_an_vm *vm = vs_analysis_vm(a, i);
+        /* 3: levers, the higher classes first (they pick their CPUs first);
+         * within a class in the model's order */
+        unsigned n_an = vs_analysis_n_vms(a);
+        _cleanup_free_ unsigned *by_prio = malloc((n_an ? n_an : 1) * sizeof(*by_prio));
+        if (!by_prio)
+                return -ENOMEM;
+        unsigned n_by = 0;
+        for (int pr = _VS_PRIO_MAX - 1; pr >= VS_PRIO_LOW; pr--)
+                for (unsigned i = 0; i < n_an; i++) {
+                        const struct pvm *m = pvm_get(p, vs_analysis_vm(a, i)->name, false);
+                        if ((m ? (int) m->prio : VS_PRIO_NORMAL) == pr)
+                                by_prio[n_by++] = i;
+                }
+        for (unsigned j = 0; j < n_by; j++) {
+                const struct vs_an_vm *vm = vs_analysis_vm(a, by_prio[j]);
                 struct vs_vm_policy vp;
                 struct pvm *m = pvm_get(p, vm->name, false);
 

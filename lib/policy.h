@@ -51,6 +51,16 @@
  *    starvation_ms gets at least its baseline weight at once, and a frozen
  *    VM is thawed at once.
  *  - idle (cpu.idle) only as configured per VM, never automatically.
+ *  - classes ([vm] priority, factor priority_factor; all normal = none of
+ *    this): VMs are placed high first, a VM's CPU groups taken least claimed
+ *    by higher-class placed VMs first (claims: each vCPU's share of its VM's
+ *    IPI traffic, over its CPUs), and lower-class placed VMs are placed again
+ *    after a higher one (never the reverse); a rotation starts with the
+ *    highest class, turns are turn_ms x factor (high) or / factor (low),
+ *    shrunk together so no VM waits more than max_frozen_ms; weights target
+ *    the baselines x or / factor (the weights INVARIANT above holds for the
+ *    class baselines), within the bounds, the starvation guard restoring
+ *    the real baseline.
  * Rate limit: a knob of a cgroup changes at most once per write_interval_ms.
  *
  * Do no harm (classify = yes, the default): the triggers above only say a VM

@@ -66,6 +66,7 @@ enum type {
         T_DOUBLE,       /* double in [min, max] */
         T_STRING,       /* char *, see F_ABSOLUTE, F_EMPTY, F_FILENAME */
         T_CAPS,         /* double[VS_CAPS], each in (0, max], non-increasing */
+        T_PRIORITY,     /* int: enum vs_priority; "default" = VS_PRIO_INHERIT */
 };
 
 enum {
@@ -129,6 +130,7 @@ static const struct item table[] = {
         ITEM(SEC_POLICY,   "evaluate_ms",             T_UINT32,   G(evaluate_ms),              100,  60000,   0),
         ITEM(SEC_POLICY,   "min_gain_pct",            T_UINT32,   G(min_gain_pct),             0,    1000,    0),
         ITEM(SEC_POLICY,   "retry_ms",                T_UINT32,   G(retry_ms),                 0,    3600000, 0),
+        ITEM(SEC_POLICY,   "priority_factor",         T_DOUBLE,   G(priority_factor),          1,    10,      0),
         ITEM(SEC_POLICY,   "reserved_cpus",           T_STRING,   G(reserved_cpus),            0,    0,       F_EMPTY | F_CPULIST),
         ITEM(SEC_METRICS,  "listen",                  T_STRING,   G(metrics_listen),           0,    0,       F_EMPTY | F_LISTEN),
         ITEM(SEC_VM,       "mode",                    T_MODE,     V(mode),                     0,    0,       F_DEFAULT),
@@ -140,6 +142,7 @@ static const struct item table[] = {
         ITEM(SEC_VM,       "weight_max",              T_UINT32,   V(weight_max),               1,    10000,   0),
         { .section = SEC_VM, .key = "pin_override", .type = T_BOOL, .offset = V(pin_override),
           .flags = F_DEFAULT, .set_offset = V(pin_override_set) },
+        ITEM(SEC_VM,       "priority",                T_PRIORITY, V(priority),                 0,    0,       0),
 };
 
 #define N_ITEMS ELEMENTSOF(table)
@@ -527,6 +530,19 @@ static int parse_value(struct parse_ctx *ctx, const struct item *it, void *base,
 
         case T_CAPS:
                 return parse_caps(ctx, it, key, v, field);
+
+        case T_PRIORITY:
+                if (strcmp(v, "default") == 0) {
+                        *(int *) field = VS_PRIO_INHERIT;
+                        return 0;
+                }
+                r = vs_priority_from_name(v);
+                if (r < 0) {
+                        key_error(ctx, ctx->line, key, "invalid priority '%s' (high, normal, low or default)", e);
+                        return r;
+                }
+                *(int *) field = r;
+                return 0;
         }
         return -EINVAL;
 }
@@ -614,6 +630,7 @@ static int vm_section_new(struct parse_ctx *ctx, const char *pattern) {
                 .coschedule = VS_DEFAULT,
                 .weights = VS_DEFAULT,
                 .idle = VS_DEFAULT,
+                .priority = VS_PRIO_INHERIT,
                 .line = ctx->line,
         };
         ks[ctx->cfg->n_vms] = (struct key_state) {};
@@ -908,6 +925,7 @@ int vs_config_init(struct vs_config *c) {
                 .evaluate_ms = 1000,
                 .min_gain_pct = 5,
                 .retry_ms = 30000,
+                .priority_factor = 2,
         };
         memcpy(c->caps, caps, sizeof(caps));
         if (!c->state_dir || !c->cgroup_root || !c->instance || !c->libvirt_uri || !c->metrics_listen ||
@@ -1079,9 +1097,12 @@ void vs_config_vm(const struct vs_config *c, const char *name, struct vs_vm_poli
                 .idle = -1,
                 .weight_min = c->weight_min,
                 .weight_max = c->weight_max,
+                .priority = VS_PRIO_NORMAL,
         };
         if (!o)
                 return;
+        if (o->priority >= VS_PRIO_LOW && o->priority < _VS_PRIO_MAX)
+                ret->priority = o->priority;
         if (o->mode != VS_MODE_INHERIT)
                 ret->mode = o->mode;
         if (o->placement != VS_DEFAULT)
@@ -1142,6 +1163,8 @@ static bool vm_key_set(const struct vs_vm_override *o, const struct item *it) {
                 return *(const uint32_t *) field != 0;
         case T_BOOL:
                 return *(const bool *) ((const char *) o + it->set_offset);
+        case T_PRIORITY:
+                return *(const int *) field != VS_PRIO_INHERIT;
         default:
                 return true;
         }
@@ -1186,6 +1209,9 @@ static void print_items(FILE *f, enum section s, const void *base) {
                                 format_double(buf, ((const double *) field)[k]);
                                 fprintf(f, "%s%s", k ? "," : "", buf);
                         }
+                        break;
+                case T_PRIORITY:
+                        fputs(vs_priority_name(*(const int *) field) ?: "default", f);
                         break;
                 }
                 fputc('\n', f);
@@ -1280,6 +1306,8 @@ bool vs_config_equal(const struct vs_config *a, const struct vs_config *b) {
                                 if (((const double *) fa)[k] != ((const double *) fb)[k])
                                         return false;
                         break;
+                case T_PRIORITY:        /* per-VM only */
+                        break;
                 }
         }
 
@@ -1291,7 +1319,7 @@ bool vs_config_equal(const struct vs_config *a, const struct vs_config *b) {
                 if (!streq_null(x->pattern, y->pattern) || x->mode != y->mode || x->placement != y->placement ||
                     x->coschedule != y->coschedule || x->weights != y->weights || x->idle != y->idle ||
                     x->weight_min != y->weight_min || x->weight_max != y->weight_max ||
-                    x->pin_override_set != y->pin_override_set ||
+                    x->pin_override_set != y->pin_override_set || x->priority != y->priority ||
                     (x->pin_override_set && x->pin_override != y->pin_override))
                         return false;
         }
@@ -1309,6 +1337,28 @@ const char *vs_mode_name(enum vs_mode m) {
         default:
                 return NULL;
         }
+}
+
+const char *vs_priority_name(enum vs_priority p) {
+        switch (p) {
+        case VS_PRIO_LOW:
+                return "low";
+        case VS_PRIO_NORMAL:
+                return "normal";
+        case VS_PRIO_HIGH:
+                return "high";
+        default:
+                return NULL;
+        }
+}
+
+int vs_priority_from_name(const char *s) {
+        if (!s)
+                return -EINVAL;
+        for (enum vs_priority p = VS_PRIO_LOW; p < _VS_PRIO_MAX; p++)
+                if (strcmp(s, vs_priority_name(p)) == 0)
+                        return p;
+        return -EINVAL;
 }
 
 int vs_mode_from_name(const char *s) {

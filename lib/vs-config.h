@@ -28,6 +28,15 @@ enum vs_tristate {
         VS_YES = 1,
 };
 
+/* A VM's class ([vm] priority): what it gets first when VMs compete. */
+enum vs_priority {
+        VS_PRIO_INHERIT = -1,   /* per-VM only: normal */
+        VS_PRIO_LOW = 0,
+        VS_PRIO_NORMAL,
+        VS_PRIO_HIGH,
+        _VS_PRIO_MAX,
+};
+
 #define VS_CAPS 6               /* run-queue depth classes: 2, 3, 4-6, 7-8, 9-12, >12 */
 
 struct vs_vm_override {
@@ -41,6 +50,7 @@ struct vs_vm_override {
         uint32_t weight_max;    /* 0 = inherit */
         bool pin_override;      /* may override the operator's pinning (vcpupin/cpuset) */
         bool pin_override_set;  /* false = inherit [policy] pin_override */
+        int priority;           /* enum vs_priority; VS_PRIO_INHERIT = normal */
         unsigned line;          /* where the section starts, for messages; 0 = not from
                                  * the file (a runtime override, vschedctl vm set) */
 };
@@ -84,6 +94,7 @@ struct vs_config {
         uint32_t min_gain_pct;                  /* 5: a lever must raise answered IPIs/s this much to stay */
         uint32_t retry_ms;                      /* 30000: a lever that did not help is not tried again for this long */
         char *reserved_cpus;                    /* "": host CPUs no vCPU is placed on (canonical CPU list) */
+        double priority_factor;                 /* 2: high VMs' turns and weights x this, low ones / this */
         /* [metrics] */
         char *metrics_listen;                   /* "" = no HTTP listener; else IPV4:PORT or [IPV6]:PORT */
         /* [vm "PATTERN"] sections, in file order; first match wins */
@@ -119,6 +130,7 @@ struct vs_vm_policy {
         bool placement, coschedule, weights, pin_override;
         int idle;               /* -1 leave alone, 0/1 */
         uint32_t weight_min, weight_max;
+        enum vs_priority priority;      /* normal unless [vm] priority says otherwise */
 };
 void vs_config_vm(const struct vs_config *c, const char *name, struct vs_vm_policy *ret);
 
@@ -145,3 +157,8 @@ bool vs_config_equal(const struct vs_config *a, const struct vs_config *b);
 const char *vs_mode_name(enum vs_mode m);
 /* The reverse: the enum value, or -EINVAL. */
 int vs_mode_from_name(const char *s);
+
+/* "low", "normal", "high"; NULL for anything else (VS_PRIO_INHERIT too). */
+const char *vs_priority_name(enum vs_priority p);
+/* The reverse: the enum value, or -EINVAL. */
+int vs_priority_from_name(const char *s);

@@ -1,6 +1,7 @@
 #!/bin/sh
 # The real daemon driven only through vschedctl: status and vms show a
-# QEMU-looking VM found in /proc; `vm set` switches it to enforce with idle on,
+# QEMU-looking VM found in /proc; `vm set` switches it to enforce with idle on
+# and priority high (shown by `vm`, saved, a bad class refused),
 # which lands in its (test) cgroups and survives a daemon restart; reload with
 # a good and a bad configuration (the bad one is rejected, the daemon keeps
 # running); metrics parse as OpenMetrics; an unprivileged peer is refused.
@@ -71,10 +72,17 @@ rc=0; setpriv --reuid=65534 --regid=65534 --clear-groups "$CTL" -s "$SOCK" statu
 expect_eq "exit code for nobody" "$rc" 3
 
 # enforce with idle through vschedctl: the VM's vCPU cgroups follow
-"$CTL" -s "$SOCK" vm set ctltest mode=enforce idle=yes || fail "vm set failed"
+"$CTL" -s "$SOCK" vm set ctltest mode=enforce idle=yes priority=high || fail "vm set failed"
 wait_value "$LV/vcpu0/cpu.idle" 1
 wait_value "$LV/vcpu1/cpu.idle" 1
 [ -s "$TMP/state/overrides.json" ] || fail "the override was not saved"
+grep -q '"priority":"high"' "$TMP/state/overrides.json" || grep -q '"priority": *"high"' "$TMP/state/overrides.json" ||
+        fail "the priority was not saved"
+"$CTL" -s "$SOCK" --json vm ctltest >"$TMP/vm.json" || fail "vschedctl vm failed"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["priority"]=="high", d' "$TMP/vm.json" ||
+        fail "vm ctltest: the priority override did not take"
+rc=0; "$CTL" -s "$SOCK" vm set ctltest priority=urgent >/dev/null 2>&1 || rc=$?
+expect_eq "exit code for a bad priority" "$rc" 2
 rc=0; "$CTL" -s "$SOCK" vm set ctltest weight-min=500 weight-max=100 >/dev/null 2>&1 || rc=$?
 [ "$rc" != 0 ] || fail "weight-min > weight-max was accepted"
 

@@ -139,6 +139,7 @@ static void test_defaults(void **state) {
         assert_int_equal(c.min_gain_pct, 5);
         assert_int_equal(c.retry_ms, 30000);
         assert_string_equal(c.reserved_cpus, "");
+        assert_true(c.priority_factor == 2);
         assert_int_equal(c.n_vms, 0);
 
         /* an empty file and a comments-only file give the defaults */
@@ -205,6 +206,7 @@ static const char full_config[] =
         "min_gain_pct = 0\n"
         "retry_ms = 60000\n"
         "reserved_cpus = 0-1,4\n"
+        "priority_factor = 1.5\n"
         "\n"
         "[metrics]\n"
         "listen = 127.0.0.1:9901\n"
@@ -218,12 +220,14 @@ static const char full_config[] =
         "weight_min = 50\n"
         "weight_max = 500\n"
         "pin_override = no\n"
+        "priority = high\n"
         "\n"
         "[vm \"batch[0-9]\"]   ; batch VMs\n"
         "idle = no\n"
         "mode = default\n"
         "weights = default\n"
-        "pin_override = default\n";
+        "pin_override = default\n"
+        "priority = default\n";
 
 static void test_every_key(void **state) {
         struct vs_config c;
@@ -265,11 +269,12 @@ static void test_every_key(void **state) {
         assert_int_equal(c.min_gain_pct, 0);
         assert_int_equal(c.retry_ms, 60000);
         assert_string_equal(c.reserved_cpus, "0-1,4");
+        assert_true(c.priority_factor == 1.5);
         assert_string_equal(c.metrics_listen, "127.0.0.1:9901");
 
         assert_int_equal(c.n_vms, 2);
         assert_string_equal(c.vms[0].pattern, "db-*");
-        assert_int_equal(c.vms[0].line, 47);
+        assert_int_equal(c.vms[0].line, 48);
         assert_int_equal(c.vms[0].mode, VS_MODE_OFF);
         assert_int_equal(c.vms[0].placement, VS_YES);
         assert_int_equal(c.vms[0].coschedule, VS_NO);
@@ -279,12 +284,14 @@ static void test_every_key(void **state) {
         assert_int_equal(c.vms[0].weight_max, 500);
         assert_true(c.vms[0].pin_override_set);
         assert_false(c.vms[0].pin_override);
+        assert_int_equal(c.vms[0].priority, VS_PRIO_HIGH);
         assert_string_equal(c.vms[1].pattern, "batch[0-9]");
-        assert_int_equal(c.vms[1].line, 57);
+        assert_int_equal(c.vms[1].line, 59);
         assert_int_equal(c.vms[1].idle, VS_NO);
         assert_int_equal(c.vms[1].mode, VS_MODE_INHERIT);
         assert_int_equal(c.vms[1].weights, VS_DEFAULT);
         assert_false(c.vms[1].pin_override_set);
+        assert_int_equal(c.vms[1].priority, VS_PRIO_INHERIT);
         assert_int_equal(c.vms[1].weight_min, 0);
         vs_config_done(&c);
 }
@@ -365,7 +372,7 @@ static void test_every_key_covered(void **state) {
                         fail_msg("full_config leaves %s '%s' at its default (%s)", def[i].section, def[i].key,
                                  def[i].line);
         }
-        assert_true(n_vm >= 8);
+        assert_true(n_vm >= 9);
 }
 
 static void test_syntax(void **state) {
@@ -640,6 +647,50 @@ static void test_reserved_cpus(void **state) {
         expect_errors("[vm \"x\"]\n"
                       "reserved_cpus = 1\n",
                       "$F:2: key 'reserved_cpus': unknown key in section [vm \"x\"]");
+}
+
+/* [vm] priority: high, normal, low or default (normal); [policy]
+ * priority_factor 1..10 */
+static void test_priority(void **state) {
+        struct vs_config c;
+        struct vs_vm_policy p;
+
+        load_ok(&c, "[policy]\npriority_factor = 3\n"
+                    "[vm \"db-*\"]\npriority = high\n"
+                    "[vm \"batch*\"]\npriority = low\n"
+                    "[vm \"web\"]\npriority = normal\n"
+                    "[vm \"x\"]\npriority = default\nmode = enforce\n");
+        assert_true(c.priority_factor == 3);
+        vs_config_vm(&c, "db-1", &p);
+        assert_int_equal(p.priority, VS_PRIO_HIGH);
+        vs_config_vm(&c, "batch7", &p);
+        assert_int_equal(p.priority, VS_PRIO_LOW);
+        vs_config_vm(&c, "web", &p);
+        assert_int_equal(p.priority, VS_PRIO_NORMAL);
+        vs_config_vm(&c, "x", &p);
+        assert_int_equal(p.priority, VS_PRIO_NORMAL);
+        vs_config_vm(&c, "unlisted", &p);
+        assert_int_equal(p.priority, VS_PRIO_NORMAL);
+        vs_config_done(&c);
+
+        expect_errors("[vm \"a\"]\n"
+                      "priority = urgent\n"
+                      "[vm \"b\"]\n"
+                      "priority = High\n"
+                      "[policy]\n"
+                      "priority = high\n"
+                      "priority_factor = 0.5\n"
+                      "priority_factor = 11\n",
+                      "$F:2: key 'priority': invalid priority 'urgent' (high, normal, low or default)\n"
+                      "$F:4: key 'priority': invalid priority 'High' (high, normal, low or default)\n"
+                      "$F:6: key 'priority': unknown key in section [policy]\n"
+                      "$F:7: key 'priority_factor': value '0.5' out of range (min 1, max 10)\n"
+                      "$F:8: key 'priority_factor': already set at line 7");
+        assert_string_equal(vs_priority_name(VS_PRIO_HIGH), "high");
+        assert_null(vs_priority_name(VS_PRIO_INHERIT));
+        assert_int_equal(vs_priority_from_name("low"), VS_PRIO_LOW);
+        assert_int_equal(vs_priority_from_name("default"), -EINVAL);
+        assert_int_equal(vs_priority_from_name(NULL), -EINVAL);
 }
 
 static void test_caps(void **state) {
@@ -1038,7 +1089,7 @@ static void test_docs(void **state) {
                         fail_msg("man/vschedd.conf.5 lacks '.B %s'", key);
         }
         static const char *const vm_keys[] = { "idle", "weight_min", "weight_max", "placement", "coschedule",
-                                               "weights", "pin_override", "mode" };
+                                               "weights", "pin_override", "mode", "priority" };
         const char *vm = strstr(man, ".SH SECTION [vm");
         assert_non_null(vm);
         for (size_t i = 0; i < ELEMENTSOF(vm_keys); i++)
@@ -1122,6 +1173,7 @@ int main(void) {
                 cmocka_unit_test(test_bounds),
                 cmocka_unit_test(test_caps),
                 cmocka_unit_test(test_reserved_cpus),
+                cmocka_unit_test(test_priority),
                 cmocka_unit_test(test_cross_field),
                 cmocka_unit_test(test_vm),
                 cmocka_unit_test(test_permissions),

@@ -1389,6 +1389,248 @@ static void test_classify_worse_released_in_one_window(void **state) {
         world_done();
 }
 
+/* ---------------------------------------------------------------- priority */
+
+/* A [vm "PATTERN"] section with only priority set. */
+static void set_priority(const char *pattern, enum vs_priority pr) {
+        struct vs_vm_override *n = realloc(W.cfg.vms, (W.cfg.n_vms + 1) * sizeof(*n));
+        assert_non_null(n);
+        W.cfg.vms = n;
+        n[W.cfg.n_vms] = (struct vs_vm_override) { .pattern = strdup(pattern), .mode = VS_MODE_INHERIT,
+                                                   .placement = VS_DEFAULT, .coschedule = VS_DEFAULT,
+                                                   .weights = VS_DEFAULT, .idle = -1, .priority = pr };
+        assert_non_null(n[W.cfg.n_vms].pattern);
+        W.cfg.n_vms++;
+}
+
+/* Weights scale by class (factor 2: high x2, low /2, normal untouched), the
+ * bounds always hold, and the starvation guard gives a starving vCPU of a
+ * low VM at least its real baseline at once. */
+static void test_priority_weights(void **state) {
+        world_init(2, true, false, false);
+        set_priority("h", VS_PRIO_HIGH);
+        set_priority("l", VS_PRIO_LOW);
+        add_vm("h", 1000, 2);
+        add_vm("n", 2000, 2);
+        add_vm("l", 3000, 2);
+        for (int v = 0; v < 3; v++)
+                for (int k = 0; k < 2; k++)
+                        sw(1 + (uint64_t) (v * 2 + k), 1, 0, 0, 1000 * (v + 1) + k);
+        sw(10, 1, 0, 0, 0);
+        epoch(21 * MS);
+        for (int k = 0; k < 2; k++) {
+                assert_int_equal(weight("h", k), 200);
+                assert_int_equal(weight("l", k), 50);
+        }
+        assert_int_equal(weight("n", 0), 100);   /* normal: untouched (no decision, below) */
+        assert_int_equal(weight("n", 1), 100);
+        bool reason = false;
+        for (unsigned i = 0; i < W.n_dec; i++) {
+                assert_string_not_equal(W.dec[i].vm, "n");
+                reason |= strcmp(W.dec[i].reason, "weights: low priority") == 0;
+        }
+        assert_true(reason);
+        /* stable: nothing more to decide */
+        epoch(41 * MS);
+        assert_int_equal(W.n_dec, 0);
+        world_done();
+
+        /* the bounds win over the class */
+        world_init(2, true, false, false);
+        W.cfg.weight_min = 70;
+        W.cfg.weight_max = 150;
+        W.cfg.priority_factor = 4;
+        set_priority("h", VS_PRIO_HIGH);
+        set_priority("l", VS_PRIO_LOW);
+        add_vm("h", 1000, 2);
+        add_vm("l", 3000, 1);                   /* one vCPU: the class applies too */
+        sw(1, 1, 0, 0, 1000);
+        sw(2, 1, 1000, 1, 1001);
+        sw(3, 1, 1001, 1, 3000);
+        sw(4, 1, 3000, 1, 0);
+        epoch(21 * MS);
+        assert_int_equal(weight("h", 0), 150);
+        assert_int_equal(weight("h", 1), 150);
+        assert_int_equal(weight("l", 0), 70);
+
+        /* l's vCPU waits runnable past starvation_ms: its real baseline at once */
+        sw(22 * MS, 1, 0, 0, 0);
+        struct vs_event wk = { .ts_ns = 22 * MS, .cpu = 1, .type = VS_EV_WAKEUP };
+        wk.wakeup.wakee_tid = 3000;
+        wk.wakeup.target_cpu = 1;
+        ev(&wk);
+        epoch(41 * MS);
+        epoch(81 * MS);
+        assert_true(weight("l", 0) >= 100);
+        bool guard = false;
+        for (unsigned i = 0; i < W.n_dec; i++)
+                guard |= strcmp(W.dec[i].vm, "l") == 0 && strcmp(W.dec[i].reason, "starvation guard") == 0;
+        assert_true(guard);
+        world_done();
+}
+
+/* Three VMs of two vCPUs take turns on 2 CPUs (as test_coschedule_turns):
+ * high gets the first turn and the longest ones, low the shortest, and a
+ * low VM is never frozen longer than max_frozen_ms, also when the classes'
+ * turns have to shrink to fit it. */
+static void priority_turns(uint32_t turn_ms, uint32_t max_frozen_ms, unsigned thawed[3], uint64_t longest[3]) {
+        world_init(2, false, false, true);
+        W.cfg.turn_ms = turn_ms;
+        W.cfg.max_frozen_ms = max_frozen_ms;
+        set_priority("h", VS_PRIO_HIGH);
+        set_priority("l", VS_PRIO_LOW);
+        const char *names[3] = { "l", "n", "h" };     /* high last in table order */
+        for (int v = 0; v < 3; v++)
+                add_vm(names[v], 1000 * (v + 1), 2);
+        uint64_t frozen_for[3] = {};
+        for (int e = 0; e < 70; e++) {
+                uint64_t t = 1 * MS + (uint64_t) e * 20 * MS;
+                for (int v = 0; v < 3; v++) {
+                        int32_t base = 1000 * (v + 1), other = 1000 * ((v + 1) % 3 + 1);
+                        sw(t, 1, 0, 0, base);
+                        sw(t + 1, 0, base + 1, 0x100, other);
+                        ipi(t + 2, base, 1);
+                        sw(t + 3 * MS, 0, other, 1, base + 1);
+                        eoi(t + 4 * MS, base + 1, 1);
+                }
+                epoch(t + 20 * MS);
+                if (e == 0) {
+                        /* the rotation starts with the high VM */
+                        assert_false(frozen_now("h"));
+                        assert_true(frozen_now("l") && frozen_now("n"));
+                }
+                for (int v = 0; v < 3; v++) {
+                        if (!frozen_now(names[v])) {
+                                thawed[v]++;
+                                frozen_for[v] = 0;
+                        } else {
+                                frozen_for[v] += 20;
+                                if (frozen_for[v] > longest[v])
+                                        longest[v] = frozen_for[v];
+                        }
+                }
+        }
+        world_done();
+}
+
+static void test_priority_turns(void **state) {
+        unsigned thawed[3] = {};
+        uint64_t longest[3] = {};
+
+        /* factor 2, turn 40: h 80 ms, n 40, l 20 (bound 200 ms not reached) */
+        priority_turns(40, 200, thawed, longest);
+        assert_true(thawed[2] > thawed[1]);
+        assert_true(thawed[1] > thawed[0]);
+        assert_true(thawed[0] >= 8);            /* low still gets its turns */
+        for (int v = 0; v < 3; v++)
+                assert_true(longest[v] <= 200);
+
+        /* a tight bound: the turns shrink together, nobody (low included)
+         * waits longer than max_frozen_ms */
+        memset(thawed, 0, sizeof(thawed));
+        memset(longest, 0, sizeof(longest));
+        priority_turns(40, 60, thawed, longest);
+        assert_true(thawed[2] > thawed[0]);
+        assert_true(thawed[0] >= 15);
+        for (int v = 0; v < 3; v++)
+                assert_true(longest[v] <= 60);
+}
+
+/* One epoch of VM "h" (3 vCPUs, tids 1000..): vCPU 0 sends 10 IPIs each to
+ * vCPUs 1 and 2 while vCPU 1 sits preempted by vCPU 2 on CPU @cpu. */
+static void h_epoch(uint64_t t, int cpu) {
+        sw(t, cpu, 1001, 0x100, 1002);
+        for (int i = 0; i < 10; i++) {
+                ipi(t + MS + (uint64_t) i * 1000, 1000, 1);
+                ipi(t + MS + (uint64_t) i * 1000 + 500, 1000, 2);
+        }
+        sw(t + 15 * MS, cpu, 1002, 1, 1001);
+        eoi(t + 16 * MS, 1001, 1);
+        eoi(t + 16 * MS + 1, 1002, 2);
+}
+
+/* One epoch of VM "l" (6 vCPUs, tids 5000..): vCPU 0 preempted by vCPU 1 on
+ * CPU @cpu while the others IPI it (vCPU 0 is its busiest). */
+static void l_epoch(uint64_t t, int cpu) {
+        sw(t, cpu, 5000, 0x100, 5001);
+        for (int k = 1; k < 6; k++)
+                ipi(t + 1 * MS + (uint64_t) k, 5000 + k, 0);
+        sw(t + 15 * MS, cpu, 5001, 1, 5000);
+        eoi(t + 16 * MS, 5000, 0);
+}
+
+static void place_init(bool classes) {
+        world_init(6, false, true, false);
+        if (classes) {
+                set_priority("h", VS_PRIO_HIGH);
+                set_priority("l", VS_PRIO_LOW);
+        }
+        add_vm("l", 5000, 6);                   /* 9 vCPU threads on 6 CPUs */
+        add_vm("h", 1000, 3);
+        for (int k = 0; k < 6; k++)
+                sw(1 + (uint64_t) k, 5, 0, 0, 5000 + k);
+        for (int k = 0; k < 3; k++)
+                sw(10 + (uint64_t) k, 4, 0, 0, 1000 + k);
+}
+
+/* Placement: a higher class picks its CPUs first; a lower-class VM's
+ * busiest vCPU goes where the higher class's busiest vCPUs are not; a
+ * higher-class VM placed later never moves, the lower one moves instead. */
+static void test_priority_placement(void **state) {
+        /* control, every VM normal: both VMs' busiest vCPUs get CPU 0 */
+        place_init(false);
+        h_epoch(1 * MS, 0);
+        l_epoch(1 * MS, 1);
+        epoch(21 * MS);
+        assert_string_equal(vs_policy_value(W.pol, "h", 0, VS_KNOB_CPUSET), "0,3");
+        assert_string_equal(vs_policy_value(W.pol, "l", 0, VS_KNOB_CPUSET), "0");
+        world_done();
+
+        /* h high, l low, both waiting at once: h as if alone, l's busiest
+         * vCPU avoids CPUs 0 and 3 (h's busiest vCPU) */
+        place_init(true);
+        h_epoch(1 * MS, 0);
+        l_epoch(1 * MS, 1);
+        epoch(21 * MS);
+        assert_string_equal(vs_policy_value(W.pol, "h", 0, VS_KNOB_CPUSET), "0,3");
+        const char *l0 = vs_policy_value(W.pol, "l", 0, VS_KNOB_CPUSET);
+        assert_non_null(l0);
+        assert_false(list_has(l0, 0) || list_has(l0, 3));
+        world_done();
+
+        /* l placed first (h quiet), then h starts waiting: h is placed as
+         * if l were not there, and l is the one that moves */
+        place_init(true);
+        l_epoch(1 * MS, 1);
+        epoch(21 * MS);
+        assert_string_equal(vs_policy_value(W.pol, "l", 0, VS_KNOB_CPUSET), "0");
+        assert_null(vs_policy_value(W.pol, "h", 0, VS_KNOB_CPUSET));
+        char h_first[3][VS_VALUE_MAX];
+        bool moved = false;
+        for (int e = 1; e < 8; e++) {
+                uint64_t t = 1 * MS + (uint64_t) e * 20 * MS;
+                h_epoch(t, 0);
+                l_epoch(t, 1);
+                epoch(t + 20 * MS);
+                for (unsigned i = 0; i < W.n_dec; i++)
+                        moved |= strcmp(W.dec[i].vm, "l") == 0 &&
+                                 strcmp(W.dec[i].reason, "placement: moved for a higher-priority VM") == 0;
+                for (int k = 0; k < 3; k++) {
+                        const char *c = vs_policy_value(W.pol, "h", k, VS_KNOB_CPUSET);
+                        assert_non_null(c);
+                        if (e == 1)
+                                snprintf(h_first[k], sizeof(h_first[k]), "%s", c);
+                        else
+                                assert_string_equal(c, h_first[k]);     /* never moved */
+                }
+        }
+        assert_string_equal(h_first[0], "0,3");
+        assert_true(moved);
+        l0 = vs_policy_value(W.pol, "l", 0, VS_KNOB_CPUSET);
+        assert_false(list_has(l0, 0) || list_has(l0, 3));
+        world_done();
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_weights_receiver_first),
@@ -1418,6 +1660,9 @@ int main(void) {
                 cmocka_unit_test(test_classify_pv_kicks_halting),
                 cmocka_unit_test(test_classify_halt_memory),
                 cmocka_unit_test(test_classify_worse_released_in_one_window),
+                cmocka_unit_test(test_priority_weights),
+                cmocka_unit_test(test_priority_turns),
+                cmocka_unit_test(test_priority_placement),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
