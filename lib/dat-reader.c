@@ -53,6 +53,8 @@ struct vs_dat_reader {
         int comp;
         struct tep_handle *tep;
         vs_dat_want_fn want;
+        const struct vs_dat_meta_ops *meta;     /* NULL: nobody asked for the texts */
+        void *meta_ud;
         struct cpu_data *cpus;
         unsigned n_cpus, file_cpus;
 };
@@ -209,6 +211,11 @@ static int parse_formats(struct vs_dat_reader *r, struct cur *c, const char *sys
                 const uint8_t *text = take(c, len);
                 if (!text)
                         return -EBADMSG;
+                if (r->meta && r->meta->format) {
+                        int k = r->meta->format(r->meta_ud, system, text, len);
+                        if (k < 0)
+                                return k;
+                }
                 if (!wanted(r, system, text, len))
                         continue;
                 /* a format libtraceevent cannot parse is an event we do not decode */
@@ -238,16 +245,29 @@ static int parse_header_info(struct vs_dat_reader *r, struct cur *c) {
                 return -EBADMSG;
         if (tep_parse_header_page(r->tep, (char *) text, (unsigned long) len, (int) r->long_size) < 0)
                 return -EBADMSG;
+        if (r->meta && r->meta->header) {
+                int k = r->meta->header(r->meta_ud, "header_page", text, len);
+                if (k < 0)
+                        return k;
+        }
         tag = take(c, 13);
         len = take64(r, c);
-        if (!tag || memcmp(tag, "header_event", 13) != 0 || !take(c, len))
+        if (!tag || memcmp(tag, "header_event", 13) != 0 || !(text = take(c, len)))
                 return -EBADMSG;
+        if (r->meta && r->meta->header)
+                return r->meta->header(r->meta_ud, "header_event", text, len);
         return 0;
 }
 
 /* "pid comm\n" lines. */
 static int parse_cmdlines(struct vs_dat_reader *r, const uint8_t *p, uint64_t len) {
         const uint8_t *end = p + len;
+
+        if (r->meta && r->meta->cmdlines) {
+                int k = r->meta->cmdlines(r->meta_ud, p, len);
+                if (k < 0)
+                        return k;
+        }
 
         while (p < end) {
                 const uint8_t *nl = memchr(p, '\n', (size_t) (end - p));
@@ -529,6 +549,11 @@ static int open_v7(struct vs_dat_reader *r, struct cur *c) {
 /* ------------------------------------------------------------------ API */
 
 int vs_dat_reader_open(const void *buf, uint64_t size, vs_dat_want_fn want, struct vs_dat_reader **ret) {
+        return vs_dat_reader_open_meta(buf, size, want, NULL, NULL, ret);
+}
+
+int vs_dat_reader_open_meta(const void *buf, uint64_t size, vs_dat_want_fn want, const struct vs_dat_meta_ops *meta,
+                            void *userdata, struct vs_dat_reader **ret) {
         struct vs_dat_reader *r;
         struct cur c = { .p = buf, .end = (const uint8_t *) buf + size };
         const uint8_t *p;
@@ -541,6 +566,8 @@ int vs_dat_reader_open(const void *buf, uint64_t size, vs_dat_want_fn want, stru
         r->buf = buf;
         r->size = size;
         r->want = want;
+        r->meta = meta;
+        r->meta_ud = userdata;
         k = -EBADMSG;
         if (!take(&c, 10) || !(version = take_str(&c)) || !(p = take(&c, 6)))
                 goto fail;

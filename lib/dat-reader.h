@@ -37,6 +37,22 @@ typedef bool (*vs_dat_want_fn)(const char *system, const char *name);
 int vs_dat_reader_open(const void *buf, uint64_t size, vs_dat_want_fn want, struct vs_dat_reader **ret);
 void vs_dat_reader_free(struct vs_dat_reader *r);
 
+/* The metadata texts as the file holds them, for a tool that rewrites a file
+ * (tools/vs-datfilter): each callback gets a text valid during the call only
+ * and returns 0 or -errno (which the open returns).  header: "header_page" or
+ * "header_event"; format: every event format file of @system ("ftrace" for the
+ * ftrace section), also those @want does not take; cmdlines: the saved
+ * cmdlines ("pid comm\n" lines).  Any callback may be NULL. */
+struct vs_dat_meta_ops {
+        int (*header)(void *userdata, const char *name, const void *text, uint64_t len);
+        int (*format)(void *userdata, const char *system, const void *text, uint64_t len);
+        int (*cmdlines)(void *userdata, const void *text, uint64_t len);
+};
+
+/* vs_dat_reader_open() that also hands the metadata texts to @meta (NULL: none). */
+int vs_dat_reader_open_meta(const void *buf, uint64_t size, vs_dat_want_fn want, const struct vs_dat_meta_ops *meta,
+                            void *userdata, struct vs_dat_reader **ret);
+
 struct tep_handle *vs_dat_reader_tep(struct vs_dat_reader *r);
 /* CPUs with data; the CPU number of the i-th. */
 unsigned vs_dat_reader_n_cpus(const struct vs_dat_reader *r);
