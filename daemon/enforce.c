@@ -86,20 +86,30 @@ static void log_classes(struct enforcer *e, uint64_t now) {
                 c->lever = st.lever;
                 c->trial = st.trial;
                 struct vs_log_fields f = { .vm = v->name, .vcpu = -1 };
+                static const char *const figure[] = {
+                        [VS_FIGURE_ANSWERED] = "answered IPIs/s",
+                        [VS_FIGURE_SPIN] = "PAUSE exits + PV yields/s",
+                        [VS_FIGURE_STALLED] = "stalled share",
+                };
+                char sig[96], fig_after[64], fig_before[64];
+                const char *ff = (unsigned) st.figure < ELEMENTSOF(figure) ? figure[st.figure] : figure[0];
+                snprintf(fig_after, sizeof(fig_after), st.figure == VS_FIGURE_STALLED ? "%s %.2f" : "%s %.0f", ff, st.after);
+                snprintf(fig_before, sizeof(fig_before), st.figure == VS_FIGURE_STALLED ? "%.2f" : "%.0f", st.before);
+                vs_signals_format(st.signals, sig, sizeof(sig));
                 if (st.lever == VS_LEVER_NONE)
-                        vs_log(LOG_INFO, 0, &f, "classified %s (halted %.0f%% of the time, %.0f PV kicks/s): no lever%s",
-                               vs_vm_class_name(st.cls), st.halt_share * 100, st.kick_rate,
+                        vs_log(LOG_INFO, 0, &f, "classified %s (halted %.0f%% of the time, %.0f PV kicks/s; signals: %s): no lever%s",
+                               vs_vm_class_name(st.cls), st.halt_share * 100, st.kick_rate, sig[0] ? sig : "none",
                                st.cls == VS_CLASS_SPIN && st.halted_until > now ? " (it halted within retry_ms)" :
                                st.banned_until[VS_LEVER_COSCHEDULE] > now || st.banned_until[VS_LEVER_PLACEMENT] > now ?
                                        " (a lever that did not help waits for retry_ms)" : "");
                 else if (st.trial == VS_TRIAL_KEPT)
-                        vs_log(LOG_INFO, 0, &f, "classified %s (halted %.0f%% of the time, %.0f PV kicks/s): %s kept, answered IPIs/s %.0f with it, %.0f before",
-                               vs_vm_class_name(st.cls), st.halt_share * 100, st.kick_rate, vs_lever_name(st.lever),
-                               st.after, st.before);
+                        vs_log(LOG_INFO, 0, &f, "classified %s (halted %.0f%% of the time, %.0f PV kicks/s; signals: %s): %s kept, %s with it, before %s",
+                               vs_vm_class_name(st.cls), st.halt_share * 100, st.kick_rate, sig[0] ? sig : "none",
+                               vs_lever_name(st.lever), fig_after, fig_before);
                 else
-                        vs_log(LOG_INFO, 0, &f, "classified %s (halted %.0f%% of the time, %.0f PV kicks/s): %s on trial, answered IPIs/s %.0f before",
-                               vs_vm_class_name(st.cls), st.halt_share * 100, st.kick_rate, vs_lever_name(st.lever),
-                               st.before);
+                        vs_log(LOG_INFO, 0, &f, "classified %s (halted %.0f%% of the time, %.0f PV kicks/s; signals: %s): %s on trial, before %s",
+                               vs_vm_class_name(st.cls), st.halt_share * 100, st.kick_rate, sig[0] ? sig : "none",
+                               vs_lever_name(st.lever), fig_before);
         }
 }
 

@@ -80,6 +80,12 @@ static struct json_object *vm_object(struct manager *m, struct json_object *rvm,
                 json_object_object_add(o, "class", json_object_new_string(vs_vm_class_name(st.cls)));
                 json_object_object_add(o, "lever", json_object_new_string(vs_lever_name(st.lever)));
                 json_object_object_add(o, "halted_share", json_object_new_double(st.halt_share));
+                /* what the verdict rests on: IPIs, or the signals left without them */
+                struct json_object *sig = json_object_new_array();
+                for (unsigned b = 1; b && b <= VS_SIG_PREEMPTION; b <<= 1)
+                        if (st.signals & b)
+                                json_object_array_add(sig, json_object_new_string(vs_signal_name(b)));
+                json_object_object_add(o, "signals", sig);
         }
         add_run_delay(m, name, o, full && json_object_object_get_ex(rvm, "vcpu", &x) ? x : NULL);
         if (full && json_object_object_get_ex(rvm, "vcpu", &x))

@@ -22,6 +22,16 @@ static int cmp_pair(const void *x, const void *y) {
         return a->dst - b->dst;
 }
 
+static int cmp_stalls(const void *x, const void *y) {
+        const struct vs_an_pair *a = *(const struct vs_an_pair *const *) x, *b = *(const struct vs_an_pair *const *) y;
+
+        if (a->stalls != b->stalls)
+                return a->stalls < b->stalls ? 1 : -1;
+        if (a->src != b->src)
+                return a->src - b->src;
+        return a->dst - b->dst;
+}
+
 /* The VM's IPI edges (pairs with IPIs), most IPIs first. Caller frees. */
 static const struct vs_an_pair **sorted_edges(const struct vs_an_vm *vm, unsigned *ret_n) {
         const struct vs_an_pair **e = malloc((vm->n_pairs + 1) * sizeof(*e));
@@ -86,6 +96,28 @@ static struct json_object *directed_yields_json(const struct vs_an_vm *vm) {
         return o;
 }
 
+/* Stall edges (analysis.h): running -> delayed sibling, most first. */
+static struct json_object *stalls_json(const struct vs_an_vm *vm) {
+        struct json_object *arr = json_object_new_array();
+        unsigned n = 0;
+        _cleanup_free_ const struct vs_an_pair **e = malloc((vm->n_pairs + 1) * sizeof(*e));
+
+        if (!e)
+                return arr;
+        for (unsigned i = 0; i < vm->n_pairs; i++)
+                if (vm->pairs[i].stalls)
+                        e[n++] = &vm->pairs[i];
+        qsort(e, n, sizeof(*e), cmp_stalls);
+        for (unsigned k = 0; k < n; k++) {
+                struct json_object *x = json_object_new_object();
+                json_object_object_add(x, "src", json_object_new_int(e[k]->src));
+                json_object_object_add(x, "dst", json_object_new_int(e[k]->dst));
+                json_object_object_add(x, "count", u64(e[k]->stalls));
+                json_object_array_add(arr, x);
+        }
+        return arr;
+}
+
 static struct json_object *signals_json(const struct vs_analysis *a) {
         struct json_object *o = json_object_new_object(), *seen = json_object_new_object();
         bool ipi = vs_analysis_seen(a, VS_EV_IPI) > 0, eoi = vs_analysis_seen(a, VS_EV_EOI) > 0;
@@ -107,6 +139,11 @@ static struct json_object *signals_json(const struct vs_analysis *a) {
         } else if (vs_analysis_seen(a, VS_EV_EXIT_PAUSE) || vs_analysis_seen(a, VS_EV_HYPERCALL)) {
                 mode = "no-ipi-exits";
                 why = "no kvm_apic_ipi: IPI virtualisation (Intel IPIv/AVIC) or none sent; PAUSE exits and PV hypercalls remain";
+        } else if (vs_analysis_seen(a, VS_EV_VCPU_ID) && vs_analysis_seen(a, VS_EV_SWITCH)) {
+                mode = "preemption-only";
+                why = "vCPUs run (kvm_entry) but no IPI, EOI, PAUSE exit or hypercall records: IPI virtualisation "
+                      "(Intel IPIv, AMD AVIC) with no pause filter or quiet guests; the policy reads waits from "
+                      "stalls (a vCPU preempted or delayed while a sibling runs)";
         } else if (vs_analysis_seen(a, VS_EV_SWITCH)) {
                 mode = "scheduler-only";
                 why = "only scheduler events: no KVM tracepoints fired (no VM ran, or kvm events not recorded)";
@@ -199,6 +236,8 @@ struct json_object *vs_analysis_report_json(const struct vs_analysis *a) {
                         json_object_array_add(osc, x);
                 }
                 json_object_object_add(v, "oscillating_pairs", osc);
+                json_object_object_add(v, "stalled_ns", u64(vm->stalled_ns));
+                json_object_object_add(v, "stalls", stalls_json(vm));
                 json_object_object_add(v, "directed_yields", directed_yields_json(vm));
                 json_object_array_add(vms, v);
         }

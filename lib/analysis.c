@@ -380,6 +380,54 @@ static void set_state(struct vs_analysis *a, struct vs_an_vcpu *v, enum vs_an_st
         v->state_since = ts;
 }
 
+static bool delayed(enum vs_an_state st) {
+        return st == VS_AN_PREEMPTED || st == VS_AN_WOKEN;
+}
+
+/* One stall edge src (running) -> dst (delayed). */
+static void stall_edge(struct vs_an_vm *m, unsigned src, unsigned dst) {
+        int32_t pi = pair_get(m, src, dst);
+
+        if (pi >= 0)
+                INC32(m->pairs[pi].stalls);
+}
+
+/* Integrate the VM's stalled time up to @ts from its vCPUs' states (constant
+ * since the last call). */
+static void stall_advance(struct vs_an_vm *m, uint64_t ts) {
+        unsigned running = 0, waiting = 0;
+
+        for (unsigned k = 0; k < m->n_vcpus; k++) {
+                const struct vs_an_vcpu *c = &m->vcpus[k];
+                if (!c->present)
+                        continue;
+                running += c->state == VS_AN_RUNNING;
+                waiting += delayed(c->state);
+        }
+        if (running && waiting && m->stall_ts && ts > m->stall_ts)
+                m->stalled_ns += ts - m->stall_ts;
+        if (ts > m->stall_ts)
+                m->stall_ts = ts;
+}
+
+/* set_state() for a vCPU of VM @m, with the stall bookkeeping. */
+static void vcpu_set_state(struct vs_analysis *a, struct vs_an_vm *m, unsigned idx, enum vs_an_state st, uint64_t ts) {
+        struct vs_an_vcpu *v = &m->vcpus[idx];
+        enum vs_an_state old = v->state;
+
+        stall_advance(m, ts);
+        set_state(a, v, st, ts);
+        if (delayed(st) && !delayed(old)) {
+                for (unsigned k = 0; k < m->n_vcpus; k++)
+                        if (k != idx && m->vcpus[k].present && m->vcpus[k].state == VS_AN_RUNNING)
+                                stall_edge(m, k, idx);
+        } else if (st == VS_AN_RUNNING && old != VS_AN_RUNNING) {
+                for (unsigned k = 0; k < m->n_vcpus; k++)
+                        if (k != idx && m->vcpus[k].present && delayed(m->vcpus[k].state))
+                                stall_edge(m, idx, k);
+        }
+}
+
 static void expire_pending(struct vs_analysis *a, struct vs_an_vm *vm, struct vs_an_vcpu *v, uint64_t ts,
                            bool all) {
         for (unsigned k = 0; k < VS_AN_PENDING; k++) {
@@ -403,19 +451,19 @@ static void on_switch(struct vs_analysis *a, const struct vs_event *ev) {
                 int64_t st = ev->sw.prev_state;
 
                 if (st & 0x30) {                        /* X (dead) or Z (zombie): the thread exits */
-                        set_state(a, v, VS_AN_EXITED, ev->ts_ns);
+                        vcpu_set_state(a, m, (unsigned) idx, VS_AN_EXITED, ev->ts_ns);
                         expire_pending(a, m, v, ev->ts_ns, true);
                 } else if (vs_prev_state_runnable(st)) {
-                        set_state(a, v, VS_AN_PREEMPTED, ev->ts_ns);
+                        vcpu_set_state(a, m, (unsigned) idx, VS_AN_PREEMPTED, ev->ts_ns);
                         v->preemptions++;
                         if (next_vcpu)
                                 v->vcpu_preemptions++;
                         queue_enter(a, v, ev->cpu, ev->ts_ns);
                 } else
-                        set_state(a, v, VS_AN_BLOCKED, ev->ts_ns);
+                        vcpu_set_state(a, m, (unsigned) idx, VS_AN_BLOCKED, ev->ts_ns);
         }
         if (next_vcpu)
-                set_state(a, &a->vms[nvm].vcpus[nidx], VS_AN_RUNNING, ev->ts_ns);
+                vcpu_set_state(a, &a->vms[nvm], (unsigned) nidx, VS_AN_RUNNING, ev->ts_ns);
 }
 
 static void on_wakeup(struct vs_analysis *a, const struct vs_event *ev) {
@@ -429,7 +477,7 @@ static void on_wakeup(struct vs_analysis *a, const struct vs_event *ev) {
         v = &a->vms[vm].vcpus[idx];
         if (v->state == VS_AN_RUNNING || v->state == VS_AN_PREEMPTED || v->state == VS_AN_WOKEN)
                 return;         /* already runnable: a spurious or repeated wakeup */
-        set_state(a, v, VS_AN_WOKEN, ev->ts_ns);
+        vcpu_set_state(a, &a->vms[vm], (unsigned) idx, VS_AN_WOKEN, ev->ts_ns);
         queue_enter(a, v, ev->wakeup.target_cpu, ev->ts_ns);
 }
 
@@ -757,6 +805,7 @@ void vs_analysis_finish(struct vs_analysis *a, uint64_t ts) {
                 ts = a->last_ts;
         for (unsigned i = 0; i < a->n_vms; i++) {
                 struct vs_an_vm *m = &a->vms[i];
+                stall_advance(m, ts);
                 for (unsigned v = 0; v < m->n_vcpus; v++) {
                         struct vs_an_vcpu *c = &m->vcpus[v];
                         if (!c->present)

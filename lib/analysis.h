@@ -5,9 +5,9 @@
  *
  * Owns, per VM (keyed by its name, stable while topology regroups), one
  * vs_an_vcpu per vCPU index and one vs_an_pair per ordered (src, dst) pair
- * that ever interacted, found through an index matrix sized by the VM's vCPU
+ * that ever interacted (IPIs, yields, stalls), found through an index matrix sized by the VM's vCPU
  * count; per host CPU, the run-queue depth of waiting vCPU threads.  Work per
- * event is O(1) (a PV send-IPI: O(bits set)); memory grows only when a new VM,
+ * event is O(1) (a PV send-IPI: O(bits set); a vCPU thread's scheduling change: O(vCPUs of its VM), for stalls); memory grows only when a new VM,
  * vCPU or pair first appears, never per event, and shrinks when a VM is
  * forgotten (vs_analysis_forget_vm()); the TID cache is bounded.  Reads topology.h, never
  * changes it.  No I/O, no logging (the report printers take a FILE).
@@ -41,6 +41,16 @@
  *    closed intervals; vs_an_vcpu_times() adds the open one.
  *  - run-queue depth of a host CPU: vCPU threads preempted on it or woken
  *    onto it and not running yet, time-averaged.
+ *  - stall (what stays visible when IPIs and EOIs do not trap: Intel IPIv,
+ *    AMD AVIC): a vCPU of a VM is delayed (preempted, or woken and not on a
+ *    CPU yet) while a sibling runs.  A sibling that spin-waits for it (lock
+ *    holder, IPI receiver) burns its time then; one that does not loses
+ *    nothing.  Counted on the pair running -> delayed (stalls) each time such
+ *    an overlap starts (the delayed vCPU leaves its CPU while the sibling
+ *    runs, or the sibling starts running while it waits), and per VM as
+ *    stalled_ns, the time at least one vCPU was delayed while another ran.
+ *    No direction: the waiter is not known, both orders count.  Work: O(vCPUs
+ *    of the VM) per scheduling change of one of its vCPU threads.
  *  - critical-path score, per vCPU (totals and last complete epoch):
  *        cause_ns = sum of IPI->EOI latencies of IPIs it received while not
  *                   running (preempted, woken or blocked)
@@ -110,6 +120,8 @@ struct vs_an_pair {
         uint32_t avic_not_running;      /* kvm_avic_incomplete_ipi, target not running */
         uint32_t kicks, yields;         /* hypercall 5 / 11 src -> dst (kicks count as yields too) */
         uint32_t oscillations;          /* kept on the pair with src < dst */
+        uint32_t stalls;                /* src ran while dst was preempted or woken, not on a CPU:
+                                         * src may spin on dst (see "stall" above) */
         uint64_t yield_last_ts;
         /* kvm:kvm_directed_yield (kernel/ patch) src -> dst, by VS_DY_* reason:
          * [reason][0] yielded (result > 0), [reason][1] not */
@@ -154,6 +166,9 @@ struct vs_an_vm {
         uint64_t dy_no_target;          /* decisions that tried no target */
         uint64_t dy_skipped[_VS_DY_MAX];/* decisions that rejected candidates of that reason */
         uint64_t dy_skipped_total;      /* candidates rejected, all reasons */
+        /* stalls (see above): time with a vCPU delayed while another runs */
+        uint64_t stalled_ns;
+        uint64_t stall_ts;              /* integrated up to here */
 };
 
 struct vs_an_cpu {

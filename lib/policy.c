@@ -49,19 +49,25 @@ struct pvm {
         /* ... and sums over the current evaluate_ms window */
         uint64_t w_run, w_delay, w_blocked, w_unfrozen;  /* w_blocked, w_unfrozen: intervals not frozen by us */
         uint64_t w_ipis, w_wait, w_answered, w_spin, w_cause, w_kicks;
+        /* signals that stay when IPIs and EOIs do not trap (analysis.h: stalls) */
+        uint64_t snap_stalls, snap_stall_ns, snap_avic, snap_pause;
+        uint64_t w_stalls, w_stall_ns, w_avic, w_pause;
         bool w_frozen;                  /* frozen by us at some point of the window */
         uint64_t w_start;
         bool before_spin_only;          /* the trial is judged on spinning (no IPIs answered before) */
+        bool before_stall_only;         /* ... on the stalled share (neither IPIs answered nor spinning) */
         bool engage, fresh;             /* window_close() scratch */
         /* the "before" figure of a spin-waiting VM without a lever, and the
          * trial's figure, summed over windows until they hold enough IPIs */
-        uint64_t b_ans, b_ns, b_spin, t_ans, t_ns, t_spin;
+        uint64_t b_ans, b_ns, b_spin, t_ans, t_ns, t_spin, b_stall_ns, t_stall_ns;
         unsigned b_windows, t_windows;
         bool held;                      /* classified spin-waiting once more without evidence (hysteresis) */
         bool no_cpus;                   /* every CPU it may use is reserved: left alone */
         enum vs_priority prio;          /* [vm] priority, this epoch */
         bool displaced;                 /* a higher-priority VM was placed: place again */
         const char *release_reason;     /* a lever released at the last window's end (static string) */
+        /* decision reasons that name the signals (VS_SIG_*) without IPI records */
+        char why_place[160], why_turn[160], why_frozen[160];
         struct vs_policy_vm_state st;
 };
 
@@ -87,6 +93,7 @@ struct vs_policy {
         char cos_current[VS_VM_NAME_MAX];
         uint64_t cos_turn_start;
         uint64_t window_start;          /* classifier window, shared by every VM */
+        bool ipis_seen;                 /* a unicast IPI edge was ever seen: IPIs trap on this host */
 };
 
 static const char *const class_names[_VS_CLASS_MAX] = {
@@ -101,6 +108,32 @@ static const char *const lever_names[_VS_LEVER_MAX] = {
         [VS_LEVER_PLACEMENT] = "placement",
         [VS_LEVER_WEIGHTS] = "weights",
 };
+
+static const char *const signal_names[] = {
+        "ipi", "eoi", "pause", "pv-yield", "avic", "preemption",
+};
+
+const char *vs_signal_name(unsigned bit) {
+        for (unsigned i = 0; i < ELEMENTSOF(signal_names); i++)
+                if (bit == 1u << i)
+                        return signal_names[i];
+        return "?";
+}
+
+const char *vs_signals_format(unsigned signals, char *buf, size_t len) {
+        size_t o = 0;
+
+        if (len)
+                buf[0] = 0;
+        for (unsigned i = 0; i < ELEMENTSOF(signal_names) && len; i++)
+                if (signals & (1u << i)) {
+                        int k = snprintf(buf + o, len - o, "%s%s", o ? ", " : "", signal_names[i]);
+                        if (k < 0 || (size_t) k >= len - o)
+                                break;
+                        o += (size_t) k;
+                }
+        return buf;
+}
 
 const char *vs_vm_class_name(enum vs_vm_class c) {
         return (unsigned) c < _VS_CLASS_MAX ? class_names[c] : "?";
@@ -397,6 +430,17 @@ static bool deferred(struct vs_policy *p, struct pvm *m, int32_t vcpu, enum vs_k
 
 /* ---------------------------------------------------------------- placement */
 
+/* How strongly a pair of vCPUs interacts, for placement: its IPIs; on a host
+ * whose IPIs do not trap (none seen yet), its directed yields,
+ * AVIC's target-not-running exits and stalls (analysis.h). */
+static uint64_t pair_w(const struct vs_policy *p, const struct vs_an_pair *x) {
+        if (!x)
+                return 0;
+        if (p->ipis_seen)
+                return x->ipis;
+        return x->ipis + x->yields + x->avic_not_running + x->stalls;
+}
+
 /* Spread the VM's present vCPUs over min(n, CPUs) disjoint CPU groups so that
  * vCPUs exchanging IPIs land in different groups (greedy colouring by edge
  * weight when vCPUs outnumber CPUs). */
@@ -473,7 +517,7 @@ static void place(struct vs_policy *p, struct pvm *m, const struct vs_an_vm *vm,
                                 if (m->v[j].group != g)
                                         continue;
                                 const struct vs_an_pair *x = vs_analysis_pair(vm, i, j), *y = vs_analysis_pair(vm, j, i);
-                                w += (x ? x->ipis : 0) + (y ? y->ipis : 0) + 1;
+                                w += pair_w(p, x) + pair_w(p, y) + 1;
                         }
                         /* prefer the emptiest group among equals */
                         w = w * 1024 + count[g];
@@ -501,16 +545,9 @@ static void place(struct vs_policy *p, struct pvm *m, const struct vs_an_vm *vm,
                                         unsigned k = order[c];
                                         if (k == i || k == j)
                                                 continue;
-                                        const struct vs_an_pair *x;
                                         uint64_t wi = 0, wj = 0;
-                                        if ((x = vs_analysis_pair(vm, i, k)))
-                                                wi += x->ipis;
-                                        if ((x = vs_analysis_pair(vm, k, i)))
-                                                wi += x->ipis;
-                                        if ((x = vs_analysis_pair(vm, j, k)))
-                                                wj += x->ipis;
-                                        if ((x = vs_analysis_pair(vm, k, j)))
-                                                wj += x->ipis;
+                                        wi += pair_w(p, vs_analysis_pair(vm, i, k)) + pair_w(p, vs_analysis_pair(vm, k, i));
+                                        wj += pair_w(p, vs_analysis_pair(vm, j, k)) + pair_w(p, vs_analysis_pair(vm, k, j));
                                         unsigned gk = m->v[k].group;
                                         before += (gk == gi ? (int64_t) wi : 0) + (gk == gj ? (int64_t) wj : 0);
                                         after += (gk == gj ? (int64_t) wi : 0) + (gk == gi ? (int64_t) wj : 0);
@@ -574,8 +611,8 @@ static void place(struct vs_policy *p, struct pvm *m, const struct vs_an_vm *vm,
                 cpulist(sel, ns, list, sizeof(list));
                 m->v[i].load = (double) (vm->vcpus[i].ipis_in + vm->vcpus[i].ipis_out + 1) / traffic;
                 set_knob(p, m, (int32_t) i, VS_KNOB_CPUSET, list, now, false,
-                         m->displaced ? "placement: moved for a higher-priority VM" : "placement: IPI partners apart",
-                         e);
+                         m->displaced ? "placement: moved for a higher-priority VM" :
+                         m->why_place[0] ? m->why_place : "placement: IPI partners apart", e);
         }
         m->placed = true;
         m->placed_n = n_present;
@@ -934,7 +971,8 @@ static void coschedule(struct vs_policy *p, uint64_t now, struct emit *e) {
                 if (freeze == m->frozen && (freeze || !m->vmk[VS_KNOB_FREEZE].managed))
                         continue;
                 set_knob(p, m, -1, VS_KNOB_FREEZE, freeze ? "1" : "0", now, true,
-                         freeze ? "co-scheduling: another VM's turn" : "co-scheduling: this VM's turn", e);
+                         freeze ? (m->why_frozen[0] ? m->why_frozen : "co-scheduling: another VM's turn")
+                                : (m->why_turn[0] ? m->why_turn : "co-scheduling: this VM's turn"), e);
                 if (freeze && !m->frozen)
                         m->frozen_since = now;
                 m->frozen = freeze;
@@ -947,13 +985,18 @@ static void coschedule(struct vs_policy *p, uint64_t now, struct emit *e) {
  * frozen by us during it, so its blocked time is our doing, not a halt. */
 static void classify_accumulate(struct pvm *m, const struct vs_an_vm *vm, uint64_t now, uint64_t ipis,
                                 uint64_t wait, uint64_t answered, uint64_t spin, uint64_t kicks, bool was_frozen) {
-        uint64_t run = 0, delay = 0, blocked = 0, cause = 0;
+        uint64_t run = 0, delay = 0, blocked = 0, cause = 0, stalls = 0, avic = 0, pause = 0;
 
+        for (unsigned k = 0; k < vm->n_pairs; k++) {
+                stalls += vm->pairs[k].stalls;
+                avic += vm->pairs[k].avic_not_running;
+        }
         for (unsigned k = 0; k < vm->n_vcpus; k++) {
                 uint64_t r, d, b;
                 if (!vm->vcpus[k].present)
                         continue;
                 cause += vm->vcpus[k].cause_ns;
+                pause += vm->vcpus[k].pause_exits;
                 vs_an_vcpu_times(&vm->vcpus[k], now, &r, &d, &b);
                 run += r;
                 delay += d;
@@ -976,8 +1019,16 @@ static void classify_accumulate(struct pvm *m, const struct vs_an_vm *vm, uint64
         m->w_spin += DELTA(spin, m->snap_spin);
         m->w_cause += DELTA(cause, m->snap_cause);
         m->w_kicks += DELTA(kicks, m->snap_kicks);
+        m->w_stalls += DELTA(stalls, m->snap_stalls);
+        m->w_stall_ns += DELTA(vm->stalled_ns, m->snap_stall_ns);
+        m->w_avic += DELTA(avic, m->snap_avic);
+        m->w_pause += DELTA(pause, m->snap_pause);
 #undef DELTA
         m->snap_kicks = kicks;
+        m->snap_stalls = stalls;
+        m->snap_stall_ns = vm->stalled_ns;
+        m->snap_avic = avic;
+        m->snap_pause = pause;
         m->snap_cause = cause;
         m->snap_run = run;
         m->snap_delay = delay;
@@ -987,9 +1038,26 @@ static void classify_accumulate(struct pvm *m, const struct vs_an_vm *vm, uint64
         m->snap_spin = spin;
 }
 
+/* The reasons of the VM's placement and co-scheduling decisions: the usual
+ * ones when IPIs drove them, else they name the signals that did. */
+static void reasons_for(struct pvm *m, bool quiet) {
+        char sig[96];
+        const char *no = quiet ? "no IPI records; " : "";
+
+        if (m->st.signals & VS_SIG_IPI) {
+                m->why_place[0] = m->why_turn[0] = m->why_frozen[0] = 0;
+                return;
+        }
+        vs_signals_format(m->st.signals, sig, sizeof(sig));
+        snprintf(m->why_place, sizeof(m->why_place), "placement: waiting partners apart (%ssignals: %s)", no, sig);
+        snprintf(m->why_turn, sizeof(m->why_turn), "co-scheduling: this VM's turn (%ssignals: %s)", no, sig);
+        snprintf(m->why_frozen, sizeof(m->why_frozen), "co-scheduling: another VM's turn (%ssignals: %s)", no, sig);
+}
+
 static void window_reset(struct pvm *m) {
         m->w_run = m->w_delay = m->w_blocked = m->w_unfrozen = 0;
         m->w_ipis = m->w_wait = m->w_answered = m->w_spin = m->w_cause = m->w_kicks = 0;
+        m->w_stalls = m->w_stall_ns = m->w_avic = m->w_pause = 0;
         m->w_frozen = false;
 }
 
@@ -1038,14 +1106,39 @@ static void window_close(struct vs_policy *p, uint64_t now, double secs, bool ov
                              (double) m->w_wait >= c->trigger_preempted_share * (double) m->w_ipis &&
                              (ipi_rate >= c->trigger_ipi_rate || (double) m->w_cause >= 0.1 * vsecs * 1e9);
                 bool spins = c->trigger_spin_rate > 0 && spin_rate >= c->trigger_spin_rate;
+                /* Without IPI records (no unicast IPI seen on this host: Intel
+                 * IPIv, AMD AVIC, or a recording without them) the waits are
+                 * read from what stays visible: AVIC's target-not-running
+                 * exits name the vCPU waited on; stalls (a vCPU
+                 * preempted or delayed while a sibling runs) say a sibling may
+                 * spin on it.  Together at trigger_ipi_rate, or stalled for a
+                 * tenth of the window.  Whether the guest spins or halts while
+                 * it waits is still the halt share's call below. */
+                bool quiet = !p->ipis_seen;
+                uint64_t q_events = m->w_avic + m->w_stalls;   /* PV kicks make it halting (below) */
+                bool waits_quiet = quiet && q_events > 0 &&
+                                   (q_events / vsecs >= c->trigger_ipi_rate || (double) m->w_stall_ns >= 0.1 * vsecs * 1e9);
                 bool engaged = st->lever != VS_LEVER_NONE;
                 /* a lever removes the very symptom (receivers preempted) that
                  * engaged it: an engaged VM stays classified while it keeps
                  * exchanging IPIs (or spinning, or is frozen by us) on an
                  * oversubscribed host */
-                bool evidence = engaged ? (m->w_ipis > 0 || spins || m->w_frozen) &&
+                bool evidence = engaged ? (m->w_ipis > 0 || spins || m->w_frozen || (quiet && q_events > 0)) &&
                                                   (!c->trigger_vcpu_contention || oversubscribed)
-                                        : gate && (waits || spins);
+                                        : gate && (waits || spins || waits_quiet);
+                /* the signals this window's verdict rests on (kept from the last
+                 * window that had any) */
+                unsigned sig = 0;
+                if (m->w_ipis > 0 && (waits || engaged))
+                        sig |= VS_SIG_IPI | (m->w_answered ? VS_SIG_EOI : 0);
+                if (spins || (engaged && m->w_spin))
+                        sig |= (m->w_pause ? VS_SIG_PAUSE : 0) | (m->w_spin > m->w_pause ? VS_SIG_PV_YIELD : 0);
+                if (waits_quiet || (engaged && quiet && q_events))
+                        sig |= (m->w_avic ? VS_SIG_AVIC : 0) | (m->w_stalls ? VS_SIG_PREEMPTION : 0);
+                if (evidence && sig) {
+                        st->signals = sig;
+                        reasons_for(m, quiet);
+                }
 
                 st->halt_share = m->w_unfrozen ? (double) m->w_blocked / (double) m->w_unfrozen : 0;
                 st->kick_rate = m->w_kicks / vsecs;
@@ -1080,21 +1173,25 @@ static void window_close(struct vs_policy *p, uint64_t now, double secs, bool ov
                                                                        "lever released: no longer contended";
                         st->lever = VS_LEVER_NONE;
                         st->trial = VS_TRIAL_NONE;
-                        m->t_ans = m->t_ns = m->t_spin = m->t_windows = 0;
+                        m->t_ans = m->t_ns = m->t_spin = m->t_windows = m->t_stall_ns = 0;
                 } else if (engaged && st->trial == VS_TRIAL_RUNNING) {
                         m->t_ans += m->w_answered;
                         m->t_ns += (uint64_t) (vsecs * 1e9);
                         m->t_spin += m->w_spin;
+                        m->t_stall_ns += m->w_stall_ns;
                         m->t_windows++;
                         double t_secs = m->t_ns / 1e9, a_rate = m->t_ans / t_secs, s_rate = m->t_spin / t_secs;
+                        double st_share = m->t_stall_ns / (double) m->t_ns;
+                        /* lower is better for spinning and stalls, higher for answered IPIs */
+                        bool lower_better = m->before_spin_only || m->before_stall_only;
+                        double lower = m->before_stall_only ? st_share : s_rate;
                         /* worse than before already: released at the end of
                          * this window, however few IPIs it holds */
-                        bool worse = m->before_spin_only ? s_rate > st->before : a_rate < st->before;
-                        if (worse || m->before_spin_only || m->t_ans >= MIN_ANSWERED ||
-                            m->t_windows >= MAX_TRIAL_WINDOWS) {
-                                bool helped = m->before_spin_only ? s_rate * gain <= st->before && s_rate < st->before
-                                                                  : a_rate >= st->before * gain && a_rate > st->before;
-                                st->after = m->before_spin_only ? s_rate : a_rate;
+                        bool worse = lower_better ? lower > st->before : a_rate < st->before;
+                        if (worse || lower_better || m->t_ans >= MIN_ANSWERED || m->t_windows >= MAX_TRIAL_WINDOWS) {
+                                bool helped = lower_better ? lower * gain <= st->before && lower < st->before
+                                                           : a_rate >= st->before * gain && a_rate > st->before;
+                                st->after = m->before_stall_only ? st_share : m->before_spin_only ? s_rate : a_rate;
                                 if (helped && !worse)
                                         st->trial = VS_TRIAL_KEPT;
                                 else {
@@ -1120,9 +1217,10 @@ static void window_close(struct vs_policy *p, uint64_t now, double secs, bool ov
                         m->b_ans += m->w_answered;
                         m->b_ns += (uint64_t) (vsecs * 1e9);
                         m->b_spin += m->w_spin;
+                        m->b_stall_ns += m->w_stall_ns;
                         m->b_windows++;
                 } else if (st->lever == VS_LEVER_NONE)
-                        m->b_ans = m->b_ns = m->b_spin = m->b_windows = 0;
+                        m->b_ans = m->b_ns = m->b_spin = m->b_windows = m->b_stall_ns = 0;
                 window_reset(m);
                 m->w_start = now;
         }
@@ -1148,7 +1246,8 @@ static void window_close(struct vs_policy *p, uint64_t now, double secs, bool ov
                 }
                 if (m->st.lever == VS_LEVER_NONE) {
                         bool ready = m->b_windows > 0 && (m->b_ans >= MIN_ANSWERED || m->b_windows >= MAX_BEFORE_WINDOWS ||
-                                                          (m->b_ans == 0 && m->b_spin > 0));
+                                                          (m->b_ans == 0 && m->b_spin > 0) ||
+                                                          (m->b_ans == 0 && m->b_spin == 0 && m->b_stall_ns > 0));
                         if (!ready) {
                                 n_pending_cos += cos_fits(p, m, &vp, now);
                                 continue;       /* its "before" needs more IPIs */
@@ -1186,13 +1285,19 @@ static void window_close(struct vs_policy *p, uint64_t now, double secs, bool ov
                         continue;       /* nothing left to try on it */
                 m->st.trial = VS_TRIAL_RUNNING;
                 m->st.after = 0;
-                m->t_ans = m->t_ns = m->t_spin = m->t_windows = 0;
+                m->t_ans = m->t_ns = m->t_spin = m->t_windows = m->t_stall_ns = 0;
                 if (!m->fresh)
                         continue;       /* judged against the windows before its first lever */
                 double b_secs = m->b_ns ? m->b_ns / 1e9 : 1;
-                m->before_spin_only = m->b_ans == 0;
-                m->st.before = m->before_spin_only ? m->b_spin / b_secs : m->b_ans / b_secs;
-                m->b_ans = m->b_ns = m->b_spin = m->b_windows = 0;
+                /* the figure: answered IPIs/s; without answered IPIs, PAUSE
+                 * exits + PV yields/s; without those, the stalled share */
+                m->before_stall_only = m->b_ans == 0 && m->b_spin == 0 && m->b_stall_ns > 0;
+                m->before_spin_only = m->b_ans == 0 && !m->before_stall_only;
+                m->st.figure = m->before_stall_only ? VS_FIGURE_STALLED : m->before_spin_only ? VS_FIGURE_SPIN
+                                                                                               : VS_FIGURE_ANSWERED;
+                m->st.before = m->before_stall_only ? m->b_stall_ns / (b_secs * 1e9)
+                               : m->before_spin_only ? m->b_spin / b_secs : m->b_ans / b_secs;
+                m->b_ans = m->b_ns = m->b_spin = m->b_windows = m->b_stall_ns = 0;
         }
 }
 
@@ -1262,6 +1367,8 @@ int vs_policy_epoch(struct vs_policy *p, const struct vs_analysis *a, uint64_t n
                 m->prio = cls_vp.priority;
                 m->no_cpus = vm_all_reserved(p, m, vm);
                 m->st.skipped = m->no_cpus ? "every CPU it may use is reserved" : NULL;
+                if (ipis > 0)
+                        p->ipis_seen = true;
                 if (classify)
                         classify_accumulate(m, vm, now, ipis, wait, answered, spin, kicks, m->frozen);
                 /* counters since the previous epoch (since the start for a new VM) */

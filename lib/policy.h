@@ -80,9 +80,18 @@
  * released at the end of the window that says so, and it gets none for
  * retry_ms after any window that classified it halting.
  * classify = no: the levers follow the triggers alone (before 2026-12).
+ *
+ * Without IPI records (no unicast IPI seen yet on the host: Intel IPIv, AMD
+ * AVIC), classify = yes reads the waits from what stays visible: AVIC's
+ * target-not-running exits, PV kicks and stalls (analysis.h: a vCPU delayed
+ * while a sibling runs) at trigger_ipi_rate or for a tenth of the window,
+ * PAUSE exits and PV yields as spinning; a trial is then judged on spinning,
+ * or on the stalled share.  Each verdict records the signals it rested on
+ * (VS_SIG_*), and the lever decisions of a VM not driven by IPIs name them.
  */
 #pragma once
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "analysis.h"
@@ -186,13 +195,38 @@ enum vs_trial {
         VS_TRIAL_KEPT,                  /* it raised the VM's answered IPIs/s by >= min_gain_pct */
 };
 
+/* The signals a classifier verdict rests on (vs_policy_vm_state.signals). */
+enum {
+        VS_SIG_IPI = 1 << 0,            /* kvm_apic_ipi (or PV send-IPI) edges to receivers not running */
+        VS_SIG_EOI = 1 << 1,            /* ... answered: kvm_eoi / kvm_pv_eoi */
+        VS_SIG_PAUSE = 1 << 2,          /* kvm_exit PAUSE (PLE) */
+        VS_SIG_PV_YIELD = 1 << 3,       /* kvm_hypercall 11, SCHED_YIELD to a named vCPU */
+        VS_SIG_AVIC = 1 << 4,           /* kvm_avic_incomplete_ipi: the target was not running */
+        VS_SIG_PREEMPTION = 1 << 5,     /* stalls: a vCPU preempted or delayed while a sibling runs */
+        /* PV kicks (hypercall 5) are no waiting signal: they make a VM halting */
+};
+
+/* "ipi", "eoi", "pause", "pv-yield", "avic", "preemption" for one bit */
+const char *vs_signal_name(unsigned bit);
+/* The names of the bits set in @signals, ", "-separated, into @buf; returns @buf. */
+const char *vs_signals_format(unsigned signals, char *buf, size_t len);
+
+/* What a trial's before and after figures count */
+enum vs_figure {
+        VS_FIGURE_ANSWERED = 0,         /* answered IPIs/s (higher is better) */
+        VS_FIGURE_SPIN,                 /* PAUSE exits + PV yields/s (lower is better) */
+        VS_FIGURE_STALLED,              /* share of the time a vCPU was delayed while a sibling ran (lower) */
+};
+
 struct vs_policy_vm_state {
         enum vs_vm_class cls;
         enum vs_lever lever;
         enum vs_trial trial;
         double halt_share;              /* of the last window, unfrozen intervals */
         double kick_rate;               /* PV kick hypercalls (nr 5) per second in the last window */
-        double before, after;           /* answered IPIs/s: the window before the lever, the trial window */
+        double before, after;           /* the figure: the window before the lever, the trial window */
+        enum vs_figure figure;
+        unsigned signals;               /* VS_SIG_*: what the last verdict with evidence rested on */
         uint64_t banned_until[_VS_LEVER_MAX];   /* a lever that did not help waits retry_ms (doubling) */
         unsigned failed[_VS_LEVER_MAX];         /* trials of that lever released on this VM */
         uint64_t halted_until;          /* classified halting: no lever before this (retry_ms later) */

@@ -899,6 +899,67 @@ static void test_classify_spin_then_halt_released(void **state) {
         world_done();
 }
 
+/* No IPI records (a host with Intel IPIv or AMD AVIC: kvm_apic_ipi and
+ * kvm_eoi quiet): the same spin-waiting VMs, their receivers preempted by the
+ * other VM's vCPU while the sender runs, are classified from the stalls and
+ * get co-scheduling; the decisions and the verdict name the signal. */
+static void test_classify_without_ipis(void **state) {
+        int e = 0;
+        unsigned named = 0;
+        classify_init(true, true, false);
+        assert_int_equal(run_epochs(&e, 5, 0, true, false, NULL, NULL), 0);
+        run_epochs(&e, 1, 0, true, false, "co-scheduling: another VM's turn (no IPI records; signals: preemption)",
+                   &named);
+        struct vs_policy_vm_state sx = vm_state("x"), sy = vm_state("y");
+        assert_int_equal(sx.cls, VS_CLASS_SPIN);
+        assert_int_equal(sy.cls, VS_CLASS_SPIN);
+        assert_int_equal(sx.lever, VS_LEVER_COSCHEDULE);
+        assert_int_equal(sx.signals, VS_SIG_PREEMPTION);
+        assert_int_equal(sx.figure, VS_FIGURE_STALLED);
+        assert_true(sx.before > 0.1 && sx.before <= 1);
+        assert_int_equal(named, 1);
+        assert_true(frozen_now("x") != frozen_now("y"));
+        char buf[64];
+        assert_string_equal(vs_signals_format(VS_SIG_PREEMPTION | VS_SIG_PAUSE, buf, sizeof(buf)), "pause, preemption");
+        /* with it, nothing stalls any more (both vCPUs of the VM whose turn it
+         * is run): the stalled share fell, kept */
+        unsigned released = 0;
+        for (int k = 0; k < 10; k++, e++) {
+                uint64_t t = 1 * MS + (uint64_t) e * 20 * MS;
+                const unsigned tr[2] = { 0, 0 };
+                two_vm_epoch(t, tr, false, false);
+                epoch(t + 20 * MS);
+                for (unsigned i = 0; i < W.n_dec; i++)
+                        released += strcmp(W.dec[i].reason, "lever released: it did not help") == 0;
+        }
+        assert_int_equal(released, 0);
+        assert_int_equal(vm_state("x").trial, VS_TRIAL_KEPT);
+        assert_true(vm_state("x").after < vm_state("x").before);
+        world_done();
+
+        /* halting guests without IPI records: still nothing */
+        e = 0;
+        classify_init(true, true, false);
+        assert_int_equal(run_epochs(&e, 40, 0, true, true, NULL, NULL), 0);
+        assert_int_equal(vm_state("x").cls, VS_CLASS_HALT);
+        world_done();
+
+        /* IPIs trap on this host (x sends some): y, which sends none, is not
+         * judged from stalls alone */
+        e = 0;
+        classify_init(true, true, false);
+        for (int k = 0; k < 12; k++, e++) {
+                uint64_t t = 1 * MS + (uint64_t) e * 20 * MS;
+                const unsigned tr[2] = { 8, 0 };
+                two_vm_epoch(t, tr, true, false);
+                epoch(t + 20 * MS);
+        }
+        assert_int_equal(vm_state("x").cls, VS_CLASS_SPIN);
+        assert_int_equal(vm_state("x").signals & VS_SIG_IPI, VS_SIG_IPI);
+        assert_int_equal(vm_state("y").cls, VS_CLASS_NONE);
+        world_done();
+}
+
 /* A lever that did not help is released after its window (hysteresis: one
  * whole window, min_gain_pct), not tried again for retry_ms; the next lever
  * (placement) is tried from a clean window, released too, and co-scheduling
@@ -1649,6 +1710,7 @@ int main(void) {
                 cmocka_unit_test(test_forget_vm),
                 cmocka_unit_test(test_classify_spinning_gets_lever),
                 cmocka_unit_test(test_classify_halting_left_alone),
+                cmocka_unit_test(test_classify_without_ipis),
                 cmocka_unit_test(test_classify_spin_then_halt_released),
                 cmocka_unit_test(test_classify_no_gain_released),
                 cmocka_unit_test(test_classify_weight_bounds_and_guard),
