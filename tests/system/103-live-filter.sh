@@ -78,4 +78,8 @@ other=$(grep '"type":"switch"' "$TMP/ev.json" |
 expect_eq "switches between the load's two processes" "$other" 0
 other=$(grep '"source":"sched_wakeup"' "$TMP/ev.json" | grep -cE "\"wakee_tid\":($p1|$p2)," || true)
 expect_eq "wake-ups of the load's processes" "$other" 0
+# every CPU's records merged into one timestamp order (idle CPUs are not
+# re-read while older records remain, so the order must still hold)
+inv=$(sed -n 's/^{"ts_ns":\([0-9]*\),.*/\1/p' "$TMP/ev.json" | awk '$1 < last { n++ } { last = $1 } END { print n + 0 }')
+expect_eq "events out of timestamp order" "$inv" 0
 say "ok: $switches switches, $wakeups wake-ups, none of the load's"
