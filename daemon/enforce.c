@@ -100,6 +100,8 @@ static void log_classes(struct enforcer *e, uint64_t now) {
                         vs_log(LOG_INFO, 0, &f, "classified %s (halted %.0f%% of the time, %.0f PV kicks/s; signals: %s): no lever%s",
                                vs_vm_class_name(st.cls), st.halt_share * 100, st.kick_rate, sig[0] ? sig : "none",
                                st.cls == VS_CLASS_SPIN && st.halted_until > now ? " (it halted within retry_ms)" :
+                               st.cls == VS_CLASS_SPIN && st.halt_share * 2 >= e->cfg->halt_share ?
+                                       " (halted half of halt_share or more)" :
                                st.banned_until[VS_LEVER_COSCHEDULE] > now || st.banned_until[VS_LEVER_PLACEMENT] > now ?
                                        " (a lever that did not help waits for retry_ms)" : "");
                 else if (st.trial == VS_TRIAL_KEPT)

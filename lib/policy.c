@@ -1078,6 +1078,13 @@ static bool vm_enforced(const struct vs_policy *p, const char *name, struct vs_v
 /* PV kicks in one window that make a VM halting (see window_close()) */
 #define MIN_KICKS               1
 
+/* A window calm enough to count toward a first lever: halted less than half
+ * of halt_share (tb-vmm's spinning guests: 0 %; the testbed's Linux guests
+ * classified spin-waiting: 3-10 %). */
+static bool calm(const struct vs_config *c, const struct vs_policy_vm_state *st) {
+        return st->halt_share * 2 < c->halt_share;
+}
+
 static bool cos_fits(const struct vs_policy *p, const struct pvm *m, const struct vs_vm_policy *vp, uint64_t now) {
         return vp->coschedule && !m->no_cpus && m->present > 0 && m->present <= p->n_allowed &&
                (p->cfg->coschedule_yielding || m->yielding == 0) && m->st.banned_until[VS_LEVER_COSCHEDULE] <= now;
@@ -1209,11 +1216,14 @@ static void window_close(struct vs_policy *p, uint64_t now, double secs, bool ov
                         }
                 }
                 /* the figures before any lever, over the spin-waiting windows
-                 * without one: what a trial is judged against */
+                 * without one: what a trial is judged against.  Only calm
+                 * windows count (halted less than half of halt_share: the
+                 * class's hysteresis, enter below half, leave at halt_share);
+                 * any other window starts the sample again */
                 if (m->held)
                         ;               /* neither sampled nor reset */
                 else if (st->lever == VS_LEVER_NONE && st->cls == VS_CLASS_SPIN && !m->release_reason &&
-                         st->halted_until <= now) {
+                         st->halted_until <= now && calm(c, st)) {
                         m->b_ans += m->w_answered;
                         m->b_ns += (uint64_t) (vsecs * 1e9);
                         m->b_spin += m->w_spin;
@@ -1238,7 +1248,8 @@ static void window_close(struct vs_policy *p, uint64_t now, double secs, bool ov
                 if (m->st.lever == VS_LEVER_COSCHEDULE)
                         n_cos++;
                 if (m->st.cls != VS_CLASS_SPIN || m->release_reason || m->no_cpus || !vm_enforced(p, m->name, &vp) ||
-                    m->st.lever == VS_LEVER_COSCHEDULE || m->st.halted_until > now)
+                    m->st.lever == VS_LEVER_COSCHEDULE || m->st.halted_until > now ||
+                    (m->st.lever == VS_LEVER_NONE && !m->held && !calm(c, &m->st)))
                         continue;       /* a lever released now: the next window is the clean "before" */
                 if (m->held) {
                         n_pending_cos += m->st.lever == VS_LEVER_NONE && cos_fits(p, m, &vp, now);

@@ -67,7 +67,8 @@
  * waits; whether a lever fits depends on how its guest waits.  Every
  * evaluate_ms the policy classifies each VM (enum vs_vm_class below) and
  * engages a lever only on a spin-waiting one; the windows before are the
- * "before" figure (answered IPIs per second, i.e. IPIs closed by an EOI; the
+ * "before" figure (only windows halted under half of halt_share count: the
+ * class's hysteresis; answered IPIs per second, i.e. IPIs closed by an EOI; the
  * PAUSE + PV-yield rate when it sends none), the windows with the lever the
  * "after", each summed until it holds 30 answered IPIs (before: at most 3
  * windows, also the longest a VM that could take turns waits for a partner

@@ -1405,6 +1405,38 @@ static void test_classify_halt_memory(void **state) {
         world_done();
 }
 
+/* Hysteresis of the halt share: a VM spin-waiting by the class (halted 7 %
+ * in every window, below halt_share 10 %) but never seen halting gets no
+ * lever either: the windows before a first lever must be calm (halted under
+ * 5 %).  Windows halted 7 % and 0 % in turn: the calm ones count, it gets
+ * one. */
+static void test_classify_calm_before_lever(void **state) {
+        for (int pct = 7; pct >= 4; pct -= 3) {
+                int e = 0;
+                classify_init(true, true, false);
+                /* 7 %: 1 halting epoch in every window of 5; else 1 in every other window */
+                const unsigned tr[2] = { 8, 8 };
+                for (int k = 0; k < 40; k++, e++) {
+                        uint64_t t = 1 * MS + (uint64_t) e * 20 * MS;
+                        two_vm_epoch(t, tr, true, pct == 7 ? e % 5 == 1 : e % 10 == 1);
+                        epoch(t + 20 * MS);
+                }
+                struct vs_policy_vm_state sx = vm_state("x");
+                assert_int_equal(sx.cls, VS_CLASS_SPIN);
+                assert_int_equal(sx.halted_until, 0);    /* never classified halting */
+                if (pct == 7) {
+                        assert_true(sx.halt_share > 0.05 && sx.halt_share < 0.1);
+                        assert_int_equal(sx.lever, VS_LEVER_NONE);
+                        assert_null(vs_policy_value(W.pol, "x", -1, VS_KNOB_FREEZE));
+                        assert_null(vs_policy_value(W.pol, "x", 0, VS_KNOB_CPUSET));
+                } else {
+                        assert_true(sx.windows > 0);
+                        assert_non_null(vs_policy_value(W.pol, "x", -1, VS_KNOB_FREEZE));
+                }
+                world_done();
+        }
+}
+
 /* A lever under which the VM answers fewer IPIs than before is released at
  * the end of its first window, even with too few IPIs to call a gain (the
  * old rule waited up to five windows), and not tried again for retry_ms;
@@ -1721,6 +1753,7 @@ int main(void) {
                 cmocka_unit_test(test_reserved_pinned_vm),
                 cmocka_unit_test(test_classify_pv_kicks_halting),
                 cmocka_unit_test(test_classify_halt_memory),
+                cmocka_unit_test(test_classify_calm_before_lever),
                 cmocka_unit_test(test_classify_worse_released_in_one_window),
                 cmocka_unit_test(test_priority_weights),
                 cmocka_unit_test(test_priority_turns),
