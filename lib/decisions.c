@@ -464,6 +464,32 @@ static struct json_object *vm_json(const struct vs_decisions *d, const struct ct
         return o;
 }
 
+/* What a dry run cannot show: a lever's effect.  The policy judges a trial
+ * on the figures of the windows with the lever; in a dry run (replay or
+ * live, nothing written) those are the figures of VMs the lever never
+ * touched. */
+#define DRY_RUN_NOTE                                                                                                 \
+        "a dry run writes nothing, so a lever's trial is judged on figures the lever did not change: from a "      \
+        "trial's end on (kept, or released as no help), enforce mode measures the lever itself and may decide "    \
+        "otherwise"
+
+/* Did a lever's trial play a part: one on trial or kept at the end, or one
+ * released on its trial's figures? */
+static bool judged(const struct vs_decisions *d, const struct vs_analysis *a, const struct vs_policy *pol) {
+        if (!pol)
+                return false;
+        for (unsigned i = 0; i < vs_analysis_n_vms(a); i++) {
+                struct vs_policy_vm_state st;
+                if (vs_policy_vm_state(pol, vs_analysis_vm(a, i)->name, &st) >= 0 && st.trial != VS_TRIAL_NONE)
+                        return true;
+        }
+        for (unsigned i = 0; d && i < d->n; i++)
+                if (strcmp(d->g[i].reason, "lever released: it did not help") == 0 ||
+                    strcmp(d->g[i].reason, "lever released: the VM did worse with it") == 0)
+                        return true;
+        return false;
+}
+
 struct json_object *vs_decisions_json(const struct vs_decisions *d, const struct vs_analysis *a,
                                       const struct vs_policy *pol) {
         struct json_object *root = json_object_new_object(), *vms = json_object_new_array();
@@ -490,6 +516,7 @@ struct json_object *vs_decisions_json(const struct vs_decisions *d, const struct
                 json_object_array_add(vms, v);
         }
         json_object_object_add(root, "vms", vms);
+        json_object_object_add(root, "note", judged(d, a, pol) ? json_object_new_string(DRY_RUN_NOTE) : NULL);
         return root;
 }
 
@@ -508,6 +535,8 @@ void vs_decisions_print(const struct vs_decisions *d, const struct vs_analysis *
         fprintf(f, "\n== Decisions%s over %.1f s of trace: per VM, the vCPUs preempted while a sibling waited on "
                    "them, and what vschedd would change\n",
                 pol ? " (mode = enforce, dry run: nothing written)" : " (none: no policy ran)", span / 1e9);
+        if (json_object_object_get_ex(root, "note", &x) && x)
+                fprintf(f, "Note: %s.\n", json_object_get_string(x));
         json_object_object_get_ex(root, "vms", &vms);
         if (json_object_array_length(vms) == 0)
                 fprintf(f, "no VM seen\n");

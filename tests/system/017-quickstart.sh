@@ -38,7 +38,7 @@ hdr=$(grep -n '^== Decisions (mode = enforce, dry run: nothing written) over [0-
         cut -d: -f1)
 [ -n "$hdr" ] || { cat "$TMP/out" >&2; fail "no decisions section"; }
 tail -n +"$((hdr + 1))" "$TMP/out" >"$TMP/section"
-bad=$(grep -v -e '^$' -e '^VM ' -e '^  ' "$TMP/section" || true)
+bad=$(grep -v -e '^$' -e '^VM ' -e '^  ' -e '^Note: a dry run writes nothing' "$TMP/section" || true)
 [ -z "$bad" ] || fail "the output does not end with the decisions section; after it: $bad"
 # the 25 events and the summary came before it
 [ "$(head -n "$hdr" "$TMP/out" | grep -c '^ *[0-9][0-9]*\.[0-9]\{9\} ')" -ge 25 ] ||
@@ -71,6 +71,7 @@ import json, sys
 d = json.load(open(sys.argv[1]))
 assert d["type"] == "decisions" and d["policy"], d.get("type")
 assert d["span_ns"] > 10**9, d["span_ns"]
+assert d["note"].startswith("a dry run writes nothing"), d["note"]
 vms = {v["vm"]: v for v in d["vms"]}
 assert set(vms) == {"vm1", "vm2"}, sorted(vms)
 for name, v in vms.items():

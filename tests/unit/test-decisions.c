@@ -145,6 +145,7 @@ static void test_preempted_while_waited(void **state) {
         assert_non_null(root);
         assert_int_equal(json_object_get_uint64(get(root, "span_ns")), 2000 * MS - 0);
         assert_false(json_object_get_boolean(get(root, "policy")));
+        assert_null(get(root, "note"));         /* no policy, no trial */
         w = get(vm_of(root, "vm"), "preempted_while_waited");
         assert_int_equal(json_object_array_length(w), 1);
         x = json_object_array_get_idx(w, 0);
