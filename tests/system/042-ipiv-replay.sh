@@ -66,6 +66,13 @@ for vm in sorted(n):
 PY
 }
 
+# bad input: a clear error naming the file, nothing written
+if "$FILTER" --drop kvm:kvm_eoi "$DATA/bundled.txt" "$TMP/bad.dat" 2>"$TMP/err"; then
+        fail "vs-datfilter took a text file"
+fi
+expect_grep "bundled.txt: not a valid trace-cmd .dat" "$TMP/err"
+[ ! -e "$TMP/bad.dat" ] || fail "vs-datfilter wrote an output for bad input"
+
 for t in 2to1-trace-cmd 2to1-vschedd; do
         strip "$t"
         "$VSCHEDD" --config "$SHIPPED" --replay "$DATA/testbed/$t.dat" --dry-run --json >"$TMP/o.json" 2>"$TMP/err" ||

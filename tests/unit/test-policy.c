@@ -960,6 +960,36 @@ static void test_classify_without_ipis(void **state) {
         world_done();
 }
 
+/* AMD AVIC: an IPI to a vCPU that is not running exits as
+ * kvm_avic_incomplete_ipi (id 1), which names the target: counted with the
+ * stalls, and named in the verdict and the decisions. */
+static void test_classify_avic(void **state) {
+        int e = 0;
+        unsigned named = 0;
+        classify_init(true, true, false);
+        for (int k = 0; k < 6; k++, e++) {
+                uint64_t t = 1 * MS + (uint64_t) e * 20 * MS;
+                const unsigned tr[2] = { 0, 0 };
+                two_vm_epoch(t, tr, true, false);
+                for (int v = 0; v < 2; v++) {
+                        struct vs_event a = { .ts_ns = t + (uint64_t) v * 10 * MS + 2 * MS, .tid = 1000 * (v + 1),
+                                              .type = VS_EV_AVIC_INCOMPLETE_IPI };
+                        a.avic.icrh = 1u << 24;         /* xAPIC destination: APIC ID 1 */
+                        a.avic.icrl = VEC;
+                        a.avic.id = 1;                  /* AVIC_IPI_FAILURE_TARGET_NOT_RUNNING */
+                        ev(&a);
+                }
+                epoch(t + 20 * MS);
+                for (unsigned i = 0; i < W.n_dec; i++)
+                        named += strstr(W.dec[i].reason, "(no IPI records; signals: avic, preemption)") != NULL;
+        }
+        assert_int_equal(vm_state("x").cls, VS_CLASS_SPIN);
+        assert_int_equal(vm_state("x").signals, VS_SIG_AVIC | VS_SIG_PREEMPTION);
+        assert_true(named > 0);
+        assert_int_equal(vs_analysis_pair(vs_analysis_vm_by_name(W.an, "x"), 0, 1)->avic_not_running, 6);
+        world_done();
+}
+
 /* A lever that did not help is released after its window (hysteresis: one
  * whole window, min_gain_pct), not tried again for retry_ms; the next lever
  * (placement) is tried from a clean window, released too, and co-scheduling
@@ -1743,6 +1773,7 @@ int main(void) {
                 cmocka_unit_test(test_classify_spinning_gets_lever),
                 cmocka_unit_test(test_classify_halting_left_alone),
                 cmocka_unit_test(test_classify_without_ipis),
+                cmocka_unit_test(test_classify_avic),
                 cmocka_unit_test(test_classify_spin_then_halt_released),
                 cmocka_unit_test(test_classify_no_gain_released),
                 cmocka_unit_test(test_classify_weight_bounds_and_guard),
