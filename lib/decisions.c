@@ -31,7 +31,8 @@ struct dgroup {
         char vm[VS_VM_NAME_MAX];
         enum vs_knob knob;
         enum family fam;
-        const char *reason;     /* the first decision's (a static string of policy.c) */
+        char reason[192];       /* the first decision's, copied: the policy's text may be
+                                 * built per VM and live only as long as the callback */
         uint64_t count, frozen; /* decisions; of them freezes (new value "1") */
         uint64_t first_ts, last_ts;
         struct dval *vals;
@@ -87,7 +88,7 @@ static struct dgroup *group_get(struct vs_decisions *d, const struct vs_decision
         for (unsigned i = 0; i < d->n; i++) {
                 struct dgroup *g = &d->g[i];
                 if (g->knob == dec->knob && g->fam == fam && strcmp(g->vm, dec->vm) == 0 &&
-                    (fam != FAM_OTHER || strcmp(g->reason, reason) == 0))
+                    (fam != FAM_OTHER || strncmp(g->reason, reason, sizeof(g->reason) - 1) == 0))
                         return g;
         }
         if (d->n == d->cap) {
@@ -99,8 +100,9 @@ static struct dgroup *group_get(struct vs_decisions *d, const struct vs_decision
                 d->cap = cap;
         }
         struct dgroup *g = &d->g[d->n++];
-        *g = (struct dgroup) { .knob = dec->knob, .fam = fam, .reason = reason, .first_ts = dec->ts_ns };
+        *g = (struct dgroup) { .knob = dec->knob, .fam = fam, .first_ts = dec->ts_ns };
         snprintf(g->vm, sizeof(g->vm), "%s", dec->vm);
+        snprintf(g->reason, sizeof(g->reason), "%s", reason);
         return g;
 }
 
@@ -321,12 +323,28 @@ static void when(struct text *t, const struct ctx *c, const struct dgroup *g) {
                 add(t, "from %.2f s to %.2f s", rel(c, g->first_ts), rel(c, g->last_ts));
 }
 
+/* What a turn's reason says beyond "co-scheduling: this/another VM's turn":
+ * its parenthesis, e.g. the signals that drove it when there were no IPIs
+ * ("no IPI records; signals: stalls"), into @buf; NULL when none. */
+static const char *turn_why(const char *reason, char *buf, size_t len) {
+        const char *o = strstr(reason, " (");
+        size_t n;
+
+        if (!o || !*(o += 2))
+                return NULL;
+        n = strlen(o);
+        if (o[n - 1] == ')')
+                n--;
+        snprintf(buf, len, "%.*s", (int) n, o);
+        return n ? buf : NULL;
+}
+
 static struct json_object *group_json(const struct vs_decisions *d, const struct ctx *c, const struct dgroup *g,
                                       const struct vs_an_vm *vm, const struct vs_an_pair *top) {
         struct json_object *o = json_object_new_object(), *vals = json_object_new_array();
         struct json_object *with = json_object_new_array();
         const char *action = "change", *why = g->reason;
-        char esc[VS_VM_NAME_MAX * 4];
+        char esc[VS_VM_NAME_MAX * 4], paren[sizeof(g->reason)];
         struct text t = {};
 
         vs_escape(g->vm, esc, sizeof(esc));
@@ -345,7 +363,7 @@ static struct json_object *group_json(const struct vs_decisions *d, const struct
                 unsigned n = 0, partners = 0;
 
                 action = "coschedule";
-                why = NULL;
+                why = turn_why(g->reason, paren, sizeof(paren));
                 for (unsigned k = 0; idx && k < vm->n_vcpus; k++)
                         if (vm->vcpus[k].present)
                                 idx[n++] = (int32_t) k;
@@ -504,6 +522,7 @@ struct json_object *vs_decisions_json(const struct vs_decisions *d, const struct
         json_object_object_add(root, "type", json_object_new_string("decisions"));
         json_object_object_add(root, "policy", json_object_new_boolean(pol != NULL));
         json_object_object_add(root, "span_ns", json_object_new_uint64(vs_analysis_last_ts(a) - c.t0));
+        json_object_object_add(root, "ipi_records", json_object_new_uint64(vs_analysis_seen(a, VS_EV_IPI)));
         json_object_object_add(root, "decisions", json_object_new_uint64(d ? d->total : 0));
         for (unsigned i = 0; i < vs_analysis_n_vms(a); i++) {
                 struct vs_decisions none = {};
@@ -549,7 +568,10 @@ void vs_decisions_print(const struct vs_decisions *d, const struct vs_analysis *
                         json_object_get_int(n), json_object_get_int(n) == 1 ? "" : "s", pol ? ": " : "",
                         pol ? str(v, "verdict") : "");
                 json_object_object_get_ex(v, "preempted_while_waited", &w);
-                if (json_object_array_length(w) == 0)
+                if (json_object_array_length(w) == 0 && vs_analysis_seen(a, VS_EV_IPI) == 0)
+                        fprintf(f, "  who waited on whom is not visible: no IPI records (IPIs virtualised, e.g. "
+                                   "IPIv or AVIC, or none sent)\n");
+                else if (json_object_array_length(w) == 0)
                         fprintf(f, "  no vCPU was preempted while a sibling waited on it\n");
                 for (size_t k = 0; k < json_object_array_length(w); k++)
                         fprintf(f, "  %s\n", str(json_object_array_get_idx(w, k), "text"));

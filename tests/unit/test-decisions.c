@@ -228,6 +228,41 @@ static void test_grouped_with_reasons(void **state) {
         free(text);
 }
 
+/* The policy's reason may live only as long as the callback (built per VM):
+ * it is copied; a turn's parenthesis (the signals that drove it without
+ * IPIs) is its why. */
+static void test_reasons_copied(void **state) {
+        char reason[160];
+        struct vs_decision d = { .ts_ns = T0 + 1200 * MS, .vm = "vm2", .vcpu = -1, .knob = VS_KNOB_FREEZE,
+                                 .reason = reason, .old = "0", .new = "1" };
+        struct json_object *root, *x;
+
+        run_trace();
+        snprintf(reason, sizeof(reason), "co-scheduling: another VM's turn (no IPI records; signals: preemption)");
+        assert_int_equal(vs_decisions_add(dl, &d), 0);
+        memset(reason, 'x', sizeof(reason) - 1);       /* the policy's buffer reused */
+        reason[sizeof(reason) - 1] = 0;
+        d.vm = "vm";
+        d.vcpu = 0;
+        d.knob = VS_KNOB_CPUSET;
+        assert_int_equal(vs_decisions_add(dl, &d), 0);
+        d.ts_ns += MS;
+        assert_int_equal(vs_decisions_add(dl, &d), 0);  /* same reason: same group */
+        root = vs_decisions_json(dl, an, NULL);
+        x = json_object_array_get_idx(get(vm_of(root, "vm2"), "decisions"), 0);
+        assert_string_equal(json_object_get_string(get(x, "reason")),
+                            "co-scheduling: another VM's turn (no IPI records; signals: preemption)");
+        assert_string_equal(json_object_get_string(get(x, "text")),
+                            "co-schedule vm2 vCPU 0 (cgroup.freeze: frozen for another VM's turn 1 time, at 1.20 s): "
+                            "no IPI records; signals: preemption");
+        assert_int_equal(json_object_array_length(get(vm_of(root, "vm"), "decisions")), 1);
+        x = json_object_array_get_idx(get(vm_of(root, "vm"), "decisions"), 0);
+        assert_int_equal(json_object_get_uint64(get(x, "count")), 2);
+        assert_int_equal(strlen(json_object_get_string(get(x, "reason"))), 159);
+        assert_int_equal(json_object_get_uint64(get(root, "ipi_records")), 11);
+        json_object_put(root);
+}
+
 /* Weights: first old and last new value per vCPU; no decision, no change. */
 static void test_weights_and_bad_input(void **state) {
         struct vs_decision d = { .ts_ns = T0, .vm = "vm", .vcpu = 0, .knob = VS_KNOB_WEIGHT,
@@ -253,6 +288,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_preempted_while_waited, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_grouped_with_reasons, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_weights_and_bad_input, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_reasons_copied, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
