@@ -9,6 +9,7 @@
 #include "cgroup.h"
 #include "cpulist.h"
 #include "enforce.h"
+#include "kvm-dy.h"
 #include "kvm-hook.h"
 #include "log.h"
 #include "mono-clock.h"
@@ -32,6 +33,8 @@ struct enforcer {
         size_t n_classes;
         struct vs_kvm_hints *hints;     /* the VMs' hint files, taken at the first hint */
         char reserved_text[256];        /* the reserved CPUs, for messages */
+        struct vs_kvm_dy *dy;           /* the VMs vschedd turned directed yield on for (directed_yield) */
+        uint64_t dy_checked_usec;
 };
 
 struct seen_class {
@@ -176,7 +179,8 @@ void enforcer_reserved_cpus(struct enforcer *e) {
 
 int enforcer_restore_journal(const char *state_dir) {
         size_t skipped = 0;
-        int r = vs_journal_restore(state_dir, &skipped);
+        unsigned gone = 0, left = 0;
+        int r = vs_journal_restore(state_dir, &skipped), k;
 
         if (r < 0)
                 return log_error_errno(r, "Failed to restore the journal in %s: %m", state_dir);
@@ -184,6 +188,17 @@ int enforcer_restore_journal(const char *state_dir) {
                 struct vs_log_fields f = { .vcpu = -1, .message_id = VS_MSGID_RESTORED };
                 vs_log(LOG_NOTICE, 0, &f, "restored %d cgroup value(s) left by a previous run (%zu gone)", r,
                        skipped);
+        }
+        /* directed yield a killed predecessor turned on (directed_yield) */
+        k = vs_kvm_dy_recover("/proc", state_dir, &gone, &left);
+        if (k < 0)
+                log_warning_errno(k, "Cannot read %s/%s, directed yield a previous run turned on stays on: %m",
+                                  state_dir, VS_KVM_DY_STATE_FILE);
+        else if (k > 0 || gone > 0 || left > 0) {
+                struct vs_log_fields f = { .vcpu = -1, .message_id = VS_MSGID_RESTORED };
+                vs_log(LOG_NOTICE, 0, &f,
+                       "turned off directed yield in %d VM(s) a previous run left it on in (%u gone, %u changed "
+                       "meanwhile or never turned on: left as they are)", k, gone, left);
         }
         return r;
 }
@@ -376,11 +391,25 @@ int enforcer_epoch(struct enforcer *e, struct vs_analysis *an, uint64_t now, uin
         return r < 0 ? r : 0;
 }
 
+/* Turn directed yield off in every VM vschedd turned it on for. */
+static void dy_release(struct enforcer *e) {
+        unsigned failed = 0, off;
+
+        if (!e->dy || vs_kvm_dy_n_on(e->dy) == 0)
+                return;
+        off = vs_kvm_dy_off_all(e->dy, &failed);
+        struct vs_log_fields f = { .vcpu = -1, .message_id = VS_MSGID_RESTORED };
+        vs_log(failed ? LOG_WARNING : LOG_INFO, 0, &f,
+               "directed yield turned off again in %u VM(s)%s", off,
+               failed ? ", some changed meanwhile or unreachable: left as they are" : "");
+}
+
 int enforcer_release(struct enforcer *e, uint64_t now) {
         size_t restored = 0, skipped = 0;
         int r;
 
         (void) vs_policy_release(e->pol, now, apply, e);
+        dy_release(e);
         if (!e->act)
                 return 0;
         r = vs_actuator_restore(e->act, &restored, &skipped);
@@ -409,7 +438,7 @@ static void write_hint(const struct vs_yield_hint *h, void *userdata) {
         struct vs_topology *t = c->e->topo;
         struct vs_vm_policy vp;
         int32_t vm = -1, src = -1, dst = -1;
-        int r;
+        int r, fd;
 
         vs_config_vm(c->e->cfg, h->vm, &vp);
         if (vp.mode != VS_MODE_ENFORCE)
@@ -427,12 +456,110 @@ static void write_hint(const struct vs_yield_hint *h, void *userdata) {
         }
         if (src < 0 || dst < 0)
                 return;
-        r = vs_kvm_hints_write(c->e->hints, &c->e->hook, vs_topology_vm(t, vm)->tgid, (uint32_t) src, dst, c->ttl_us,
-                               c->now_usec);
+        /* a VM vschedd turned directed yield on for: the hint file it made */
+        fd = c->e->dy ? vs_kvm_dy_hint_fd(c->e->dy, vs_topology_vm(t, vm)->tgid) : -1;
+        if (fd >= 0)
+                r = vs_kvm_hook_write_hint_fd(fd, (uint32_t) src, dst, c->ttl_us);
+        else
+                r = vs_kvm_hints_write(c->e->hints, &c->e->hook, vs_topology_vm(t, vm)->tgid, (uint32_t) src, dst,
+                                       c->ttl_us, c->now_usec);
         if (r < 0)
                 log_debug("yield hint %s vCPU %u -> %u: %s, ignoring", h->vm, h->src, h->dst, strerror(-r));
         else
                 c->written++;
+}
+
+/* the companion kernel patch, probed again every 5 s */
+static void probe_hook(struct enforcer *e, uint64_t mono) {
+        if (!e->hook_probed_usec || mono - e->hook_probed_usec > 5 * 1000000ull) {
+                if (vs_kvm_hook_probe("/sys", "/dev/kvm", &e->hook) < 0)
+                        e->hook.present = false;
+                e->hook_probed_usec = mono;
+        }
+}
+
+#define DY_CHECK_USEC (1000000ull)      /* new VMs and changed settings: looked at every second */
+#define DY_RETRY_USEC (30000000ull)     /* a VM where turning it on failed: tried again after */
+
+/* One VM: directed yield on when @want and off again when not. */
+static void dy_vm(struct enforcer *e, const struct vs_vm *v, bool want, uint32_t features, uint64_t mono) {
+        struct vs_log_fields f = { .vm = v->name, .vcpu = -1 };
+        int err0 = 0, r;
+        enum vs_kvm_dy_state s = vs_kvm_dy_state(e->dy, v->tgid, &err0, NULL);
+
+        if (!want) {
+                if (s != VS_KVM_DY_ON)
+                        return;
+                r = vs_kvm_dy_off(e->dy, v->tgid);
+                if (r < 0)
+                        vs_log(LOG_NOTICE, r, &f, "directed yield was changed by someone else meanwhile, left on: %m");
+                else
+                        vs_log(LOG_INFO, 0, &f, "directed yield off again (directed_yield = no, or not enforced)");
+                return;
+        }
+        if (s == VS_KVM_DY_ON || s == VS_KVM_DY_VMM)
+                return;
+        r = vs_kvm_dy_on(e->dy, v->tgid, features, mono, DY_RETRY_USEC);
+        if (r == -EAGAIN)
+                return;
+        if (r == VS_KVM_DY_ON)
+                vs_log(LOG_INFO, 0, &f, "directed yield on (KVM_CAP_DIRECTED_YIELD:%s%s, turned on by vschedd%s)",
+                       features & VS_KVM_DIRECTED_YIELD_IPI ? " ipi" : "",
+                       features & VS_KVM_DIRECTED_YIELD_HINT ? " hint" : "",
+                       features & VS_KVM_DIRECTED_YIELD_HINT && vs_kvm_dy_hint_fd(e->dy, v->tgid) < 0 ?
+                               "; no hint file" : "");
+        else if (r == VS_KVM_DY_VMM)
+                vs_log(LOG_INFO, 0, &f, "directed yield already on by its VMM: left as the VMM set it");
+        else if (r == -EIO)
+                vs_log(s == VS_KVM_DY_FAILED && err0 == r ? LOG_DEBUG : LOG_NOTICE, r, &f,
+                       "cannot turn directed yield on: the kernel refuses a process other than the VMM "
+                       "(the series without its patch 4), leaving it off");
+        else
+                vs_log(s == VS_KVM_DY_FAILED && err0 == r ? LOG_DEBUG : LOG_WARNING, r, &f,
+                       "cannot turn directed yield on (pid %d), leaving it off: %m", (int) v->tgid);
+}
+
+void enforcer_directed_yield(struct enforcer *e) {
+        uint64_t mono = vs_mono_ns() / 1000;
+        uint32_t features = 0;
+        int r;
+
+        if (e->dry_run || (e->dy_checked_usec && mono - e->dy_checked_usec < DY_CHECK_USEC))
+                return;
+        e->dy_checked_usec = mono;
+        probe_hook(e, mono);
+        if (e->hook.present && e->hook.iface == VS_KVM_HOOK_VM_FILE)
+                features = (e->hook.ipi ? VS_KVM_DIRECTED_YIELD_IPI : 0) | (e->hook.hint ? VS_KVM_DIRECTED_YIELD_HINT : 0);
+        if (!e->dy) {
+                if (!features)
+                        return;
+                r = vs_kvm_dy_new("/proc", e->cfg->state_dir, &e->dy);
+                if (r < 0) {
+                        log_debug("directed yield: %s, not turned on anywhere", strerror(-r));
+                        return;
+                }
+        }
+        (void) vs_kvm_dy_gc(e->dy);
+        for (unsigned i = 0; i < vs_topology_n_vms(e->topo); i++) {
+                const struct vs_vm *v = vs_topology_vm(e->topo, (int32_t) i);
+                struct vs_vm_policy vp;
+
+                if (!v || v->tgid <= 0 || v->inferred)
+                        continue;
+                vs_config_vm(e->cfg, v->name, &vp);
+                dy_vm(e, v, features && vp.mode == VS_MODE_ENFORCE && vp.directed_yield, features, mono);
+        }
+}
+
+int enforcer_vm_directed_yield(const struct enforcer *e, const char *vm, int *err) {
+        if (!e || !e->dy)
+                return VS_KVM_DY_OFF;
+        for (unsigned i = 0; i < vs_topology_n_vms(e->topo); i++) {
+                const struct vs_vm *v = vs_topology_vm(e->topo, (int32_t) i);
+                if (v && v->tgid > 0 && !v->inferred && strcmp(v->name, vm) == 0)
+                        return (int) vs_kvm_dy_state(e->dy, v->tgid, err, NULL);
+        }
+        return VS_KVM_DY_OFF;
 }
 
 void enforcer_yield_hints(struct enforcer *e, struct vs_analysis *an, uint64_t now) {
@@ -442,11 +569,7 @@ void enforcer_yield_hints(struct enforcer *e, struct vs_analysis *an, uint64_t n
 
         if (e->dry_run)
                 return;
-        if (!e->hook_probed_usec || mono - e->hook_probed_usec > 5 * 1000000ull) {
-                if (vs_kvm_hook_probe("/sys", "/dev/kvm", &e->hook) < 0)
-                        e->hook.present = false;
-                e->hook_probed_usec = mono;
-        }
+        probe_hook(e, mono);
         if (!e->hook.present || !e->hook.hint)
                 return;
         if (!e->hints) {
@@ -508,6 +631,7 @@ void enforcer_free(struct enforcer *e) {
         vs_policy_free(e->pol);
         free(e->classes);
         vs_kvm_hints_free(e->hints);
+        vs_kvm_dy_free(e->dy);
         for (size_t i = 0; i < e->n_based; i++)
                 free(e->based[i]);
         free(e->based);

@@ -45,6 +45,13 @@ int enforcer_epoch(struct enforcer *e, struct vs_analysis *an, uint64_t now, uin
 /* Yield hints for the spinning vCPUs of enforced VMs (the companion kernel
  * patch, when loaded; never in a dry run), from the model at trace time @now. */
 void enforcer_yield_hints(struct enforcer *e, struct vs_analysis *an, uint64_t now);
+/* The companion kernel series' directed yield (KVM_CAP_DIRECTED_YIELD) on
+ * for every enforced VM with directed_yield = yes whose VMM did not turn it
+ * on, off again where that no longer holds; looks once a second (never in a
+ * dry run).  enforcer_release() turns off what it turned on. */
+void enforcer_directed_yield(struct enforcer *e);
+/* For status: enum vs_kvm_dy_state of @vm; *err: the error when it failed. */
+int enforcer_vm_directed_yield(const struct enforcer *e, const char *vm, int *err);
 /* Everything back to baseline now (stop, reload to observe). */
 int enforcer_release(struct enforcer *e, uint64_t now);
 void enforcer_get_stats(const struct enforcer *e, struct enforcer_stats *ret);

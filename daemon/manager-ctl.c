@@ -11,6 +11,7 @@
 
 #include <json-c/json.h>
 
+#include "kvm-dy.h"
 #include "kvm-hook.h"
 #include "log.h"
 #include "manager.h"
@@ -53,6 +54,13 @@ static struct json_object *vm_object(struct manager *m, struct json_object *rvm,
         json_object_object_add(o, "weight_max", json_object_new_int((int) vp.weight_max));
         json_object_object_add(o, "idle", vp.idle < 0 ? NULL : json_object_new_boolean(vp.idle));
         json_object_object_add(o, "priority", json_object_new_string(vs_priority_name(vp.priority)));
+        {
+                /* the companion kernel series' directed yield for this VM (directed_yield) */
+                int err = 0, s = enforcer_vm_directed_yield(m->enf, name, &err);
+                json_object_object_add(o, "directed_yield", json_object_new_string(vs_kvm_dy_state_name(s)));
+                if (s == VS_KVM_DY_FAILED)
+                        json_object_object_add(o, "directed_yield_error", json_object_new_string(strerror(-err)));
+        }
         if (json_object_object_get_ex(rvm, "edges", &edges)) {
                 struct json_object *top = json_object_new_array();
                 size_t n = json_object_array_length(edges);

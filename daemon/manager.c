@@ -252,8 +252,10 @@ static int on_epoch(sd_event_source *s, uint64_t usec, void *userdata) {
         r = manager_drain(m);
         if (r >= 0 && m->enf)
                 r = enforcer_epoch(m->enf, an, manager_trace_now(m), manager_trigger_mono(m));
-        if (r >= 0 && m->enf && m->opts->mode == MODE_LIVE)       /* not in --auto's short look */
+        if (r >= 0 && m->enf && m->opts->mode == MODE_LIVE) {     /* not in --auto's short look */
+                enforcer_directed_yield(m->enf);
                 enforcer_yield_hints(m->enf, an, manager_trace_now(m));
+        }
         if (r < 0)
                 return stop(m, s, r);
         return rearm(s, (uint64_t) m->cfg.epoch_ms * 1000);

@@ -29,7 +29,7 @@ int override_apply(struct vs_config *c, const char *name, struct json_object *ar
                 o = &c->vms[0];
                 *o = (struct vs_vm_override) { .mode = VS_MODE_INHERIT, .placement = VS_DEFAULT,
                                                .coschedule = VS_DEFAULT, .weights = VS_DEFAULT, .idle = -1,
-                                               .priority = VS_PRIO_INHERIT };
+                                               .priority = VS_PRIO_INHERIT, .directed_yield = VS_DEFAULT };
                 o->pattern = strdup(name);
                 if (!o->pattern)
                         return -ENOMEM;

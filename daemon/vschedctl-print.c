@@ -115,6 +115,7 @@ static const struct {
         { "weight_max", "Weight max" },
         { "idle", "Idle" },
         { "priority", "Priority" },
+        { "directed_yield", "Directed yield" },
         { "edges", "Top edges" },
         { "adjustments", "Adjustments" },
         { "preempted_share", "Preempted" },

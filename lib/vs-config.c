@@ -132,12 +132,14 @@ static const struct item table[] = {
         ITEM(SEC_POLICY,   "retry_ms",                T_UINT32,   G(retry_ms),                 0,    3600000, 0),
         ITEM(SEC_POLICY,   "priority_factor",         T_DOUBLE,   G(priority_factor),          1,    10,      0),
         ITEM(SEC_POLICY,   "reserved_cpus",           T_STRING,   G(reserved_cpus),            0,    0,       F_EMPTY | F_CPULIST),
+        ITEM(SEC_POLICY,   "directed_yield",          T_BOOL,     G(directed_yield),           0,    0,       0),
         ITEM(SEC_METRICS,  "listen",                  T_STRING,   G(metrics_listen),           0,    0,       F_EMPTY | F_LISTEN),
         ITEM(SEC_VM,       "mode",                    T_MODE,     V(mode),                     0,    0,       F_DEFAULT),
         ITEM(SEC_VM,       "placement",               T_TRISTATE, V(placement),                0,    0,       0),
         ITEM(SEC_VM,       "coschedule",              T_TRISTATE, V(coschedule),               0,    0,       0),
         ITEM(SEC_VM,       "weights",                 T_TRISTATE, V(weights),                  0,    0,       0),
         ITEM(SEC_VM,       "idle",                    T_TRISTATE, V(idle),                     0,    0,       0),
+        ITEM(SEC_VM,       "directed_yield",          T_TRISTATE, V(directed_yield),           0,    0,       0),
         ITEM(SEC_VM,       "weight_min",              T_UINT32,   V(weight_min),               1,    10000,   0),
         ITEM(SEC_VM,       "weight_max",              T_UINT32,   V(weight_max),               1,    10000,   0),
         { .section = SEC_VM, .key = "pin_override", .type = T_BOOL, .offset = V(pin_override),
@@ -631,6 +633,7 @@ static int vm_section_new(struct parse_ctx *ctx, const char *pattern) {
                 .weights = VS_DEFAULT,
                 .idle = VS_DEFAULT,
                 .priority = VS_PRIO_INHERIT,
+                .directed_yield = VS_DEFAULT,
                 .line = ctx->line,
         };
         ks[ctx->cfg->n_vms] = (struct key_state) {};
@@ -926,6 +929,7 @@ int vs_config_init(struct vs_config *c) {
                 .min_gain_pct = 5,
                 .retry_ms = 30000,
                 .priority_factor = 2,
+                .directed_yield = false,
         };
         memcpy(c->caps, caps, sizeof(caps));
         if (!c->state_dir || !c->cgroup_root || !c->instance || !c->libvirt_uri || !c->metrics_listen ||
@@ -1094,6 +1098,7 @@ void vs_config_vm(const struct vs_config *c, const char *name, struct vs_vm_poli
                 .coschedule = c->coschedule,
                 .weights = c->weights,
                 .pin_override = c->pin_override,
+                .directed_yield = c->directed_yield,
                 .idle = -1,
                 .weight_min = c->weight_min,
                 .weight_max = c->weight_max,
@@ -1115,6 +1120,8 @@ void vs_config_vm(const struct vs_config *c, const char *name, struct vs_vm_poli
                 ret->pin_override = o->pin_override;
         if (o->idle != VS_DEFAULT)
                 ret->idle = o->idle;
+        if (o->directed_yield != VS_DEFAULT)
+                ret->directed_yield = o->directed_yield;
         if (o->weight_min > 0)
                 ret->weight_min = o->weight_min;
         if (o->weight_max > 0)
@@ -1318,6 +1325,7 @@ bool vs_config_equal(const struct vs_config *a, const struct vs_config *b) {
 
                 if (!streq_null(x->pattern, y->pattern) || x->mode != y->mode || x->placement != y->placement ||
                     x->coschedule != y->coschedule || x->weights != y->weights || x->idle != y->idle ||
+                    x->directed_yield != y->directed_yield ||
                     x->weight_min != y->weight_min || x->weight_max != y->weight_max ||
                     x->pin_override_set != y->pin_override_set || x->priority != y->priority ||
                     (x->pin_override_set && x->pin_override != y->pin_override))

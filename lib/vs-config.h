@@ -46,6 +46,7 @@ struct vs_vm_override {
         int coschedule;         /* enum vs_tristate */
         int weights;            /* enum vs_tristate */
         int idle;               /* -1 = leave alone, 0/1 = set cpu.idle of the VM's vCPU cgroups */
+        int directed_yield;     /* enum vs_tristate */
         uint32_t weight_min;    /* 0 = inherit */
         uint32_t weight_max;    /* 0 = inherit */
         bool pin_override;      /* may override the operator's pinning (vcpupin/cpuset) */
@@ -95,6 +96,8 @@ struct vs_config {
         uint32_t retry_ms;                      /* 30000: a lever that did not help is not tried again for this long */
         char *reserved_cpus;                    /* "": host CPUs no vCPU is placed on (canonical CPU list) */
         double priority_factor;                 /* 2: high VMs' turns and weights x this, low ones / this */
+        bool directed_yield;                    /* no: turn the companion kernel series' directed yield on per
+                                                 * enforced VM (KVM_CAP_DIRECTED_YIELD) where the VMM did not */
         /* [metrics] */
         char *metrics_listen;                   /* "" = no HTTP listener; else IPV4:PORT or [IPV6]:PORT */
         /* [vm "PATTERN"] sections, in file order; first match wins */
@@ -127,7 +130,7 @@ int vs_config_load(struct vs_config *c, const char *path, char **errors);
 /* The effective settings for VM @name: mode and levers after overrides. */
 struct vs_vm_policy {
         enum vs_mode mode;
-        bool placement, coschedule, weights, pin_override;
+        bool placement, coschedule, weights, pin_override, directed_yield;
         int idle;               /* -1 leave alone, 0/1 */
         uint32_t weight_min, weight_max;
         enum vs_priority priority;      /* normal unless [vm] priority says otherwise */

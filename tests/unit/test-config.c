@@ -140,6 +140,7 @@ static void test_defaults(void **state) {
         assert_int_equal(c.retry_ms, 30000);
         assert_string_equal(c.reserved_cpus, "");
         assert_true(c.priority_factor == 2);
+        assert_false(c.directed_yield);
         assert_int_equal(c.n_vms, 0);
 
         /* an empty file and a comments-only file give the defaults */
@@ -207,6 +208,7 @@ static const char full_config[] =
         "retry_ms = 60000\n"
         "reserved_cpus = 0-1,4\n"
         "priority_factor = 1.5\n"
+        "directed_yield = yes\n"
         "\n"
         "[metrics]\n"
         "listen = 127.0.0.1:9901\n"
@@ -221,6 +223,7 @@ static const char full_config[] =
         "weight_max = 500\n"
         "pin_override = no\n"
         "priority = high\n"
+        "directed_yield = no\n"
         "\n"
         "[vm \"batch[0-9]\"]   ; batch VMs\n"
         "idle = no\n"
@@ -270,11 +273,12 @@ static void test_every_key(void **state) {
         assert_int_equal(c.retry_ms, 60000);
         assert_string_equal(c.reserved_cpus, "0-1,4");
         assert_true(c.priority_factor == 1.5);
+        assert_true(c.directed_yield);
         assert_string_equal(c.metrics_listen, "127.0.0.1:9901");
 
         assert_int_equal(c.n_vms, 2);
         assert_string_equal(c.vms[0].pattern, "db-*");
-        assert_int_equal(c.vms[0].line, 48);
+        assert_int_equal(c.vms[0].line, 49);
         assert_int_equal(c.vms[0].mode, VS_MODE_OFF);
         assert_int_equal(c.vms[0].placement, VS_YES);
         assert_int_equal(c.vms[0].coschedule, VS_NO);
@@ -286,7 +290,9 @@ static void test_every_key(void **state) {
         assert_false(c.vms[0].pin_override);
         assert_int_equal(c.vms[0].priority, VS_PRIO_HIGH);
         assert_string_equal(c.vms[1].pattern, "batch[0-9]");
-        assert_int_equal(c.vms[1].line, 59);
+        assert_int_equal(c.vms[1].line, 61);
+        assert_int_equal(c.vms[0].directed_yield, VS_NO);
+        assert_int_equal(c.vms[1].directed_yield, VS_DEFAULT);
         assert_int_equal(c.vms[1].idle, VS_NO);
         assert_int_equal(c.vms[1].mode, VS_MODE_INHERIT);
         assert_int_equal(c.vms[1].weights, VS_DEFAULT);
@@ -763,8 +769,9 @@ static void test_vm(void **state) {
 
         load_ok(&c, "[daemon]\nmode = observe\n"
                     "[policy]\nplacement = yes\ncoschedule = no\nweights = no\npin_override = yes\n"
-                    "weight_min = 20\nweight_max = 800\n"
+                    "weight_min = 20\nweight_max = 800\ndirected_yield = yes\n"
                     "[vm \"db-prod\"]\nmode = enforce\ncoschedule = yes\n"
+                    "[vm \"dy-off\"]\ndirected_yield = no\n"
                     "[vm \"db-*\"]\nmode = off\n"
                     "[vm \"batch[0-9]\"]\nidle = yes\nweight_min = 1\nweights = yes\npin_override = no\n"
                     "[vm \"*\"]\nplacement = no\nweight_max = 900\n");
@@ -778,6 +785,11 @@ static void test_vm(void **state) {
         assert_int_equal(p.idle, -1);
         assert_int_equal(p.weight_min, 20);
         assert_int_equal(p.weight_max, 800);
+        assert_true(p.directed_yield);          /* inherited from [policy] */
+
+        vs_config_vm(&c, "dy-off", &p);
+        assert_false(p.directed_yield);         /* its own section */
+        assert_int_equal(p.mode, VS_MODE_OBSERVE);
 
         vs_config_vm(&c, "db-test", &p);
         assert_int_equal(p.mode, VS_MODE_OFF);
@@ -1089,7 +1101,8 @@ static void test_docs(void **state) {
                         fail_msg("man/vschedd.conf.5 lacks '.B %s'", key);
         }
         static const char *const vm_keys[] = { "idle", "weight_min", "weight_max", "placement", "coschedule",
-                                               "weights", "pin_override", "mode", "priority" };
+                                               "weights", "pin_override", "mode", "priority",
+                                               "directed_yield" };
         const char *vm = strstr(man, ".SH SECTION [vm");
         assert_non_null(vm);
         for (size_t i = 0; i < ELEMENTSOF(vm_keys); i++)
