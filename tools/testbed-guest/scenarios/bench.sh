@@ -19,9 +19,15 @@
 #   hand-gang    cgroup.freeze rotation, one VM thawed at a time, TB_TURN_MS
 #                turns (a shell loop here; 2+ VMs only)
 #   enf-weights  enf-shipped with [policy] weights = yes
-#   hook-off, hook-on  the companion kernel hook off / on: skipped (a note in
-#                /share/skipped.txt), the hook is enabled per VM by the VMM
-#                (KVM_CAP_DIRECTED_YIELD) and QEMU does not do it
+#   hook-off, hook-on  the companion kernel series (kernel/patches, L1 booted
+#                with VSCHEDD_TESTBED_KVM_MODULES=$(kernel/build)): enf-shipped
+#                with [policy] directed_yield = no / yes, i.e. the same daemon
+#                without and with the per-VM directed yield
+#                (KVM_CAP_DIRECTED_YIELD) that vschedd turns on itself for the
+#                VMs (QEMU does not); vschedd prints its report at the end
+#                (logs/*.report.json: directed yields by reason).  Skipped, with
+#                a note in /share/skipped.txt, when L1's kvm.ko lacks the
+#                series
 # TB_GUEST=tb-vmm (default): fresh tb-vmm VMs for every measurement.
 # TB_GUEST=linux (tools/testbed bench --guest linux): Linux L2 guests (QEMU,
 # lib.sh tb_linux_*), booted together once per density and kept booted;
@@ -69,7 +75,7 @@ vs_conf() {
                 case $1 in observe) echo "mode = observe" ;; *) echo "mode = enforce" ;; esac
                 echo "state_dir = $VS_STATE"
                 case $1 in
-                enf-shipped) ;;                 # the shipped file: nothing else
+                enf-shipped|hook-off|hook-on) ;;        # the shipped file: nothing else (the hook below)
                 enf-shipped-t40) printf '[policy]\nturn_ms = 40\n' ;;
                 enf-shipped-nopin) printf '[policy]\nplacement = no\n' ;;
                 enf-weights) printf '[policy]\nweights = yes\n' ;;
@@ -82,19 +88,26 @@ vs_conf() {
                 echo "classify = no"
                 case $1 in enf-place-ovr) echo "pin_override = yes" ;; esac
                 esac
+                case $1 in hook-off) printf '[policy]\ndirected_yield = no\n' ;; hook-on) printf '[policy]\ndirected_yield = yes\n' ;; esac
         } >$f
         chmod 0644 $f
         vschedd --config $f --test-config >/dev/null 2>&1 || { vschedd --config $f --test-config; fatal "bad config $f"; }
 }
-for s in observe enf-place enf-place-ovr enf-cosched enf-shipped enf-shipped-t40 enf-shipped-nopin enf-weights; do vs_conf $s; done
+for s in observe enf-place enf-place-ovr enf-cosched enf-shipped enf-shipped-t40 enf-shipped-nopin enf-weights hook-off hook-on; do vs_conf $s; done
 
-# the companion kernel hook (hook-off, hook-on) is enabled per VM by its VMM
-# (KVM_CAP_DIRECTED_YIELD, kernel/README.md): tb-vmm can, QEMU cannot without
-# a patch, so both settings are skipped, and said so
-case " $TB_SETTINGS " in *" hook-"*)
-        echo "hook-off hook-on: skipped: the companion kernel hook is enabled per VM by the VMM (KVM_CAP_DIRECTED_YIELD) and QEMU does not enable it (it needs a QEMU patch, kernel/README.md)" >$SHARE/skipped.txt
-        log "$(cat $SHARE/skipped.txt)" ;;
-esac
+# the companion kernel series (hook-off, hook-on): vschedd turns its per-VM
+# directed yield on for the VMs (directed_yield = yes); without the series in
+# L1's kvm.ko both settings are skipped, and said so
+HOOK_OK=0
+if [ -d $TRACEFS/events/kvm/kvm_directed_yield ]; then
+        HOOK_OK=1
+        log "kernel series loaded (kvm:kvm_directed_yield): hook-off and hook-on measured"
+else
+        case " $TB_SETTINGS " in *" hook-"*)
+                echo "hook-off hook-on: skipped: L1's kvm.ko lacks the companion kernel series (boot L1 with VSCHEDD_TESTBED_KVM_MODULES=\$(kernel/build))" >$SHARE/skipped.txt
+                log "$(cat $SHARE/skipped.txt)" ;;
+        esac
+fi
 
 # the cgroup files vschedd may write, with their values, one "path value" a line
 snapshot() {
@@ -181,7 +194,7 @@ measure() {
 }
 
 meas_line() {
-        echo "$1 $2 $3 $4 vs_start=$vs_start w_cpuset=$w_cpuset w_freeze=$w_freeze w_other=$w_other errors=$errs vschedd_rc=$vrc journal=$journal restore=$restore mismatches=$mism" >>$SHARE/bench-meas.tsv
+        echo "$1 $2 $3 $4 vs_start=$vs_start w_cpuset=$w_cpuset w_freeze=$w_freeze w_other=$w_other errors=$errs vschedd_rc=$vrc journal=$journal restore=$restore mismatches=$mism dy_on=$dy_on" >>$SHARE/bench-meas.tsv
 }
 
 # setting_on RUN NVM WORKLOAD SETTING: snapshot of the cgroup files, then the
@@ -189,15 +202,19 @@ meas_line() {
 # the hook's window); sets vs_pid, gang_pid, vs_start, conf, vlog, failed
 setting_on() {
         local run=$1 n=$2 wl=$3 set=$4 i t0 t1 d
-        vs_pid="" gang_pid="" vs_start=- w_cpuset=- w_freeze=- w_other=- errs=- journal=- restore=- mism=- vrc=-
+        vs_pid="" gang_pid="" vs_start=- w_cpuset=- w_freeze=- w_other=- errs=- journal=- restore=- mism=- vrc=- dy_on=-
         snapshot $n >/tmp/orig.txt
         vlog=$SHARE/logs/r$run-n$n-$wl-$set.log
         case $set in
-        observe|enf-*)
+        observe|enf-*|hook-*)
                 conf=/tmp/vs-$set.conf
                 rm -f /tmp/vs.err
                 t0=$(cut -d' ' -f1 /proc/uptime)
-                VSCHEDD_DEBUG=1 vschedd --live --config $conf --no-summary >/tmp/vs.out 2>/tmp/vs.err &
+                # hook-*: the report at the end (directed yields by reason)
+                out_opt=--no-summary
+                case $set in hook-*) out_opt="--report --json" ;; esac
+                # shellcheck disable=SC2086
+                VSCHEDD_DEBUG=1 vschedd --live --config $conf $out_opt >/tmp/vs.out 2>/tmp/vs.err &
                 vs_pid=$!
                 i=0
                 while ! grep -q 'started in' /tmp/vs.err 2>/dev/null; do
@@ -247,6 +264,9 @@ setting_off() {
                 wait $vs_pid
                 vrc=$?
                 head -c 400000 /tmp/vs.err >$vlog
+                case $set in hook-*) cp /tmp/vs.out "${vlog%.log}.report.json" ;; esac
+                # VMs vschedd turned directed yield on for (hook-on: every guest)
+                dy_on=$(grep -c 'directed yield on (KVM_CAP_DIRECTED_YIELD' /tmp/vs.err)
                 w_cpuset=$(grep -c ': cpuset.cpus .* -> ' /tmp/vs.err)
                 w_freeze=$(grep -c ': cgroup.freeze .* -> ' /tmp/vs.err)
                 w_other=$(grep -E ': (cpu.weight|cpu.idle) .* -> ' /tmp/vs.err | grep -c .)
@@ -402,7 +422,7 @@ linux_round() {
         # shellcheck disable=SC2086
         for set in $(rotate $(((r - 1) % nset)) $TB_SETTINGS); do
                 [ $set = hand-gang ] && [ $n -lt 2 ] && continue
-                case $set in hook-*) continue ;; esac
+                case $set in hook-*) [ $HOOK_OK = 1 ] || continue ;; esac
                 grep -q "^$r $n $wl $set " $SHARE/bench-meas.tsv && continue
                 measure_linux $r $n $wl $set
         done
@@ -442,7 +462,7 @@ while [ $r -le $TB_RUNS ]; do
                         # shellcheck disable=SC2086
                         for set in $(rotate $(((r - 1) % nset)) $TB_SETTINGS); do
                                 [ $set = hand-gang ] && [ $n -lt 2 ] && continue
-                                case $set in hook-*) continue ;; esac
+                                case $set in hook-*) [ $HOOK_OK = 1 ] || continue ;; esac
                                 grep -q "^$r $n $wl $set " $SHARE/bench-meas.tsv && continue
                                 measure $r $n $wl $set
                         done

@@ -22,10 +22,16 @@
 #   vshint as hint, but vschedd --live in enforce mode (every cgroup lever
 #          off) takes the VMs' hint files (pidfd_getfd) and writes the hints
 #          itself (lib/yield-hint.c): its recording must show reason hint
+#   vsdy   tb-vmm without -dy (a stock VMM), vschedd enforce with
+#          directed_yield = yes turns the capability on itself (patch 4):
+#          its recording must show reason ipi; after it stopped, a trace-cmd
+#          recording none (turned off again); killed with SIGKILL, `vschedd
+#          --restore` turns it off (recorded again); with tb-vmm -dy ipi, the
+#          VMM's own setting is left on (recorded)
 # Yields with result > 0 must all go to the ping-pong receiver (vCPU i ->
 # i+1 mod 2).  The scenario fails if a phase lacks what it expects.
 # Each phase takes about a minute under TCG (trace-cmd is slow there):
-# testbed-timeout: 1500
+# testbed-timeout: 2400
 : "${TB_SECS:=2}"
 tb-vmm -name probe -dy foo 2>&1 | grep -q -- '-dy ipi' ||
         fatal "tb-vmm lacks -dy (a stale tb-vmm in the testbed cache?)"
@@ -130,4 +136,68 @@ fi
 cp /tmp/vshint.err $SHARE/dyield-vshint.log
 tb_stop_vms
 [ "${n:-0}" -gt 0 ] || fatal "vschedd's hints caused no directed yield"
+
+# vschedd turns the capability on itself (directed_yield = yes; patch 4 lets
+# a process holding a copy of the VM file do it): tb-vmm without -dy, as a
+# stock VMM; every cgroup lever off
+log "phase vsdy: vschedd --live enforce, directed_yield = yes, tb-vmm without -dy"
+rm -rf /tmp/vs-state
+printf '[daemon]\nmode = enforce\nstate_dir = /tmp/vs-state\n[policy]\nplacement = no\ncoschedule = no\nweights = no\ndirected_yield = yes\n' \
+        >/tmp/vs-dy.conf
+vschedd --config /tmp/vs-dy.conf --test-config >/dev/null || fatal "bad /tmp/vs-dy.conf"
+TB_VMM_ARGS="-yield 16 -yield-to none"
+tb_start_vm vm1 2 pingpong "" 0
+tb_start_vm vm2 2 pingpong "" 0
+sleep 1
+VSCHEDD_DEBUG=1 vschedd --live --config /tmp/vs-dy.conf --record /tmp/dyield-vsdy.dat \
+        --duration $((TB_SECS + 2)) --no-summary >/tmp/vsdy.out 2>/tmp/vsdy.err || { tail -n 20 /tmp/vsdy.err; fatal "vschedd (vsdy) failed"; }
+cp /tmp/vsdy.err $SHARE/dyield-vsdy.log
+cp /tmp/dyield-vsdy.dat $SHARE/dyield-vsdy.dat
+tb_topology $SHARE/dyield-vsdy.topology.json dyield-vsdy.dat "vschedd --live --record (enforce, directed_yield)"
+grep -i 'directed yield' /tmp/vsdy.err | sed 's/^/  /'
+[ "$(grep -c 'directed yield on (KVM_CAP_DIRECTED_YIELD' /tmp/vsdy.err)" = 2 ] ||
+        fatal "vsdy: vschedd did not turn directed yield on in both VMs"
+grep -q 'directed yield turned off again in 2 VM' /tmp/vsdy.err || fatal "vsdy: vschedd did not turn it off at stop"
+[ -z "$(ls -A /tmp/vs-state 2>/dev/null)" ] || fatal "vsdy: vschedd left $(ls /tmp/vs-state) in its state_dir"
+n=$(vschedd --replay /tmp/dyield-vsdy.dat --dump-events --json --no-summary --quiet |
+        grep '"type":"directed_yield"' | grep '"reason":"ipi"' | grep -c '"yielded":true')
+log "dyield-vsdy.dat: $n directed yields with reason ipi (capability turned on by vschedd)"
+[ "$n" -gt 0 ] || fatal "vsdy: no yield to the IPI receiver while vschedd had the capability on"
+# turned off again: the same VMs, recorded with trace-cmd
+tb_rec_tracecmd dyield-vsdy-after $TB_SECS
+F=$SHARE/dyield-vsdy-after.dat
+log "dyield-vsdy-after.dat: $(dy_check $F) (reason:to-receiver:elsewhere:not-yielded)"
+[ "$(tried $F ipi)$(tried $F hint)" = "" ] || fatal "vsdy: ipi/hint candidates still tried after vschedd stopped"
+
+# killed with the capability on: the next start (here vschedd --restore) turns it off
+VSCHEDD_DEBUG=1 vschedd --live --config /tmp/vs-dy.conf --no-summary >/tmp/vsdy2.out 2>/tmp/vsdy2.err &
+vs=$!
+i=0
+while [ "$(grep -c 'directed yield on (KVM_CAP' /tmp/vsdy2.err)" != 2 ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
+kill -KILL $vs
+wait $vs 2>/dev/null
+[ "$(wc -l </tmp/vs-state/directed-yield 2>/dev/null)" = 2 ] || fatal "vsdy: no state file listing both VMs after SIGKILL"
+vschedd --restore --config /tmp/vs-dy.conf >/tmp/vsdy-restore.out 2>&1 || { cat /tmp/vsdy-restore.out; fatal "vsdy: vschedd --restore failed"; }
+sed 's/^/  /' /tmp/vsdy-restore.out
+grep -q 'turned off directed yield in 2 VM' /tmp/vsdy-restore.out || fatal "vsdy: --restore did not turn it off in both VMs"
+[ ! -e /tmp/vs-state/directed-yield ] || fatal "vsdy: state file left after --restore"
+tb_rec_tracecmd dyield-vsdy-restored $TB_SECS
+F=$SHARE/dyield-vsdy-restored.dat
+log "dyield-vsdy-restored.dat: $(dy_check $F) (reason:to-receiver:elsewhere:not-yielded)"
+[ "$(tried $F ipi)$(tried $F hint)" = "" ] || fatal "vsdy: ipi/hint candidates still tried after --restore"
+tb_stop_vms
+
+# a VMM that turned it on itself is left as it set it
+TB_VMM_ARGS="-dy ipi -yield 16 -yield-to none"
+tb_start_vm vm1 2 pingpong "" 0
+tb_start_vm vm2 2 pingpong "" 0
+sleep 1
+vschedd --live --config /tmp/vs-dy.conf --no-summary --duration 3 >/dev/null 2>/tmp/vsdy3.err ||
+        { tail -n 20 /tmp/vsdy3.err; fatal "vschedd (vsdy, VMM's own) failed"; }
+[ "$(grep -c 'already on by its VMM' /tmp/vsdy3.err)" = 2 ] || { cat /tmp/vsdy3.err; fatal "vsdy: the VMM's own setting not recognised"; }
+tb_rec_tracecmd dyield-vsdy-vmm $TB_SECS
+F=$SHARE/dyield-vsdy-vmm.dat
+log "dyield-vsdy-vmm.dat: $(dy_check $F) (reason:to-receiver:elsewhere:not-yielded)"
+[ "$(yielded $F ipi)" -gt 0 ] 2>/dev/null || fatal "vsdy: vschedd turned off the VMM's own setting"
+tb_stop_vms
 log "dyield: all phases passed"
