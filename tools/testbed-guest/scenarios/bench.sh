@@ -265,8 +265,9 @@ setting_off() {
                 vrc=$?
                 head -c 400000 /tmp/vs.err >$vlog
                 case $set in hook-*) cp /tmp/vs.out "${vlog%.log}.report.json" ;; esac
-                # VMs vschedd turned directed yield on for (hook-on: every guest)
-                dy_on=$(grep -c 'directed yield on (KVM_CAP_DIRECTED_YIELD' /tmp/vs.err)
+                # guests vschedd turned directed yield on for (hook-on: every
+                # one; L1's idle keepalive VM is not counted)
+                dy_on=$(grep -c ' vm[0-9]*: directed yield on (KVM_CAP_DIRECTED_YIELD' /tmp/vs.err)
                 w_cpuset=$(grep -c ': cpuset.cpus .* -> ' /tmp/vs.err)
                 w_freeze=$(grep -c ': cgroup.freeze .* -> ' /tmp/vs.err)
                 w_other=$(grep -E ': (cpu.weight|cpu.idle) .* -> ' /tmp/vs.err | grep -c .)
