@@ -11,6 +11,7 @@
 
 #include <json-c/json.h>
 
+#include "irq-virt.h"
 #include "kvm-dy.h"
 #include "kvm-hook.h"
 #include "log.h"
@@ -127,8 +128,14 @@ static int ctl_status(void *ud, struct json_object **ret) {
                 if (vs_kvm_hook_probe("/sys", "/dev/kvm", &hook) >= 0)
                         json_object_object_add(o, "kernel_hook", vs_kvm_hook_json(&hook));
         }
-        if (json_object_object_get_ex(rep, "signals", &x))
+        if (json_object_object_get_ex(rep, "signals", &x)) {
+                /* what the host's interrupt virtualisation lets through, from
+                 * KVM's module parameters, next to what the events show */
+                struct vs_irq_virt iv;
+                if (vs_irq_virt_probe("/sys", &iv) >= 0)
+                        json_object_object_add(x, "host", vs_irq_virt_json(&iv));
                 json_object_object_add(o, "signals", json_object_get(x));
+        }
         if (json_object_object_get_ex(rep, "vms", &vms))
                 for (size_t i = 0; i < json_object_array_length(vms); i++)
                         json_object_array_add(out, vm_object(m, json_object_array_get_idx(vms, i), false));

@@ -1,6 +1,7 @@
 #!/bin/sh
 # The real daemon driven only through vschedctl: status and vms show a
-# QEMU-looking VM found in /proc; `vm set` switches it to enforce with idle on
+# QEMU-looking VM found in /proc, status the host's interrupt virtualisation
+# as /sys/module says; `vm set` switches it to enforce with idle on
 # and priority high (shown by `vm`, saved, a bad class refused),
 # which lands in its (test) cgroups and survives a daemon restart; reload with
 # a good and a bad configuration (the bad one is rejected, the daemon keeps
@@ -57,6 +58,25 @@ wait_value() {
 start
 "$CTL" -s "$SOCK" status >"$TMP/status" || fail "vschedctl status failed"
 expect_grep "observe" "$TMP/status"
+# the host's interrupt virtualisation, as KVM's module parameters on this host say
+"$CTL" -s "$SOCK" --json status >"$TMP/status.json" || fail "vschedctl --json status failed"
+python3 - "$TMP/status.json" <<'PY' || fail "status: signals.host does not match /sys/module"
+import json, os, sys
+def p(mod, name):
+    try:
+        return open(f"/sys/module/{mod}/parameters/{name}").read().strip() in ("Y", "1")
+    except FileNotFoundError:
+        return False
+if os.path.isdir("/sys/module/kvm_intel/parameters"):
+    want = "ipiv" if p("kvm_intel", "enable_apicv") and p("kvm_intel", "enable_ipiv") else \
+           "apicv-no-eoi" if p("kvm_intel", "enable_apicv") else "software-lapic"
+elif os.path.isdir("/sys/module/kvm_amd/parameters"):
+    want = "avic" if p("kvm_amd", "avic") else "software-lapic"
+else:
+    want = "none"
+h = json.load(open(sys.argv[1]))["signals"]["host"]
+assert h["mode"] == want and h["expect"], (h, want)
+PY
 i=0
 until "$CTL" -s "$SOCK" --json vms | grep -q '"vm":"ctltest"'; do
         i=$((i + 1)); [ $i -lt 50 ] || fail "VM ctltest never showed up in vms"; sleep 0.1
