@@ -18,6 +18,10 @@
 #   B  the daemon (as tests/system/111 on v1): it writes; SIGTERM restores;
 #      SIGKILL + --restore; SIGKILL + restart; an operator's change adopted;
 #      a VM stopped and its cgroups removed mid-run.
+#   R  reserved CPUs (issue 20): with reserved_cpus = 0 the daemon places
+#      every vCPU on CPU 1 only, never writes an emulator cgroup (nor the
+#      VM's libvirt directory's cpuset); with every CPU reserved it writes
+#      nothing and names both VMs as left alone; SIGTERM restores.
 # Results: /share/cgroup-v2.result, one line each:
 #   ok NAME [detail] | fail NAME detail | measure NAME key=value...
 # The scenario exits 1 if any check failed (the host test asserts each line).
@@ -247,7 +251,7 @@ snap() {        # builtins only: no fork per file (slow under TCG)
 snap >/tmp/c.orig
 cat /tmp/c.orig
 VSCONF=/tmp/cgv2.conf
-conf() {        # enforce|observe
+conf() {        # enforce|observe [extra [policy] line]
         cat >$VSCONF.new <<EOF
 [daemon]
 mode = $1
@@ -266,6 +270,7 @@ max_frozen_ms = 20
 starvation_ms = 20
 # every lever at once from the first epoch (the classifier would wait a window)
 classify = no
+${2:-}
 [vm "cv1"]
 idle = yes
 EOF
@@ -430,6 +435,52 @@ wait_grep $ERR ': cpuset.cpus .* -> ' && ok B1-placement-written || bad B1-place
 kill -TERM $vs; rc=0; wait $vs || rc=$?; vs=""
 ck B1-sigterm-exit $rc 0
 check_c "B1 SIGTERM" && ok B1-restored || bad B1-restored "$cfail"
+
+# ================================================================ R: reserved CPUs
+# the emulator groups and the libvirt directories: what libvirt set, untouched
+emu() { echo "$(val $L1/emulator/cpuset.cpus)|$(val $L2/emulator/cpuset.cpus)|$(val $L1/cpuset.cpus)|$(val $L2/cpuset.cpus)|$(val $L1/emulator/cgroup.freeze)"; }
+emu0=$(emu)
+: >$ERR
+conf enforce "reserved_cpus = 0"
+start
+wait_started 600 || bad R-start "$(tail -n 5 $ERR)"
+wait_grep $ERR ': cpuset.cpus .* -> .* (placement: ' 100 || bad R1-placed-off-cpu0 "no placement"
+emu_bad=""
+for k in 1 2 3 4 5 6 7 8 9 10; do
+        [ "$(emu)" = "$emu0" ] || emu_bad="$(emu)"
+        sleep 0.2
+done
+n_on1=0
+for f in $L1/vcpu0 $L1/vcpu1 $L2/vcpu0 $L2/vcpu1; do
+        wait_val $f/cpuset.cpus 1 50 && n_on1=$((n_on1 + 1))
+done
+ck R1-vcpus-on-cpu1 $n_on1 4
+kill -TERM $vs; rc=0; wait $vs || rc=$?; vs=""
+ck R1-sigterm-exit $rc 0
+# every placement decision: CPU 1 alone; no write below an emulator group
+placed=$(grep -c ': cpuset.cpus .* -> .* (placement: ' $ERR)
+off=$(grep ': cpuset.cpus .* -> .* (placement: ' $ERR | grep -vc ': cpuset.cpus [^ ]* -> 1 (')
+if [ "$placed" -ge 4 ] && [ "$off" = 0 ]; then ok R1-placed-off-cpu0 "$placed placements"; else
+        bad R1-placed-off-cpu0 "$placed placements, $off not on CPU 1 alone: $(grep ': cpuset.cpus .* -> .* (placement: ' $ERR | grep -v ' -> 1 (' | head -n 3 | tr '\n' ' ')"; fi
+[ -z "$emu_bad" ] && [ "$(emu)" = "$emu0" ] && ! grep -q 'emulator' $ERR && ok R1-emulator-untouched "$emu0" ||
+        bad R1-emulator-untouched "was $emu0, saw ${emu_bad:-$(emu)}: $(grep emulator $ERR | head -n 2 | tr '\n' ' ')"
+check_c "R1 SIGTERM" && ok R1-restored || bad R1-restored "$cfail"
+cp $ERR $SHARE/cgroup-v2-reserved.log
+
+# every CPU reserved: nothing at all for either VM, and it says so
+: >$ERR
+conf enforce "reserved_cpus = 0-1"
+start
+wait_started 600 || bad R-start "$(tail -n 5 $ERR)"
+wait_grep $ERR 'cv2: leaving the VM alone: every CPU it may use is reserved' 100
+wait_grep $ERR 'cv1: leaving the VM alone: every CPU it may use is reserved' 100
+ck R2-left-alone "$(grep -c 'leaving the VM alone: every CPU it may use is reserved (reserved: 0-1 (reserved_cpus))' $ERR)" 2
+sleep 2
+ck R2-nothing-written "$(grep -cE ': (cpuset.cpus|cpu.idle|cgroup.freeze|cpu.weight) .* -> ' $ERR):$(val $L1/vcpu0/cpu.idle):$(val $L1/cgroup.freeze)" "0:0:0"
+kill -TERM $vs; rc=0; wait $vs || rc=$?; vs=""
+ck R2-sigterm-exit $rc 0
+check_c "R2 SIGTERM" && ok R2-restored || bad R2-restored "$cfail"
+[ -e $ST/journal ] && bad R2-journal "left" || ok R2-journal
 
 : >$ERR
 start
