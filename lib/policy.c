@@ -915,25 +915,59 @@ static void coschedule(struct vs_policy *p, uint64_t now, struct emit *e) {
                 p->cos_current[0] = 0;
                 return;
         }
-        /* Turns: turn_ms times the VM's class (high priority_factor times
-         * longer, low as much shorter), all shrunk together so that no VM
-         * waits longer than max_frozen_ms while the others take theirs (all
-         * normal: max_frozen_ms / (VMs - 1), as before classes). */
-        double sum = 0, worst = 0, scale = 1;
+        /* Turns: in the ratio of the VMs' classes (priority_factor from one
+         * class to the next), the lowest class taking part getting turn_ms,
+         * counted in whole epochs (at least one: the policy acts once per
+         * epoch); the longest ones shrink, an epoch at a time, until no VM
+         * waits longer than max_frozen_ms while the others take theirs.  All
+         * of one class (every VM normal, the default): max_frozen_ms / (VMs
+         * - 1), as before classes. */
+        uint64_t ep = (uint64_t) p->cfg->epoch_ms * 1000000ull, eturn[p->n_vms];
+        double low = 0;
         bool classes = false;
+        int first_prio = -1;
         for (unsigned i = 0; i < p->n_vms; i++)
                 if (p->vms[i].cos_candidate) {
-                        sum += (double) turn * prio_mult(p, p->vms[i].prio);
-                        classes |= p->vms[i].prio != VS_PRIO_NORMAL;
+                        double mu = prio_mult(p, p->vms[i].prio);
+                        if (low == 0 || mu < low)
+                                low = mu;
+                        if (first_prio < 0)
+                                first_prio = (int) p->vms[i].prio;
+                        else if ((int) p->vms[i].prio != first_prio)
+                                classes = true;
                 }
-        for (unsigned i = 0; i < p->n_vms; i++)
-                if (p->vms[i].cos_candidate && sum - (double) turn * prio_mult(p, p->vms[i].prio) > worst)
-                        worst = sum - (double) turn * prio_mult(p, p->vms[i].prio);
-        if (worst > (double) bound)
-                scale = (double) bound / worst;
-        if (!classes && (n - 1) * turn > bound)
+        if (classes) {
+                uint64_t sum = 0;
+                if (ep == 0)
+                        ep = 1;
+                for (unsigned i = 0; i < p->n_vms; i++) {
+                        eturn[i] = 0;
+                        if (!p->vms[i].cos_candidate)
+                                continue;
+                        eturn[i] = (uint64_t) ceil((double) turn * prio_mult(p, p->vms[i].prio) / low / (double) ep);
+                        if (eturn[i] < 1)
+                                eturn[i] = 1;
+                        sum += eturn[i];
+                }
+                for (;;) {
+                        uint64_t worst = 0;
+                        unsigned longest = UINT32_MAX;
+                        for (unsigned i = 0; i < p->n_vms; i++) {
+                                if (!p->vms[i].cos_candidate)
+                                        continue;
+                                if (sum - eturn[i] > worst)
+                                        worst = sum - eturn[i];
+                                if (eturn[i] > 1 && (longest == UINT32_MAX || eturn[i] > eturn[longest]))
+                                        longest = i;
+                        }
+                        if (worst * ep <= bound || longest == UINT32_MAX)
+                                break;
+                        eturn[longest]--;
+                        sum--;
+                }
+        } else if ((n - 1) * turn > bound)
                 turn = bound / (n - 1);
-#define TURN(i) (classes ? (uint64_t) ((double) turn * prio_mult(p, p->vms[i].prio) * scale) : turn)
+#define TURN(i) (classes ? eturn[i] * ep : turn)
         if (cur == UINT32_MAX || now - p->cos_turn_start >= TURN(cur)) {
                 if (cur == UINT32_MAX) {
                         /* a rotation starts: the highest class first, then table order */

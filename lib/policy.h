@@ -56,8 +56,10 @@
  *    by higher-class placed VMs first (claims: each vCPU's share of its VM's
  *    IPI traffic, over its CPUs), and lower-class placed VMs are placed again
  *    after a higher one (never the reverse); a rotation starts with the
- *    highest class, turns are turn_ms x factor (high) or / factor (low),
- *    shrunk together so no VM waits more than max_frozen_ms; weights target
+ *    highest class, turns are in the classes' ratio (factor from one class
+ *    to the next, the lowest class present taking turn_ms), in whole
+ *    epochs, the longest shrunk until no VM waits more than max_frozen_ms
+ *    (one class only: as without classes); weights target
  *    the baselines x or / factor (the weights INVARIANT above holds for the
  *    class baselines), within the bounds, the starvation guard restoring
  *    the real baseline.
