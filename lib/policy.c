@@ -832,7 +832,7 @@ static void weigh(struct vs_policy *p, struct pvm *m, const struct vs_an_vm *vm,
                         const struct vs_an_pair *pr = vs_analysis_pair(vm, idx[a], idx[b]);
                         const char *ca = m->v[idx[a]].k[VS_KNOB_WEIGHT].cur, *cb = m->v[idx[b]].k[VS_KNOB_WEIGHT].cur;
                         if (a != b && pr && pr->at_state[VS_AN_PREEMPTED] &&
-                            strtol(cls_base[0] ? cb : "100", NULL, 10) + 1 < strtol(ca[0] ? ca : "100", NULL, 10)) {
+                            strtol(cb[0] ? cb : "100", NULL, 10) + 1 < strtol(ca[0] ? ca : "100", NULL, 10)) {
                                 big = true;
                                 break;
                         }
