@@ -438,7 +438,7 @@ check_c "B1 SIGTERM" && ok B1-restored || bad B1-restored "$cfail"
 
 # ================================================================ R: reserved CPUs
 # the emulator groups and the libvirt directories: what libvirt set, untouched
-emu() { echo "$(val $L1/emulator/cpuset.cpus)|$(val $L2/emulator/cpuset.cpus)|$(val $L1/cpuset.cpus)|$(val $L2/cpuset.cpus)|$(val $L1/emulator/cgroup.freeze)"; }
+emu() { echo "$(val $L1/emulator/cpuset.cpus)|$(val $L2/emulator/cpuset.cpus)|$(val $L1/emulator/cpuset.cpus.effective)|$(val $L2/emulator/cpuset.cpus.effective)|$(val $L1/cpuset.cpus)|$(val $L2/cpuset.cpus)|$(val $L1/emulator/cgroup.freeze)"; }
 emu0=$(emu)
 : >$ERR
 conf enforce "reserved_cpus = 0"
@@ -462,8 +462,10 @@ placed=$(grep -c ': cpuset.cpus .* -> .* (placement: ' $ERR)
 off=$(grep ': cpuset.cpus .* -> .* (placement: ' $ERR | grep -vc ': cpuset.cpus [^ ]* -> 1 (')
 if [ "$placed" -ge 4 ] && [ "$off" = 0 ]; then ok R1-placed-off-cpu0 "$placed placements"; else
         bad R1-placed-off-cpu0 "$placed placements, $off not on CPU 1 alone: $(grep ': cpuset.cpus .* -> .* (placement: ' $ERR | grep -v ' -> 1 (' | head -n 3 | tr '\n' ' ')"; fi
-[ -z "$emu_bad" ] && [ "$(emu)" = "$emu0" ] && ! grep -q 'emulator' $ERR && ok R1-emulator-untouched "$emu0" ||
-        bad R1-emulator-untouched "was $emu0, saw ${emu_bad:-$(emu)}: $(grep emulator $ERR | head -n 2 | tr '\n' ' ')"
+# (and no cpuset decided for a VM's own group: only vcpuK ones, "cvN/vcpuK: ")
+vmlevel=$(grep -cE '^vschedd: cv[12]: cpuset.cpus .* -> ' $ERR)
+[ -z "$emu_bad" ] && [ "$(emu)" = "$emu0" ] && [ "$vmlevel" = 0 ] && ok R1-emulator-untouched "'$emu0'" ||
+        bad R1-emulator-untouched "was '$emu0', saw '${emu_bad:-$(emu)}', $vmlevel VM-level cpuset decisions"
 check_c "R1 SIGTERM" && ok R1-restored || bad R1-restored "$cfail"
 cp $ERR $SHARE/cgroup-v2-reserved.log
 
@@ -481,6 +483,7 @@ kill -TERM $vs; rc=0; wait $vs || rc=$?; vs=""
 ck R2-sigterm-exit $rc 0
 check_c "R2 SIGTERM" && ok R2-restored || bad R2-restored "$cfail"
 [ -e $ST/journal ] && bad R2-journal "left" || ok R2-journal
+conf enforce    # B2.. run with B1's configuration
 
 : >$ERR
 start
