@@ -195,23 +195,33 @@ static int on_tick(sd_event_source *s, uint64_t usec, void *userdata) {
 void manager_watch_vcpus(struct manager *m) {
         struct vs_topology *topo = vs_pipeline_topology(m->pipe);
         unsigned n = vs_topology_n_threads(topo);
-        _cleanup_free_ int32_t *tids = NULL;
+        _cleanup_free_ int32_t *tids = NULL, *all = NULL;
         size_t k = 0;
         int r;
 
         tids = n ? calloc(n, sizeof(*tids)) : NULL;
-        if (n && !tids)
+        all = n ? calloc(n, sizeof(*all)) : NULL;
+        if (n && (!tids || !all))
                 return;
         unsigned vcpus = 0;
         for (unsigned i = 0; i < n; i++) {
                 const struct vs_thread *th = vs_topology_thread_at(topo, i);
                 if (th && th->is_vcpu) {
-                        vcpus++;
+                        all[vcpus++] = th->tid;
                         if (vs_vcpu_index_from_comm(th->comm) < 0)
                                 tids[k++] = th->tid;
                 }
         }
         (void) vs_source_live_sched_pause(m->src, vcpus == 0);
+        if (vcpus > 0) {
+                r = vs_source_live_watch_pids(m->src, all, vcpus);
+                if (r < 0 && r != m->pids_err)
+                        log_warning("cannot keep the trace to vCPU threads by pid (set_event_pid: %s): the name "
+                                    "filters run on every context switch instead", strerror(-r));
+                else if (r > 0)
+                        log_debug("pid filter: %u vCPU thread(s) watched", vcpus);
+                m->pids_err = r < 0 ? r : 0;
+        }
         r = vs_source_live_watch_tids(m->src, tids, k);
         if (r < 0 && r != m->watch_err)
                 log_warning("cannot filter sched events to %zu vCPU thread(s) by TID (%s): recording every task's",
@@ -303,6 +313,7 @@ static void on_vm_change(struct vs_vmwatch *w, const struct vs_vm_info *vm, enum
                        vm->nvcpus);
                 (void) vs_topology_scan_proc(vs_pipeline_topology(m->pipe), "/proc");
                 vm_exits_sync(m->exits);
+                manager_watch_vcpus(m);         /* its vCPU threads into the pid filter now */
                 manager_mark_topology(m);
                 notify_status(m);
                 break;

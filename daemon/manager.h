@@ -51,6 +51,7 @@ struct manager {
         int32_t *marked;                /* --record: TIDs already described by a marker */
         size_t n_marked, cap_marked;
         int watch_err;                  /* last vs_source_live_watch_tids() failure */
+        int pids_err;                   /* last vs_source_live_watch_pids() failure */
 
         /* the loop, while one runs */
         sd_event *event;

@@ -23,6 +23,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,6 +83,7 @@ struct live_source {
         size_t recorded;
         bool record_full;
         bool mono;              /* the instance's trace_clock is "mono": comparable with vs_mono_ns() */
+        bool pid_fork;          /* options/event-fork is on (set_event_pid in use) */
         char *events_dir;
 };
 
@@ -163,27 +165,33 @@ static void keep_page(struct live_source *l, struct live_cpu *c) {
         l->recorded += l->page_size;
 }
 
-/* Load the next page of @c into its kbuffer; false when the CPU has nothing now. */
+/* Load the next page of @c that holds a record into its kbuffer; false when
+ * the CPU has nothing now.  A page without records (only padding or a time
+ * extend, or one that does not parse) does not mean the CPU is drained:
+ * the next page is read at once. */
 static bool load_page(struct live_source *l, struct live_cpu *c) {
-        int n, missed;
+        for (;;) {
+                int n, missed;
 
-        n = tracefs_cpu_read(c->tcpu, c->page, true);
-        if (n <= 0)
-                return false;
-        if (n < l->page_size)
-                memset((uint8_t *) c->page + n, 0, l->page_size - n);
-        if (l->record_max && !l->record_full)
-                keep_page(l, c);
-        if (kbuffer_load_subbuffer(c->kbuf, c->page) < 0) {
-                l->s.stats.malformed++;
-                return false;
+                n = tracefs_cpu_read(c->tcpu, c->page, true);
+                if (n <= 0)
+                        return false;
+                if (n < l->page_size)
+                        memset((uint8_t *) c->page + n, 0, l->page_size - n);
+                if (l->record_max && !l->record_full)
+                        keep_page(l, c);
+                if (kbuffer_load_subbuffer(c->kbuf, c->page) < 0) {
+                        l->s.stats.malformed++;
+                        continue;
+                }
+                c->pages++;
+                missed = kbuffer_missed_events(c->kbuf);
+                if (missed > 0)
+                        l->s.stats.lost += missed;
+                c->rec = kbuffer_read_event(c->kbuf, &c->ts);
+                if (c->rec)
+                        return true;
         }
-        c->pages++;
-        missed = kbuffer_missed_events(c->kbuf);
-        if (missed > 0)
-                l->s.stats.lost += missed;
-        c->rec = kbuffer_read_event(c->kbuf, &c->ts);
-        return c->rec != NULL;
 }
 
 /*
@@ -445,6 +453,86 @@ int vs_source_live_watch_tids(struct vs_source *src, const int32_t *tids, size_t
         l->watch_tids = r == 0 ? TAKE_PTR(sorted) : NULL;
         l->n_watch_tids = r == 0 ? m : 0;
         return r;
+}
+
+/* The TIDs of the instance's set_event_pid (sorted, unique) into @ret. */
+static int read_event_pids(struct live_source *l, int32_t **ret, size_t *ret_n) {
+        _cleanup_free_ char *text = NULL;
+        _cleanup_free_ int32_t *v = NULL;
+        size_t n = 0, cap = 0;
+        int size = 0;
+
+        errno = 0;
+        text = tracefs_instance_file_read(l->inst, "set_event_pid", &size);
+        if (!text)
+                return errno ? negative_errno() : 0;    /* empty: nothing listed */
+        for (char *p = text, *end; *p; p = end) {
+                long t;
+
+                while (*p == ' ' || *p == '\n' || *p == '\t')
+                        p++;
+                if (!*p)
+                        break;
+                errno = 0;
+                t = strtol(p, &end, 10);
+                if (end == p || errno || t <= 0 || t > INT32_MAX)
+                        return -EBADMSG;
+                if (n == cap) {
+                        size_t c = cap ? cap * 2 : 64;
+                        int32_t *nv = realloc(v, c * sizeof(*nv));
+                        if (!nv)
+                                return -ENOMEM;
+                        v = nv;
+                        cap = c;
+                }
+                v[n++] = (int32_t) t;
+        }
+        if (n)
+                qsort(v, n, sizeof(*v), cmp_tid);
+        *ret = TAKE_PTR(v);
+        *ret_n = n;
+        return 0;
+}
+
+int vs_source_live_watch_pids(struct vs_source *src, const int32_t *tids, size_t n) {
+        struct live_source *l = (struct live_source *) src;
+        _cleanup_free_ int32_t *have = NULL;
+        _cleanup_free_ char *add = NULL;
+        size_t n_have = 0, len = 0, cap = 0;
+        int r;
+
+        if (!src || src->kind != VS_SOURCE_LIVE)
+                return -EINVAL;
+        if (!l->pid_fork) {
+                /* exited threads leave the list by themselves (sched_process_free) */
+                if (tracefs_option_enable(l->inst, TRACEFS_OPTION_EVENT_FORK) < 0)
+                        return -EOPNOTSUPP;
+                l->pid_fork = true;
+        }
+        r = read_event_pids(l, &have, &n_have);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n; i++) {
+                int32_t t = tids[i];
+
+                if (t <= 0 || (n_have && bsearch(&t, have, n_have, sizeof(*have), cmp_tid)))
+                        continue;
+                if (len + 16 > cap) {
+                        size_t c = cap ? cap * 2 : 256;
+                        char *na = realloc(add, c);
+                        if (!na)
+                                return -ENOMEM;
+                        add = na;
+                        cap = c;
+                }
+                len += (size_t) snprintf(add + len, cap - len, "%d ", t);
+        }
+        if (!len)
+                return 0;
+        errno = 0;
+        if (tracefs_instance_file_append(l->inst, "set_event_pid", add) < 0)
+                return errno ? negative_errno() : -EIO;
+        return 1;
 }
 
 int vs_source_live_sched_pause(struct vs_source *src, bool paused) {

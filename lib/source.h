@@ -77,6 +77,14 @@ const char *const *vs_source_live_events(struct vs_source *s);
  * filters only when the set changed.  -E2BIG: too many for a filter, every
  * task's sched events are recorded until a smaller set is given. */
 int vs_source_live_watch_tids(struct vs_source *s, const int32_t *tids, size_t n);
+/* Live only: make sure every one of @tids (all vCPU threads) is in the
+ * instance's pid filter (set_event_pid, with the event-fork option so the
+ * kernel drops a thread when it exits): then a context switch or wake-up of
+ * two other tasks costs a bitmap test, not the name filters.  Reads the
+ * kernel's list and appends only what is missing (the list is never emptied,
+ * which would let every task's events through).  A thread not listed yet (a
+ * VM started since the last call) is not seen until the next call. */
+int vs_source_live_watch_pids(struct vs_source *s, const int32_t *tids, size_t n);
 /* Live only: turn the sched events off (@paused) or on again, e.g. while no
  * vCPU thread exists: no filter runs on any context switch then.  Idempotent. */
 int vs_source_live_sched_pause(struct vs_source *s, bool paused);
