@@ -22,16 +22,6 @@ static int cmp_pair(const void *x, const void *y) {
         return a->dst - b->dst;
 }
 
-static int cmp_stalls(const void *x, const void *y) {
-        const struct vs_an_pair *a = *(const struct vs_an_pair *const *) x, *b = *(const struct vs_an_pair *const *) y;
-
-        if (a->stalls != b->stalls)
-                return a->stalls < b->stalls ? 1 : -1;
-        if (a->src != b->src)
-                return a->src - b->src;
-        return a->dst - b->dst;
-}
-
 /* The VM's IPI edges (pairs with IPIs), most IPIs first. Caller frees. */
 static const struct vs_an_pair **sorted_edges(const struct vs_an_vm *vm, unsigned *ret_n) {
         const struct vs_an_pair **e = malloc((vm->n_pairs + 1) * sizeof(*e));
@@ -94,28 +84,6 @@ static struct json_object *directed_yields_json(const struct vs_an_vm *vm) {
                 json_object_object_add(by, vs_dy_reason_name(r), u64(vm->dy_skipped[r]));
         json_object_object_add(o, "decisions_skipping", by);
         return o;
-}
-
-/* Stall edges (analysis.h): running -> delayed sibling, most first. */
-static struct json_object *stalls_json(const struct vs_an_vm *vm) {
-        struct json_object *arr = json_object_new_array();
-        unsigned n = 0;
-        _cleanup_free_ const struct vs_an_pair **e = malloc((vm->n_pairs + 1) * sizeof(*e));
-
-        if (!e)
-                return arr;
-        for (unsigned i = 0; i < vm->n_pairs; i++)
-                if (vm->pairs[i].stalls)
-                        e[n++] = &vm->pairs[i];
-        qsort(e, n, sizeof(*e), cmp_stalls);
-        for (unsigned k = 0; k < n; k++) {
-                struct json_object *x = json_object_new_object();
-                json_object_object_add(x, "src", json_object_new_int(e[k]->src));
-                json_object_object_add(x, "dst", json_object_new_int(e[k]->dst));
-                json_object_object_add(x, "count", u64(e[k]->stalls));
-                json_object_array_add(arr, x);
-        }
-        return arr;
 }
 
 static struct json_object *signals_json(const struct vs_analysis *a) {
@@ -222,6 +190,7 @@ struct json_object *vs_analysis_report_json(const struct vs_analysis *a) {
                         json_object_object_add(x, "yields_in", u64(c->yields_in));
                         json_object_object_add(x, "cause_ns", u64(c->cause_ns));
                         json_object_object_add(x, "waste_ns", u64(c->waste_ns));
+                        json_object_object_add(x, "stalled_ns", u64(c->stalled_ns));
                         json_object_array_add(vcpus, x);
                 }
                 json_object_object_add(v, "vcpu", vcpus);
@@ -237,7 +206,7 @@ struct json_object *vs_analysis_report_json(const struct vs_analysis *a) {
                 }
                 json_object_object_add(v, "oscillating_pairs", osc);
                 json_object_object_add(v, "stalled_ns", u64(vm->stalled_ns));
-                json_object_object_add(v, "stalls", stalls_json(vm));
+                json_object_object_add(v, "stalls", u64(vm->stalls));
                 json_object_object_add(v, "directed_yields", directed_yields_json(vm));
                 json_object_array_add(vms, v);
         }

@@ -147,6 +147,48 @@ static int vm_reserve(struct vs_an_vm *vm, unsigned idx) {
         return 0;
 }
 
+static bool delayed(enum vs_an_state st) {
+        return st == VS_AN_PREEMPTED || st == VS_AN_WOKEN;
+}
+
+/* Integrate the VM's stall clocks up to @ts from its running/delayed counts
+ * (constant since the last call): any_run_ns, the time some vCPU ran (a
+ * delayed vCPU's stalled_ns is its growth while it waits), and stalled_ns. */
+static void stall_advance(struct vs_an_vm *m, uint64_t ts) {
+        if (m->stall_ts && ts > m->stall_ts && m->n_running) {
+                m->any_run_ns += ts - m->stall_ts;
+                if (m->n_delayed)
+                        m->stalled_ns += ts - m->stall_ts;
+        }
+        if (ts > m->stall_ts)
+                m->stall_ts = ts;
+}
+
+/* A vCPU of @m leaves state @old / enters state @st (counts and its own
+ * stalled time); @ts already integrated. */
+static void stall_leave(struct vs_an_vm *m, struct vs_an_vcpu *v, enum vs_an_state old) {
+        if (old == VS_AN_RUNNING && m->n_running)
+                m->n_running--;
+        else if (delayed(old)) {
+                if (m->n_delayed)
+                        m->n_delayed--;
+                v->stalled_ns += m->any_run_ns - v->stall_mark;
+        }
+}
+
+static void stall_enter(struct vs_an_vm *m, struct vs_an_vcpu *v, enum vs_an_state st) {
+        if (st == VS_AN_RUNNING) {
+                if (m->n_delayed)
+                        m->stalls++;            /* runs while a sibling waits */
+                m->n_running++;
+        } else if (delayed(st)) {
+                if (m->n_running)
+                        m->stalls++;            /* waits while a sibling runs */
+                m->n_delayed++;
+                v->stall_mark = m->any_run_ns;
+        }
+}
+
 static struct vs_an_vcpu *vcpu_get(struct vs_an_vm *vm, unsigned idx, int32_t tid) {
         if (vm_reserve(vm, idx) < 0)
                 return NULL;
@@ -162,8 +204,10 @@ static struct vs_an_vcpu *vcpu_get(struct vs_an_vm *vm, unsigned idx, int32_t ti
                  * or a new thread took this vCPU (hotplug, VM restarted): its
                  * scheduling state starts unknown; queue_cpu stays so the next
                  * state change still balances the run-queue depth */
-                if (v->tid > 0)
+                if (v->tid > 0) {
+                        stall_leave(vm, v, v->state);
                         v->state = VS_AN_UNKNOWN;
+                }
                 v->tid = tid;
         }
         return v;
@@ -380,52 +424,14 @@ static void set_state(struct vs_analysis *a, struct vs_an_vcpu *v, enum vs_an_st
         v->state_since = ts;
 }
 
-static bool delayed(enum vs_an_state st) {
-        return st == VS_AN_PREEMPTED || st == VS_AN_WOKEN;
-}
-
-/* One stall edge src (running) -> dst (delayed). */
-static void stall_edge(struct vs_an_vm *m, unsigned src, unsigned dst) {
-        int32_t pi = pair_get(m, src, dst);
-
-        if (pi >= 0)
-                INC32(m->pairs[pi].stalls);
-}
-
-/* Integrate the VM's stalled time up to @ts from its vCPUs' states (constant
- * since the last call). */
-static void stall_advance(struct vs_an_vm *m, uint64_t ts) {
-        unsigned running = 0, waiting = 0;
-
-        for (unsigned k = 0; k < m->n_vcpus; k++) {
-                const struct vs_an_vcpu *c = &m->vcpus[k];
-                if (!c->present)
-                        continue;
-                running += c->state == VS_AN_RUNNING;
-                waiting += delayed(c->state);
-        }
-        if (running && waiting && m->stall_ts && ts > m->stall_ts)
-                m->stalled_ns += ts - m->stall_ts;
-        if (ts > m->stall_ts)
-                m->stall_ts = ts;
-}
-
-/* set_state() for a vCPU of VM @m, with the stall bookkeeping. */
+/* set_state() for a vCPU of VM @m, with the stall bookkeeping: O(1). */
 static void vcpu_set_state(struct vs_analysis *a, struct vs_an_vm *m, unsigned idx, enum vs_an_state st, uint64_t ts) {
         struct vs_an_vcpu *v = &m->vcpus[idx];
-        enum vs_an_state old = v->state;
 
         stall_advance(m, ts);
+        stall_leave(m, v, v->state);
         set_state(a, v, st, ts);
-        if (delayed(st) && !delayed(old)) {
-                for (unsigned k = 0; k < m->n_vcpus; k++)
-                        if (k != idx && m->vcpus[k].present && m->vcpus[k].state == VS_AN_RUNNING)
-                                stall_edge(m, k, idx);
-        } else if (st == VS_AN_RUNNING && old != VS_AN_RUNNING) {
-                for (unsigned k = 0; k < m->n_vcpus; k++)
-                        if (k != idx && m->vcpus[k].present && delayed(m->vcpus[k].state))
-                                stall_edge(m, idx, k);
-        }
+        stall_enter(m, v, st);
 }
 
 static void expire_pending(struct vs_analysis *a, struct vs_an_vm *vm, struct vs_an_vcpu *v, uint64_t ts,
@@ -810,6 +816,10 @@ void vs_analysis_finish(struct vs_analysis *a, uint64_t ts) {
                         struct vs_an_vcpu *c = &m->vcpus[v];
                         if (!c->present)
                                 continue;
+                        if (delayed(c->state)) {
+                                c->stalled_ns += m->any_run_ns - c->stall_mark;
+                                c->stall_mark = m->any_run_ns;
+                        }
                         leave_state(a, c, ts);
                         c->state_since = ts;
                         /* an IPI still pending at the end has not been answered yet:

@@ -5,9 +5,9 @@
  *
  * Owns, per VM (keyed by its name, stable while topology regroups), one
  * vs_an_vcpu per vCPU index and one vs_an_pair per ordered (src, dst) pair
- * that ever interacted (IPIs, yields, stalls), found through an index matrix sized by the VM's vCPU
+ * that ever interacted (IPIs, yields), found through an index matrix sized by the VM's vCPU
  * count; per host CPU, the run-queue depth of waiting vCPU threads.  Work per
- * event is O(1) (a PV send-IPI: O(bits set); a vCPU thread's scheduling change: O(vCPUs of its VM), for stalls); memory grows only when a new VM,
+ * event is O(1) (a PV send-IPI: O(bits set)); memory grows only when a new VM,
  * vCPU or pair first appears, never per event, and shrinks when a VM is
  * forgotten (vs_analysis_forget_vm()); the TID cache is bounded.  Reads topology.h, never
  * changes it.  No I/O, no logging (the report printers take a FILE).
@@ -45,12 +45,12 @@
  *    AMD AVIC): a vCPU of a VM is delayed (preempted, or woken and not on a
  *    CPU yet) while a sibling runs.  A sibling that spin-waits for it (lock
  *    holder, IPI receiver) burns its time then; one that does not loses
- *    nothing.  Counted on the pair running -> delayed (stalls) each time such
- *    an overlap starts (the delayed vCPU leaves its CPU while the sibling
- *    runs, or the sibling starts running while it waits), and per VM as
- *    stalled_ns, the time at least one vCPU was delayed while another ran.
- *    No direction: the waiter is not known, both orders count.  Work: O(vCPUs
- *    of the VM) per scheduling change of one of its vCPU threads.
+ *    nothing.  Per VM: stalls counts the overlaps that start (a vCPU is
+ *    delayed while a sibling runs, or starts running while a sibling is
+ *    delayed), stalled_ns the time at least one vCPU was delayed while
+ *    another ran; per vCPU, stalled_ns is the time it was delayed while a
+ *    sibling ran (the vCPU its siblings may have waited for).  No pairs: the
+ *    waiter is not known.  O(1) per event (running/delayed counts per VM).
  *  - critical-path score, per vCPU (totals and last complete epoch):
  *        cause_ns = sum of IPI->EOI latencies of IPIs it received while not
  *                   running (preempted, woken or blocked)
@@ -103,7 +103,7 @@ struct vs_an_pending {
         uint8_t runnable;               /* ... because it was preempted or woken (not halted) */
 };
 
-/* 168 bytes: counters that cannot reach 2^32 in any realistic run are 32-bit
+/* 160 bytes: counters that cannot reach 2^32 in any realistic run are 32-bit
  * and saturate; the pair total and the latency sums are 64-bit. */
 struct vs_an_pair {
         uint16_t src, dst;
@@ -120,8 +120,6 @@ struct vs_an_pair {
         uint32_t avic_not_running;      /* kvm_avic_incomplete_ipi, target not running */
         uint32_t kicks, yields;         /* hypercall 5 / 11 src -> dst (kicks count as yields too) */
         uint32_t oscillations;          /* kept on the pair with src < dst */
-        uint32_t stalls;                /* src ran while dst was preempted or woken, not on a CPU:
-                                         * src may spin on dst (see "stall" above) */
         uint64_t yield_last_ts;
         /* kvm:kvm_directed_yield (kernel/ patch) src -> dst, by VS_DY_* reason:
          * [reason][0] yielded (result > 0), [reason][1] not */
@@ -143,6 +141,8 @@ struct vs_an_vcpu {
         uint32_t ple_max;
         uint64_t yields_out, yields_in;
         uint64_t eois;
+        uint64_t stalled_ns;            /* delayed while a sibling ran (closed intervals; see "stall") */
+        uint64_t stall_mark;            /* the VM's any_run_ns when it became delayed */
         uint64_t cause_ns, waste_ns;            /* totals */
         uint64_t epoch_cause_ns, epoch_waste_ns;  /* current epoch */
         uint64_t last_cause_ns, last_waste_ns;    /* last complete epoch */
@@ -166,9 +166,12 @@ struct vs_an_vm {
         uint64_t dy_no_target;          /* decisions that tried no target */
         uint64_t dy_skipped[_VS_DY_MAX];/* decisions that rejected candidates of that reason */
         uint64_t dy_skipped_total;      /* candidates rejected, all reasons */
-        /* stalls (see above): time with a vCPU delayed while another runs */
-        uint64_t stalled_ns;
+        /* stalls (see above) */
+        uint64_t stalls;                /* overlaps started */
+        uint64_t stalled_ns;            /* time with a vCPU delayed while another runs */
+        uint64_t any_run_ns;            /* time with a vCPU running (a delayed vCPU's stall clock) */
         uint64_t stall_ts;              /* integrated up to here */
+        unsigned n_running, n_delayed;  /* vCPUs running / delayed now */
 };
 
 struct vs_an_cpu {

@@ -432,13 +432,13 @@ static bool deferred(struct vs_policy *p, struct pvm *m, int32_t vcpu, enum vs_k
 
 /* How strongly a pair of vCPUs interacts, for placement: its IPIs; on a host
  * whose IPIs do not trap (none seen yet), its directed yields,
- * AVIC's target-not-running exits and stalls (analysis.h). */
+ * AVIC's target-not-running exits. */
 static uint64_t pair_w(const struct vs_policy *p, const struct vs_an_pair *x) {
         if (!x)
                 return 0;
         if (p->ipis_seen)
                 return x->ipis;
-        return x->ipis + x->yields + x->avic_not_running + x->stalls;
+        return x->ipis + x->yields + x->avic_not_running;
 }
 
 /* Spread the VM's present vCPUs over min(n, CPUs) disjoint CPU groups so that
@@ -1019,10 +1019,9 @@ static void coschedule(struct vs_policy *p, uint64_t now, struct emit *e) {
  * frozen by us during it, so its blocked time is our doing, not a halt. */
 static void classify_accumulate(struct pvm *m, const struct vs_an_vm *vm, uint64_t now, uint64_t ipis,
                                 uint64_t wait, uint64_t answered, uint64_t spin, uint64_t kicks, bool was_frozen) {
-        uint64_t run = 0, delay = 0, blocked = 0, cause = 0, stalls = 0, avic = 0, pause = 0;
+        uint64_t run = 0, delay = 0, blocked = 0, cause = 0, stalls = vm->stalls, avic = 0, pause = 0;
 
         for (unsigned k = 0; k < vm->n_pairs; k++) {
-                stalls += vm->pairs[k].stalls;
                 avic += vm->pairs[k].avic_not_running;
         }
         for (unsigned k = 0; k < vm->n_vcpus; k++) {
