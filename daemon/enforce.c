@@ -615,6 +615,14 @@ int enforcer_vm_state(const struct enforcer *e, const char *vm, struct vs_policy
         return vs_policy_vm_state(e->pol, vm, ret);
 }
 
+const char *enforcer_left_alone(const struct enforcer *e, const char *vm) {
+        struct vs_policy_vm_state st;
+
+        if (!e || vs_policy_vm_state(e->pol, vm, &st) < 0)
+                return NULL;
+        return st.skipped;
+}
+
 const char *enforcer_value(const struct enforcer *e, const char *vm, int vcpu, enum vs_knob k) {
         return vs_policy_value(e->pol, vm, vcpu, k);
 }

@@ -62,6 +62,9 @@ void enforcer_forget_vm(struct enforcer *e, const char *vm);
 /* The classifier's view of @vm (classify = yes): 0, or -ENOENT (no
  * enforcer, classify off, or the VM was never seen). */
 int enforcer_vm_state(const struct enforcer *e, const char *vm, struct vs_policy_vm_state *ret);
+/* Why the policy leaves @vm alone whatever it does (every CPU it may use is
+ * reserved), or NULL. */
+const char *enforcer_left_alone(const struct enforcer *e, const char *vm);
 /* For status: the value vschedd currently holds for a knob, or NULL. */
 const char *enforcer_value(const struct enforcer *e, const char *vm, int vcpu, enum vs_knob k);
 

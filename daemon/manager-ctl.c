@@ -84,6 +84,9 @@ static struct json_object *vm_object(struct manager *m, struct json_object *rvm,
                 }
         json_object_object_add(o, "adjustments", adj);
         struct vs_policy_vm_state st;
+        const char *alone = enforcer_left_alone(m->enf, name);
+        if (alone)
+                json_object_object_add(o, "left_alone", json_object_new_string(alone));
         if (enforcer_vm_state(m->enf, name, &st) == 0 && st.windows > 0) {
                 /* the classifier (vschedd.conf(5), WHICH VMS VSCHEDD ACTS ON) */
                 json_object_object_add(o, "class", json_object_new_string(vs_vm_class_name(st.cls)));

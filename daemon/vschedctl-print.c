@@ -115,6 +115,7 @@ static const struct {
         { "weight_max", "Weight max" },
         { "idle", "Idle" },
         { "priority", "Priority" },
+        { "left_alone", "Left alone" },
         { "directed_yield", "Directed yield" },
         { "edges", "Top edges" },
         { "adjustments", "Adjustments" },

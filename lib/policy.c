@@ -308,19 +308,21 @@ static void cpuset_of(const struct vs_policy *p, const char *value, struct vs_cp
  * baseline cpusets, on the host's CPUs) is reserved. */
 static bool vm_all_reserved(const struct vs_policy *p, const struct pvm *m, const struct vs_an_vm *vm) {
         struct vs_cpumask may = {};
+        bool any = false;
 
         if (p->n_allowed == p->n_cpus)
                 return false;
-        if (p->n_allowed == 0)
-                return true;
         for (unsigned i = 0; i < vm->n_vcpus; i++) {
                 struct vs_cpumask b;
                 const struct knob_state *ks = i < m->n ? &m->v[i].k[VS_KNOB_CPUSET] : NULL;
                 if (!vm->vcpus[i].present)
                         continue;
+                any = true;
                 cpuset_of(p, ks && ks->has_base ? ks->base : NULL, &b);
                 vs_cpumask_or(&may, &b);
         }
+        if (!any)
+                return false;           /* no vCPU seen yet: nothing to say about it */
         for (unsigned i = 0; i < p->n_allowed; i++)
                 if (vs_cpumask_test(&may, p->allowed[i]))
                         return false;

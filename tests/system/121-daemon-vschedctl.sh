@@ -2,7 +2,8 @@
 # The real daemon driven only through vschedctl: status and vms show a
 # QEMU-looking VM found in /proc, status the host's interrupt virtualisation
 # as /sys/module says; `vm set` switches it to enforce with idle on
-# and priority high (shown by `vm`, saved, a bad class refused),
+# and priority high (shown by `vm`, saved, a bad class refused); with every
+# CPU reserved (a reload) the VM is left alone and its idle goes back,
 # which lands in its (test) cgroups and survives a daemon restart; reload with
 # a good and a bad configuration (the bad one is rejected, the daemon keeps
 # running); metrics parse as OpenMetrics; an unprivileged peer is refused.
@@ -127,6 +128,22 @@ for l in lines[:-2]:
     assert l.startswith("# TYPE ") or l.startswith("# HELP ") or sample.match(l), l
 assert any(l.startswith('vschedd_vm_ipis_total{vm="ctltest"}') for l in lines)
 PY
+
+# every online CPU reserved: the VM is left alone (vm says why, the log
+# too) and what vschedd held there (cpu.idle of the override) goes back
+cp "$TMP/vschedd.conf" "$TMP/vschedd.conf.keep"
+printf 'reserved_cpus = %s\n' "$(cat /sys/devices/system/cpu/online)" >>"$TMP/vschedd.conf"
+"$CTL" -s "$SOCK" reload || fail "the reload with reserved_cpus failed"
+i=0
+until "$CTL" -s "$SOCK" --json vm ctltest | grep -q '"left_alone":"every CPU it may use is reserved"'; do
+        i=$((i + 1)); [ $i -lt 50 ] || fail "vm ctltest: no left_alone with every CPU reserved"; sleep 0.1
+done
+wait_value "$LV/vcpu0/cpu.idle" 0
+expect_grep "ctltest: leaving the VM alone: every CPU it may use is reserved" "$TMP/err"
+mv "$TMP/vschedd.conf.keep" "$TMP/vschedd.conf"
+"$CTL" -s "$SOCK" reload || fail "the reload without reserved_cpus failed"
+wait_value "$LV/vcpu0/cpu.idle" 1
+"$CTL" -s "$SOCK" --json vm ctltest | grep -q '"left_alone"' && fail "still left alone without reserved CPUs"
 
 # the override survives a restart; the stop restores the cgroups
 kill -TERM $vs; wait $vs || true; vs=
