@@ -299,7 +299,11 @@ int manager_reload(struct manager *m) {
 }
 
 static void on_vm_forgotten(const char *vm, void *userdata) {
-        notify_status(userdata);
+        struct manager *m = userdata;
+
+        if (m->dlog)
+                (void) vs_decisions_forget_vm(m->dlog, vm);
+        notify_status(m);
 }
 
 static void on_vm_change(struct vs_vmwatch *w, const struct vs_vm_info *vm, enum vs_vm_change c, void *userdata) {

@@ -63,6 +63,23 @@ void vs_decisions_free(struct vs_decisions *d) {
         free(d);
 }
 
+unsigned vs_decisions_forget_vm(struct vs_decisions *d, const char *vm) {
+        unsigned kept = 0, n;
+
+        if (!d || !vm)
+                return 0;
+        n = d->n;
+        for (unsigned i = 0; i < n; i++) {
+                if (strcmp(d->g[i].vm, vm) == 0) {
+                        free(d->g[i].vals);
+                        continue;
+                }
+                d->g[kept++] = d->g[i];
+        }
+        d->n = kept;
+        return n - kept;
+}
+
 uint64_t vs_decisions_count(const struct vs_decisions *d) {
         return d->total;
 }

@@ -18,7 +18,8 @@
  *
  * Owns copies of what it gathers through vs_decisions_add() (VM names, per
  * vCPU the first old and last new value of each group); memory grows with
- * VMs x vCPUs x kinds of decision, never per decision.  Reads analysis.h and
+ * VMs x vCPUs x kinds of decision, never per decision, and shrinks when a
+ * VM is forgotten.  Reads analysis.h and
  * policy.h at render time, changes neither.  No I/O but the FILE the printer
  * takes, no logging.
  */
@@ -40,6 +41,10 @@ void vs_decisions_free(struct vs_decisions *d);
 /* Gather one decision (a vs_decision_cb's argument).  Returns 0 or -ENOMEM
  * (the decision is then not counted). */
 int vs_decisions_add(struct vs_decisions *d, const struct vs_decision *dec);
+/* The VM @vm is gone (its VMM exited): drop its groups, as the analysis and
+ * the policy drop its model, so a long live run keeps what the VMs alive
+ * need.  Returns the number of groups dropped. */
+unsigned vs_decisions_forget_vm(struct vs_decisions *d, const char *vm);
 /* Decisions gathered. */
 uint64_t vs_decisions_count(const struct vs_decisions *d);
 

@@ -281,6 +281,16 @@ static void test_weights_and_bad_input(void **state) {
                             "first; vCPU 1 was preempted 5.0 times/s while vCPU 0 waited on it (20 % of its time)");
         json_object_put(root);
         assert_int_equal(vs_decisions_add(dl, NULL), -EINVAL);
+
+        /* a VM gone: its groups go, the others stay */
+        d.vm = "vm2";
+        assert_int_equal(vs_decisions_add(dl, &d), 0);
+        assert_int_equal(vs_decisions_forget_vm(dl, "vm"), 1);
+        assert_int_equal(vs_decisions_forget_vm(dl, "vm"), 0);
+        root = vs_decisions_json(dl, an, NULL);
+        assert_int_equal(json_object_array_length(get(vm_of(root, "vm"), "decisions")), 0);
+        assert_int_equal(json_object_array_length(get(vm_of(root, "vm2"), "decisions")), 1);
+        json_object_put(root);
 }
 
 int main(void) {
