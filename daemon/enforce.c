@@ -99,14 +99,18 @@ static void log_classes(struct enforcer *e, uint64_t now) {
                 snprintf(fig_after, sizeof(fig_after), st.figure == VS_FIGURE_STALLED ? "%s %.2f" : "%s %.0f", ff, st.after);
                 snprintf(fig_before, sizeof(fig_before), st.figure == VS_FIGURE_STALLED ? "%.2f" : "%.0f", st.before);
                 vs_signals_format(st.signals, sig, sizeof(sig));
+                char why[224] = "";
+                if (st.cls == VS_CLASS_SPIN && st.halted_until > now)
+                        snprintf(why, sizeof(why), " (it halted within retry_ms)");
+                else if (st.cls == VS_CLASS_SPIN && st.halt_share * 2 >= e->cfg->halt_share)
+                        snprintf(why, sizeof(why), " (halted half of halt_share or more)");
+                else if (st.banned_until[VS_LEVER_COSCHEDULE] > now || st.banned_until[VS_LEVER_PLACEMENT] > now)
+                        /* the last trial's figures: what the release was judged on */
+                        snprintf(why, sizeof(why), " (a lever that did not help waits for retry_ms; last trial: %s, before %s)",
+                                 fig_after, fig_before);
                 if (st.lever == VS_LEVER_NONE)
                         vs_log(LOG_INFO, 0, &f, "classified %s (halted %.0f%% of the time, %.0f PV kicks/s; signals: %s): no lever%s",
-                               vs_vm_class_name(st.cls), st.halt_share * 100, st.kick_rate, sig[0] ? sig : "none",
-                               st.cls == VS_CLASS_SPIN && st.halted_until > now ? " (it halted within retry_ms)" :
-                               st.cls == VS_CLASS_SPIN && st.halt_share * 2 >= e->cfg->halt_share ?
-                                       " (halted half of halt_share or more)" :
-                               st.banned_until[VS_LEVER_COSCHEDULE] > now || st.banned_until[VS_LEVER_PLACEMENT] > now ?
-                                       " (a lever that did not help waits for retry_ms)" : "");
+                               vs_vm_class_name(st.cls), st.halt_share * 100, st.kick_rate, sig[0] ? sig : "none", why);
                 else if (st.trial == VS_TRIAL_KEPT)
                         vs_log(LOG_INFO, 0, &f, "classified %s (halted %.0f%% of the time, %.0f PV kicks/s; signals: %s): %s kept, %s with it, before %s",
                                vs_vm_class_name(st.cls), st.halt_share * 100, st.kick_rate, sig[0] ? sig : "none",
