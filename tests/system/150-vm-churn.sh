@@ -159,9 +159,10 @@ run_wave() {
         wait_listed "$TMP/want" 30
         started=$((started + WAVE))
 
-        # one killed alone, timed: out of the listing within 1 s
+        # one killed alone, timed: out of the listing within 1 s (3 s for a
+        # sanitized build: each vschedctl poll alone takes a few hundred ms)
         kill_timed "$P-$wave-0" "$(cat "$TMP/pid.0")"
-        [ "$ms" -le 1000 ] || fail "$P-$wave-0 left vms $ms ms after its SIGKILL (max 1000)"
+        [ "$ms" -le "$KILL_MAX_MS" ] || fail "$P-$wave-0 left vms $ms ms after its SIGKILL (max $KILL_MAX_MS)"
         [ "$ms" -le "$worst_ms" ] || worst_ms=$ms
         # the rest: every other one SIGKILL, the others SIGTERM
         k=1
@@ -176,6 +177,8 @@ run_wave() {
         ! grep -q "vm=\"$P-" "$TMP/metrics" || { grep "vm=\"$P-" "$TMP/metrics" | head -n 3 >&2; fail "metrics of a gone VM"; }
 }
 
+KILL_MAX_MS=1000
+! grep -q __asan_init "$VSCHEDD" 2>/dev/null || KILL_MAX_MS=3000
 t_start=$(date +%s)
 while [ $started -lt "$WARMUP" ]; do run_wave; done
 rss0=$(rss_kb)
