@@ -16,6 +16,7 @@ SHARE=/share
 TB_EVENTS="kvm:kvm_apic_ipi kvm:kvm_eoi kvm:kvm_pv_eoi kvm:kvm_entry kvm:kvm_exit kvm:kvm_hypercall kvm:kvm_vcpu_wakeup sched:sched_switch sched:sched_wakeup"
 # kvm_exit is kept only for PAUSE and HLT (SVM exit codes 0x77, 0x78; VMX 40, 12)
 TB_EXIT_FILTER='exit_reason==0x77 || exit_reason==0x78 || exit_reason==40 || exit_reason==12'
+TB_PARK_SCHED="sched:sched_waking sched:sched_wakeup_new sched:sched_process_fork sched:sched_process_free"
 TB_VMS=""
 tb_nvm=0
 
@@ -41,6 +42,15 @@ tb_setup() {
                 [ -e $inst/events/${ev%%:*}/${ev#*:}/enable ] || continue
                 echo 1 >$inst/events/${ev%%:*}/${ev#*:}/enable || log "cannot park $ev"
         done
+        # tracepoints vschedd --live hooks without an event of its own: its
+        # pid filter (set_event_pid) adds probes to sched_waking and
+        # sched_wakeup_new, and event-fork to sched_process_fork/free; the
+        # first probe on sched_waking flips a key in try_to_wake_up (an L1
+        # panicked there under MTTCG before these were parked)
+        for ev in $TB_PARK_SCHED; do
+                [ -e $inst/events/${ev%%:*}/${ev#*:}/enable ] || continue
+                echo 1 >$inst/events/${ev%%:*}/${ev#*:}/enable || log "cannot park $ev"
+        done
         # ... and a second parked probe on each: going from one probe to two
         # and back switches the tracepoint's static call, patching call sites
         # (kvm_apic_send_ipi, svm_vcpu_run) the other L1 CPU may be running:
@@ -49,7 +59,7 @@ tb_setup() {
         mkdir -p $TRACEFS/instances/tb-keepalive2
         echo 0 >$TRACEFS/instances/tb-keepalive2/tracing_on
         echo 4 >$TRACEFS/instances/tb-keepalive2/buffer_size_kb
-        for ev in $TB_EVENTS $TB_PARK_EXTRA; do
+        for ev in $TB_EVENTS $TB_PARK_EXTRA $TB_PARK_SCHED; do
                 [ -e $TRACEFS/instances/tb-keepalive2/events/${ev%%:*}/${ev#*:}/enable ] || continue
                 echo 1 >$TRACEFS/instances/tb-keepalive2/events/${ev%%:*}/${ev#*:}/enable ||
                         log "cannot park $ev twice"

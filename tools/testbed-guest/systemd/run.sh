@@ -124,8 +124,9 @@ check "group vschedd created by systemd-sysusers" getent group vschedd
 # Enabling a tracepoint's first probe or creating the first VM flips kernel
 # static keys; under MTTCG that can crash L1 while the other CPU runs the
 # patched code (see tools/testbed-guest/lib.sh).  Flip them all now, before
-# vschedd runs: the VM first, then every tracepoint vschedd uses, parked in
-# an instance of their own.
+# vschedd runs: the VM first, then every tracepoint vschedd uses (with those
+# its pid filter hooks: sched_waking, sched_wakeup_new, sched_process_fork and
+# _free), parked in an instance of their own.
 systemd-run --quiet --scope --unit="$SCOPE_UNIT" --slice=machine -p Delegate=yes \
         $BIN/tb-vmm -name $VM -smp 2 -workload pingpong -warmup 0.5 -duration 0 -topology /run/topo-$VM.json \
         >/run/vm-$VM.log 2>&1 &
@@ -136,7 +137,8 @@ park=$TRACEFS/instances/tb-park
 mkdir -p $park
 echo 0 >$park/tracing_on
 for ev in sched/sched_switch sched/sched_wakeup kvm/kvm_apic_ipi kvm/kvm_eoi kvm/kvm_pv_eoi kvm/kvm_exit \
-          kvm/kvm_entry kvm/kvm_hypercall kvm/kvm_ple_window_update kvm/kvm_avic_incomplete_ipi kvm/kvm_vcpu_wakeup; do
+          kvm/kvm_entry kvm/kvm_hypercall kvm/kvm_ple_window_update kvm/kvm_avic_incomplete_ipi kvm/kvm_vcpu_wakeup \
+          sched/sched_waking sched/sched_wakeup_new sched/sched_process_fork sched/sched_process_free; do
         [ -e $park/events/$ev/enable ] && { echo 1 >$park/events/$ev/enable || log "cannot park $ev"; }
 done
 
