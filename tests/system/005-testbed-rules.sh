@@ -6,7 +6,9 @@
 #    whose RIP is svm_vcpu_run), not a soft lockup there, another oops or a
 #    timeout;
 #  - tools/testbed's boot() retries a boot only after that oops, never after
-#    a timeout or another crash;
+#    a timeout or another crash (except in a Linux-guest benchmark, which
+#    gives figures, not a pass: there an early stop other than the timeout
+#    is booted again and listed);
 #  - test-lib.sh's testbed_run/testbed_crash_skip rerun on one TCG thread
 #    only after that oops in every boot, fail when the rerun crashes or times
 #    out, fail on any other crash or timeout, and skip only on that oops
