@@ -268,7 +268,7 @@ setting_off() {
                 wait $vs_pid
                 vrc=$?
                 head -c 400000 /tmp/vs.err >$vlog
-                case "$set $out_opt" in hook-*|"enf-shipped --report --json") cp /tmp/vs.out "${vlog%.log}.report.json" ;; esac
+                [ "$out_opt" = --no-summary ] || cp /tmp/vs.out "${vlog%.log}.report.json"
                 # guests vschedd turned directed yield on for (hook-on: every
                 # one; L1's idle keepalive VM is not counted)
                 dy_on=$(grep -c ' vm[0-9]*: directed yield on (KVM_CAP_DIRECTED_YIELD' /tmp/vs.err)
