@@ -3,8 +3,9 @@
 # 201 and 210 rely on them, and a rule too wide turns a vschedd fault into a
 # SKIP or a retried pass):
 #  - tools/testbed-known-oops accepts only the known MTTCG oops (an oops
-#    whose RIP is svm_vcpu_run), not a soft lockup there, another oops or a
-#    timeout;
+#    whose RIP is svm_vcpu_run, or an int3 oops on a breakpoint memory no
+#    longer holds), not a soft lockup there, another oops, an int3 whose
+#    0xcc is still in memory or a timeout;
 #  - tools/testbed's boot() retries a boot only after that oops, never after
 #    a timeout or another crash (except in a Linux-guest benchmark, which
 #    gives figures, not a pass: there an early stop other than the timeout
@@ -22,17 +23,27 @@ console() {     # KIND FILE: a console log of that kind
         known) printf '[ 1.0] TESTBED: /dev/kvm ready\n[ 12.3] Oops: int3: 0000 [#1] PREEMPT SMP NOPTI\n[ 12.3] CPU: 1 PID: 77 Comm: tb-vmm\n[ 12.3] RIP: 0010:svm_vcpu_run+0x4d/0x8a0 [kvm_amd]\n[ 12.4] Kernel panic - not syncing: Fatal exception in interrupt\n' ;;
         soft) printf '[ 1.0] TESTBED: /dev/kvm ready\n[ 48.0] watchdog: BUG: soft lockup - CPU#1 stuck for 22s! [tb-vmm:88]\n[ 48.0] RIP: 0010:svm_vcpu_run+0x4d/0x8a0 [kvm_amd]\n' ;;
         other) printf '[ 12.3] BUG: kernel NULL pointer dereference, address: 0000000000000008\n[ 12.3] Oops: 0000 [#1] PREEMPT SMP NOPTI\n[ 12.3] RIP: 0010:trace_event_buffer_commit+0x10/0x80\n[ 12.3] Call Trace:\n[ 12.3]  svm_vcpu_run+0x4d/0x8a0 [kvm_amd]\n' ;;
+        # the same fault at another patched site: the int3 is gone from memory
+        stale) printf '[ 7.8] Oops: int3: 0000 [#1] PREEMPT SMP NOPTI\n[ 7.8] RIP: 0010:try_to_wake_up+0x33f/0x680\n[ 7.8] Code: 48 8b 78 08 48 89 de e8 <fd> 0b ff ff 65 ff 0d\n[ 7.8] Call Trace:\n[ 7.8] RIP: 0033:0x47b7a0\n[ 7.8] Code: 00 b8 01 00 00 00 0f 05 <48> 3d 00 f0\n[ 7.9] Kernel panic - not syncing: Fatal exception in interrupt\n' ;;
+        # an int3 whose 0xcc is still there (a real breakpoint), and one
+        # without its Code: line: not the emulator's
+        int3cc) printf '[ 7.8] Oops: int3: 0000 [#1] PREEMPT SMP NOPTI\n[ 7.8] RIP: 0010:try_to_wake_up+0x33f/0x680\n[ 7.8] Code: 48 8b 78 08 48 89 de cc <fd> 0b ff ff 65 ff 0d\n[ 7.8] RIP: 0033:0x47b7a0\n[ 7.8] Code: 00 b8 01 00 00 00 e8 <48> 3d 00 f0\n' ;;
+        int3nocode) printf '[ 7.8] Oops: int3: 0000 [#1] PREEMPT SMP NOPTI\n[ 7.8] RIP: 0010:try_to_wake_up+0x33f/0x680\n[ 7.8] Call Trace:\n[ 7.8] RIP: 0033:0x47b7a0\n[ 7.8] Code: 00 b8 01 00 00 00 e8 <48> 3d 00 f0\n' ;;
+        # a GP fault mid-call is not an int3: not it either
+        gpcall) printf '[ 7.8] Oops: general protection fault: 0000 [#1] PREEMPT SMP NOPTI\n[ 7.8] RIP: 0010:try_to_wake_up+0x33f/0x680\n[ 7.8] Code: 48 8b 78 08 48 89 de e8 <fd> 0b ff ff 65 ff 0d\n' ;;
         timeout) printf '[ 1.0] TESTBED: /dev/kvm ready\n[ 2.0] TESTBED: scenario smoke\n' ;;
         esac >"$2"
 }
 
 # 1. the signature
-for k in known soft other timeout; do
+for k in known stale soft other int3cc int3nocode gpcall timeout; do
         console $k "$TMP/$k.log"
 done
 "$KNOWN" "$TMP/known.log" || fail "the known oops not recognised"
+"$KNOWN" "$TMP/stale.log" || fail "the known oops at another site (a stale int3) not recognised"
 "$KNOWN" "$TMP/known.log" "$TMP/known.log" || fail "two known oopses not recognised"
-for k in soft other timeout; do
+"$KNOWN" "$TMP/known.log" "$TMP/stale.log" || fail "the known oops at two sites not recognised"
+for k in soft other int3cc int3nocode gpcall timeout; do
         ! "$KNOWN" "$TMP/$k.log" || fail "a console of kind $k taken for the known oops"
         ! "$KNOWN" "$TMP/known.log" "$TMP/$k.log" || fail "known + $k taken for the known oops in every boot"
 done
@@ -71,6 +82,8 @@ boot() {        # KINDS: prints the exit status and the number of tries
 grep -q '^boot() {' "$top_srcdir/tools/testbed" || fail "tools/testbed has no boot() any more: update this test"
 expect_eq "boot: ok" "$(boot ok)" "0 1"
 expect_eq "boot: known oops, then ok (retried)" "$(boot known ok)" "0 2"
+expect_eq "boot: stale int3, then ok (retried)" "$(boot stale ok)" "0 2"
+expect_eq "boot: int3 still in memory, never retried" "$(boot int3cc ok)" "3 "
 expect_eq "boot: known oops twice" "$(boot known known)" "3 "
 expect_eq "boot: timeout, never retried" "$(boot timeout ok)" "3 "
 expect_eq "boot: soft lockup, never retried" "$(boot soft ok)" "3 "
