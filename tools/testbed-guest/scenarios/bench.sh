@@ -198,15 +198,25 @@ measure() {
 }
 
 meas_line() {
-        echo "$1 $2 $3 $4 vs_start=$vs_start w_cpuset=$w_cpuset w_freeze=$w_freeze w_other=$w_other errors=$errs vschedd_rc=$vrc journal=$journal restore=$restore mismatches=$mism dy_on=$dy_on" >>$SHARE/bench-meas.tsv
+        echo "$1 $2 $3 $4 vs_start=$vs_start w_cpuset=$w_cpuset w_freeze=$w_freeze w_other=$w_other errors=$errs vschedd_rc=$vrc journal=$journal restore=$restore mismatches=$mism dy_on=$dy_on vs_cpu=$vs_cpu vs_life=$vs_life l1_busy=$l1_busy" >>$SHARE/bench-meas.tsv
 }
+
+# vs_cpu_secs PID: its CPU time so far (utime + stime), in seconds
+vs_cpu_secs() {
+        sed 's/^.*) //' /proc/$1/stat 2>/dev/null |
+                awk -v hz="$(getconf CLK_TCK 2>/dev/null || echo 100)" '{ printf "%.2f", ($12 + $13) / hz }'
+}
+
+# cpu_ticks: L1's busy and total CPU ticks so far (all CPUs, /proc/stat:
+# user .. steal; guest time is already in user and nice)
+cpu_ticks() { awk '$1 == "cpu" { t = 0; for (i = 2; i <= 9; i++) t += $i; print t - $5 - $6, t; exit }' /proc/stat; }
 
 # setting_on RUN NVM WORKLOAD SETTING: snapshot of the cgroup files, then the
 # setting put in place (vschedd started and settled, hand levers written,
 # the hook's window); sets vs_pid, gang_pid, vs_start, conf, vlog, failed
 setting_on() {
         local run=$1 n=$2 wl=$3 set=$4 i t0 t1 d
-        vs_pid="" gang_pid="" vs_start=- w_cpuset=- w_freeze=- w_other=- errs=- journal=- restore=- mism=- vrc=- dy_on=-
+        vs_pid="" gang_pid="" vs_start=- w_cpuset=- w_freeze=- w_other=- errs=- journal=- restore=- mism=- vrc=- dy_on=- vs_cpu=- vs_life=- l1_busy=-
         snapshot $n >/tmp/orig.txt
         vlog=$SHARE/logs/r$run-n$n-$wl-$set.log
         case $set in
@@ -214,6 +224,7 @@ setting_on() {
                 conf=/tmp/vs-$set.conf
                 rm -f /tmp/vs.err
                 t0=$(cut -d' ' -f1 /proc/uptime)
+                vs_t0=$t0
                 # hook-*: the report at the end (directed yields by reason)
                 out_opt=--no-summary
                 case $set in hook-*) out_opt="--report --json" ;; enf-shipped) [ $HOOK_OK = 0 ] || out_opt="--report --json" ;; esac
@@ -264,6 +275,10 @@ setting_off() {
                 w_freeze="gang:$(tr ' ' _ </tmp/gang.out)"
         fi
         if [ -n "$vs_pid" ]; then
+                # what watching cost: vschedd's CPU time (user + system, from
+                # start through the window) and how long it ran
+                vs_cpu=$(vs_cpu_secs $vs_pid)
+                vs_life=$(awk -v a=$vs_t0 -v b="$(cut -d' ' -f1 /proc/uptime)" 'BEGIN { printf "%.2f", b - a }')
                 kill -TERM $vs_pid
                 wait $vs_pid
                 vrc=$?
@@ -361,6 +376,8 @@ measure_linux() {
         id=r$run-n$n-$wl-$set-$nreq
         setting_on $run $n $wl $set
         log "r$run ${n}VM $wl $set: window $TB_SECS s"
+        # L1's CPUs busy over the window (every setting, default included)
+        busy0=$(cpu_ticks)
         # every guest's window starts now (requests back to back)
         for name in $TB_VMS; do tb_linux_send $name $id $TB_SECS "$cmd"; done
         for name in $TB_VMS; do
@@ -372,6 +389,7 @@ measure_linux() {
                         echo "$id $name no answer (guest killed)" >>$SHARE/watchdog.txt
                 fi
         done
+        l1_busy=$(echo "$busy0 $(cpu_ticks)" | awk '{ printf "%.3f", $4 > $2 ? ($3 - $1) / ($4 - $2) : 0 }')
         setting_off $run $n $wl $set
         if [ $failed = 0 ]; then
                 for name in $TB_VMS; do
