@@ -395,6 +395,10 @@ int enforcer_epoch(struct enforcer *e, struct vs_analysis *an, uint64_t now, uin
         return r < 0 ? r : 0;
 }
 
+uint64_t enforcer_next_epoch_usec(const struct enforcer *e) {
+        return vs_policy_next_epoch_ns(e->pol) / 1000;
+}
+
 /* Turn directed yield off in every VM vschedd turned it on for. */
 static void dy_release(struct enforcer *e) {
         unsigned failed = 0, off;

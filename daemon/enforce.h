@@ -42,6 +42,10 @@ void enforcer_free(struct enforcer *e);
  * the event that set it off (0: unknown, no latency recorded).  Returns 0 or
  * -errno (fatal only: ENOMEM). */
 int enforcer_epoch(struct enforcer *e, struct vs_analysis *an, uint64_t now, uint64_t trigger_mono);
+
+/* Microseconds to the next epoch: epoch_ms while the policy holds something,
+ * its idle epoch otherwise (vs_policy_next_epoch_ns()). */
+uint64_t enforcer_next_epoch_usec(const struct enforcer *e);
 /* Yield hints for the spinning vCPUs of enforced VMs (the companion kernel
  * patch, when loaded; never in a dry run), from the model at trace time @now. */
 void enforcer_yield_hints(struct enforcer *e, struct vs_analysis *an, uint64_t now);

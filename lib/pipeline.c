@@ -148,7 +148,7 @@ static int policy_tick(struct vs_pipeline *p, uint64_t ts) {
                 if (r < 0)
                         return r;
                 p->epochs++;
-                p->next_epoch += epoch;
+                p->next_epoch += vs_policy_next_epoch_ns(p->pol);
         }
         return 0;
 }

@@ -32,10 +32,12 @@ struct pvm {
         struct pvcpu *v;
         struct knob_state vmk[_VS_KNOB_MAX];
         uint64_t snap_ipis, snap_notrun, snap_osc, snap_vpre, snap_pvy;
-        unsigned contended;             /* epochs left of the last vCPU-on-vCPU preemption's hold */
-        unsigned yielding;              /* epochs left: the guest directs its own yields */
+        /* holds of decay_half_life_ms, in trace time (not in epochs: an idle
+         * policy runs its epochs further apart, vs_policy_next_epoch_ns()) */
+        uint64_t contended_until;       /* the last vCPU-on-vCPU preemption's hold ends */
+        uint64_t yielding_until;        /* the guest directs its own yields until then */
         bool active;                    /* waiting persists (or held after it) */
-        unsigned quiet;                 /* epochs without the trigger */
+        uint64_t busy_at;               /* the last epoch with the trigger (or traffic while active) */
         bool placed, weighted;
         unsigned placed_n;              /* vCPUs present when placed */
         bool frozen;
@@ -1122,7 +1124,7 @@ static bool calm(const struct vs_config *c, const struct vs_policy_vm_state *st)
 
 static bool cos_fits(const struct vs_policy *p, const struct pvm *m, const struct vs_vm_policy *vp, uint64_t now) {
         return vp->coschedule && !m->no_cpus && m->present > 0 && m->present <= p->n_allowed &&
-               (p->cfg->coschedule_yielding || m->yielding == 0) && m->st.banned_until[VS_LEVER_COSCHEDULE] <= now;
+               (p->cfg->coschedule_yielding || now >= m->yielding_until) && m->st.banned_until[VS_LEVER_COSCHEDULE] <= now;
 }
 
 /* End of an evaluate_ms window: classify every VM from the window's figures,
@@ -1138,7 +1140,7 @@ static void window_close(struct vs_policy *p, uint64_t now, double secs, bool ov
                 struct vs_policy_vm_state *st = &m->st;
                 double vsecs = m->w_start && now > m->w_start ? (double) (now - m->w_start) / 1e9 : secs;
                 double ipi_rate = m->w_ipis / vsecs, spin_rate = m->w_spin / vsecs;
-                bool gate = !c->trigger_vcpu_contention || (oversubscribed && m->contended > 0);
+                bool gate = !c->trigger_vcpu_contention || (oversubscribed && now < m->contended_until);
                 /* waits: enough of its IPIs find the receiver preempted, and
                  * they are many (trigger_ipi_rate) or its vCPUs spent at least
                  * a tenth of the window waiting for not-running receivers
@@ -1358,17 +1360,36 @@ int vs_policy_vm_state(const struct vs_policy *p, const char *vm, struct vs_poli
 
 /* ---------------------------------------------------------------- epoch */
 
+uint64_t vs_policy_next_epoch_ns(const struct vs_policy *p) {
+        const struct vs_config *c = p->cfg;
+        uint64_t ep = c->epoch_ms, idle = VS_POLICY_IDLE_EPOCH_MS;
+
+        if (c->evaluate_ms && idle > c->evaluate_ms)
+                idle = c->evaluate_ms;
+        if (idle < ep)
+                idle = ep;
+        if (p->cos_current[0])
+                return ep * 1000000ull;
+        for (unsigned i = 0; i < p->n_vms; i++) {
+                const struct pvm *m = &p->vms[i];
+                if (m->active || m->frozen || m->placed || m->weighted || m->cos_candidate ||
+                    m->st.lever != VS_LEVER_NONE || m->st.trial != VS_TRIAL_NONE)
+                        return ep * 1000000ull;
+        }
+        return idle * 1000000ull;
+}
+
 int vs_policy_epoch(struct vs_policy *p, const struct vs_analysis *a, uint64_t now, vs_decision_cb cb, void *ud) {
         struct emit e = { cb, ud, 0 };
         double dt = p->last_epoch && now > p->last_epoch ? (double) (now - p->last_epoch) : p->cfg->epoch_ms * 1e6;
         double entities = host_entities(p, a, dt);
-        unsigned hold = p->cfg->epoch_ms ? p->cfg->decay_half_life_ms / p->cfg->epoch_ms : 1;
+        /* the holds: decay_half_life_ms, at least one epoch */
+        uint64_t hold = (uint64_t) (p->cfg->decay_half_life_ms > p->cfg->epoch_ms ? p->cfg->decay_half_life_ms
+                                                                                 : p->cfg->epoch_ms) * 1000000ull;
         const bool classify = p->cfg->classify;
 
         p->last_epoch = now;
         refresh_reserved(p);
-        if (hold < 1)
-                hold = 1;
         if (!p->window_start)
                 p->window_start = now;
         /* oversubscribed: more live vCPU threads than CPUs they may use */
@@ -1421,9 +1442,7 @@ int vs_policy_epoch(struct vs_policy *p, const struct vs_analysis *a, uint64_t n
                 uint64_t d_ipis = ipis - m->snap_ipis, d_notrun = notrun - m->snap_notrun;
                 m->oscillating = osc > m->snap_osc;
                 if (vpre > m->snap_vpre)
-                        m->contended = hold;
-                else if (m->contended > 0)
-                        m->contended--;
+                        m->contended_until = now + hold;
                 /* A guest that makes a directed PV yield (hypercall 11) for every
                  * IPI it sends already hands its CPU to the receiver it waits
                  * for; freezing turns then only add their cost (testbed, 2:1,
@@ -1431,9 +1450,7 @@ int vs_policy_epoch(struct vs_policy *p, const struct vs_analysis *a, uint64_t n
                  * coschedule_yielding. */
                 uint64_t d_pvy = pvy - m->snap_pvy;
                 if (d_pvy > 0 && d_pvy >= d_ipis)
-                        m->yielding = hold;
-                else if (m->yielding > 0)
-                        m->yielding--;
+                        m->yielding_until = now + hold;
                 m->snap_pvy = pvy;
                 m->snap_ipis = ipis;
                 m->snap_notrun = notrun;
@@ -1451,16 +1468,17 @@ int vs_policy_epoch(struct vs_policy *p, const struct vs_analysis *a, uint64_t n
                  * (trigger_vcpu_contention). */
                 bool trig = d_ipis > 0 && rate >= p->cfg->trigger_ipi_rate &&
                             (double) d_notrun >= p->cfg->trigger_preempted_share * (double) d_ipis &&
-                            (!p->cfg->trigger_vcpu_contention || (oversubscribed && m->contended > 0));
+                            (!p->cfg->trigger_vcpu_contention || (oversubscribed && now < m->contended_until));
                 /* An engaged VM stays engaged while it keeps exchanging IPIs (or is
                  * frozen by us): the levers remove the very symptom (preempted
                  * receivers) that triggered them, so that alone must not release
-                 * them.  Released after `hold` epochs without traffic. */
+                 * them.  Released `hold` after the last epoch with traffic. */
                 bool traffic = rate >= p->cfg->trigger_ipi_rate || m->frozen;
                 /* ... but not once the host stops being oversubscribed (a VM left) */
                 bool still_contended = !p->cfg->trigger_vcpu_contention || oversubscribed;
-                m->quiet = trig || (m->active && traffic && still_contended) ? 0 : m->quiet + 1;
-                m->active = trig || (m->active && m->quiet < hold);
+                if (trig || (m->active && traffic && still_contended))
+                        m->busy_at = now;
+                m->active = trig || (m->active && now - m->busy_at < hold);
         }
 
         /* 2: the classifier's window */
@@ -1523,7 +1541,7 @@ int vs_policy_epoch(struct vs_policy *p, const struct vs_analysis *a, uint64_t n
                                 unplace_why = m->release_reason;
                 } else {
                         want_place = vp.placement && m->active;
-                        want_cos = vp.coschedule && m->active && (p->cfg->coschedule_yielding || m->yielding == 0);
+                        want_cos = vp.coschedule && m->active && (p->cfg->coschedule_yielding || now >= m->yielding_until);
                 }
                 if (want_place)
                         place(p, m, vm, &vp, now, &e);

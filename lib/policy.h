@@ -141,6 +141,21 @@ void vs_policy_enforce_observed(struct vs_policy *p, bool on);
  * report each change through @cb.  Returns the number of decisions or -ENOMEM. */
 int vs_policy_epoch(struct vs_policy *p, const struct vs_analysis *a, uint64_t now, vs_decision_cb cb, void *userdata);
 
+/* An idle policy's epochs (VS_POLICY_IDLE_EPOCH_MS apart, never closer than
+ * epoch_ms, never further than evaluate_ms).  Idle: no VM holds a lever, is
+ * on trial, frozen, placed, weighted or active, no co-scheduling rotation
+ * runs.  Such a policy can only engage something, and a lever 80 ms later
+ * costs nothing next to the evaluate_ms window that decides it; an idle
+ * daemon then wakes 10 times a second instead of 50 (each wakeup costs more
+ * than the events it reads, bench/README.md).  The holds are in trace time,
+ * so the decisions do not depend on the cadence beyond that delay. */
+#define VS_POLICY_IDLE_EPOCH_MS 100u
+
+/* The trace time from an epoch to the next: epoch_ms while the policy holds
+ * anything, the idle epoch otherwise.  Replay (pipeline.c) and the live
+ * daemon's timer both follow it. */
+uint64_t vs_policy_next_epoch_ns(const struct vs_policy *p);
+
 /* Return everything to baseline (stop, reload, mode change): decisions for
  * every value that differs.  Returns the number of decisions. */
 int vs_policy_release(struct vs_policy *p, uint64_t now, vs_decision_cb cb, void *userdata);

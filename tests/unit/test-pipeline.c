@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "pipeline.h"
+#include "policy.h"
 
 #define MS 1000000ull
 
@@ -69,6 +70,7 @@ static void test_models_as_asked(void **state) {
 static void test_epochs_and_gap_rule(void **state) {
         struct vs_pipeline_options o = { .cfg = &cfg, .policy = true };
         struct vs_pipeline *p = NULL;
+        const uint64_t idle = VS_POLICY_IDLE_EPOCH_MS * MS;     /* no VM: the policy holds nothing */
 
         assert_int_equal(vs_pipeline_new(&o, &p), 0);
         feed(p, 100 * MS);              /* starts the clock: next epoch at 110 */
@@ -76,17 +78,22 @@ static void test_epochs_and_gap_rule(void **state) {
         assert_int_equal(vs_pipeline_epochs(p), 0);
         feed(p, 105 * MS);
         assert_int_equal(vs_pipeline_epochs(p), 0);
-        feed(p, 110 * MS);              /* boundary reached: one */
+        feed(p, 110 * MS);              /* boundary reached: one; then idle epochs */
         assert_int_equal(vs_pipeline_epochs(p), 1);
-        feed(p, 145 * MS);              /* 120, 130, 140 */
+        feed(p, 110 * MS + idle - 1);
+        assert_int_equal(vs_pipeline_epochs(p), 1);
+        feed(p, 110 * MS + 3 * idle + 5 * MS);  /* 1, 2 and 3 idle epochs later */
         assert_int_equal(vs_pipeline_epochs(p), 4);
-        feed(p, 150 * MS + 100 * 10 * MS);      /* exactly 100 epochs late: 150 .. 1150 all run */
-        assert_int_equal(vs_pipeline_epochs(p), 4 + 101);
+        /* exactly 100 epoch_ms late (the gap rule's limit): every idle epoch up to it runs */
+        uint64_t next = 110 * MS + 4 * idle;
+        feed(p, next + 100 * 10 * MS);
+        assert_int_equal(vs_pipeline_epochs(p), 4 + 1 + 100 * 10 * MS / idle);
+        unsigned n = (unsigned) vs_pipeline_epochs(p);
         feed(p, 60000 * MS);            /* a minute's gap: one epoch at its end */
-        assert_int_equal(vs_pipeline_epochs(p), 106);
-        feed(p, 60010 * MS);            /* and on from there */
-        assert_int_equal(vs_pipeline_epochs(p), 107);
-        assert_int_equal(vs_pipeline_release(p, 60010 * MS), 0);
+        assert_int_equal(vs_pipeline_epochs(p), n + 1);
+        feed(p, 60000 * MS + idle);     /* and on from there */
+        assert_int_equal(vs_pipeline_epochs(p), n + 2);
+        assert_int_equal(vs_pipeline_release(p, 60000 * MS + idle), 0);
         vs_pipeline_free(p);
 }
 

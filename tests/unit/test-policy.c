@@ -404,6 +404,41 @@ static void test_placement_apart(void **state) {
         world_done();
 }
 
+/* The epoch cadence: an idle policy (nothing held) runs its epochs
+ * VS_POLICY_IDLE_EPOCH_MS apart, one that holds a lever every epoch_ms, and
+ * it is idle again once the lever is released; an epoch_ms above the idle
+ * epoch wins. */
+static void test_idle_cadence(void **state) {
+        world_init(2, false, true, false);
+        W.cfg.epoch_ms = 20;
+        add_vm("b", 2000, 4);
+        for (int k = 0; k < 4; k++)
+                sw(1 + k, 1, 0, 0, 2000 + k);
+        epoch(1 * MS);
+        assert_int_equal(vs_policy_next_epoch_ns(W.pol), VS_POLICY_IDLE_EPOCH_MS * MS);
+        sw(MS, 0, 2001, 0x100, 2000);  /* stacked on CPU 0: vCPU contention */
+        sw(MS, 0, 2003, 0x100, 2002);
+        for (int i = 0; i < 20; i++) {
+                ipi(2 * MS + i * 1000, 2000, 1);
+                ipi(2 * MS + i * 1000 + 10, 2002, 3);
+        }
+        assert_true(epoch(21 * MS) > 0);        /* placed */
+        assert_int_equal(vs_policy_next_epoch_ns(W.pol), 20 * MS);
+        /* no traffic any more: released after the hold, idle again */
+        uint64_t t = 21 * MS;
+        for (int i = 0; i < 100 && vs_policy_value(W.pol, "b", 0, VS_KNOB_CPUSET) &&
+                                  strcmp(vs_policy_value(W.pol, "b", 0, VS_KNOB_CPUSET), "0-1") != 0; i++) {
+                t += vs_policy_next_epoch_ns(W.pol);
+                epoch(t);
+        }
+        assert_string_equal(vs_policy_value(W.pol, "b", 0, VS_KNOB_CPUSET), "0-1");
+        assert_true(t - 21 * MS >= W.cfg.decay_half_life_ms * MS);     /* the hold, in time */
+        assert_int_equal(vs_policy_next_epoch_ns(W.pol), VS_POLICY_IDLE_EPOCH_MS * MS);
+        W.cfg.epoch_ms = 250;
+        assert_int_equal(vs_policy_next_epoch_ns(W.pol), 250 * MS);
+        world_done();
+}
+
 /* Two VMs at 2:1 engage placement; when one VM's vCPU threads exit, the host
  * is no longer oversubscribed and the other VM's placement is released after
  * the hold, although its traffic goes on. */
@@ -1757,6 +1792,7 @@ static void test_priority_placement(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_weights_receiver_first),
+                cmocka_unit_test(test_idle_cadence),
                 cmocka_unit_test(test_caps_by_contention),
                 cmocka_unit_test(test_oscillation_halves),
                 cmocka_unit_test(test_rate_limit_and_decay),

@@ -389,7 +389,7 @@ measure_linux() {
                         echo "$id $name no answer (guest killed)" >>$SHARE/watchdog.txt
                 fi
         done
-        l1_busy=$(echo "$busy0 $(cpu_ticks)" | awk '{ printf "%.3f", $4 > $2 ? ($3 - $1) / ($4 - $2) : 0 }')
+        l1_busy=$(echo "$busy0 $(cpu_ticks)" | awk '{ printf "%.3f", ($4 > $2 ? ($3 - $1) / ($4 - $2) : 0) }')
         setting_off $run $n $wl $set
         if [ $failed = 0 ]; then
                 for name in $TB_VMS; do
