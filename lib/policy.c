@@ -1370,6 +1370,11 @@ uint64_t vs_policy_next_epoch_ns(const struct vs_policy *p) {
                 idle = ep;
         if (p->cos_current[0])
                 return ep * 1000000ull;
+        /* no VM at all: nothing to decide until one appears (the /proc
+         * rescan and libvirt find it; its first epoch comes within
+         * evaluate_ms, as a window's verdict would) */
+        if (p->n_vms == 0 && c->evaluate_ms > idle)
+                return (uint64_t) c->evaluate_ms * 1000000ull;
         for (unsigned i = 0; i < p->n_vms; i++) {
                 const struct pvm *m = &p->vms[i];
                 if (m->active || m->frozen || m->placed || m->weighted || m->cos_candidate ||

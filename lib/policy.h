@@ -142,7 +142,8 @@ void vs_policy_enforce_observed(struct vs_policy *p, bool on);
 int vs_policy_epoch(struct vs_policy *p, const struct vs_analysis *a, uint64_t now, vs_decision_cb cb, void *userdata);
 
 /* An idle policy's epochs (VS_POLICY_IDLE_EPOCH_MS apart, never closer than
- * epoch_ms, never further than evaluate_ms).  Idle: no VM holds a lever, is
+ * epoch_ms, never further than evaluate_ms; evaluate_ms apart while the
+ * policy knows no VM at all).  Idle: no VM holds a lever, is
  * on trial, frozen, placed, weighted or active, no co-scheduling rotation
  * runs.  Such a policy can only engage something, and a lever 80 ms later
  * costs nothing next to the evaluate_ms window that decides it; an idle

@@ -25,6 +25,7 @@ static struct vs_config cfg;
 static int setup(void **state) {
         assert_int_equal(vs_config_init(&cfg), 0);
         cfg.epoch_ms = 10;
+        cfg.evaluate_ms = VS_POLICY_IDLE_EPOCH_MS;     /* no VM: the idle cadence */
         return 0;
 }
 
@@ -70,7 +71,9 @@ static void test_models_as_asked(void **state) {
 static void test_epochs_and_gap_rule(void **state) {
         struct vs_pipeline_options o = { .cfg = &cfg, .policy = true };
         struct vs_pipeline *p = NULL;
-        const uint64_t idle = VS_POLICY_IDLE_EPOCH_MS * MS;     /* no VM: the policy holds nothing */
+        /* no VM in these events: the policy knows none, its epochs come
+         * evaluate_ms apart, the idle epoch here (setup) */
+        const uint64_t idle = VS_POLICY_IDLE_EPOCH_MS * MS;
 
         assert_int_equal(vs_pipeline_new(&o, &p), 0);
         feed(p, 100 * MS);              /* starts the clock: next epoch at 110 */

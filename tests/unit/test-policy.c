@@ -404,13 +404,16 @@ static void test_placement_apart(void **state) {
         world_done();
 }
 
-/* The epoch cadence: an idle policy (nothing held) runs its epochs
- * VS_POLICY_IDLE_EPOCH_MS apart, one that holds a lever every epoch_ms, and
+/* The epoch cadence: a policy that knows no VM runs its epochs evaluate_ms
+ * apart, an idle one (nothing held) VS_POLICY_IDLE_EPOCH_MS apart, one that
+ * holds a lever every epoch_ms, and
  * it is idle again once the lever is released; an epoch_ms above the idle
  * epoch wins. */
 static void test_idle_cadence(void **state) {
         world_init(2, false, true, false);
         W.cfg.epoch_ms = 20;
+        /* no VM known yet: evaluate_ms apart */
+        assert_int_equal(vs_policy_next_epoch_ns(W.pol), (uint64_t) W.cfg.evaluate_ms * MS);
         add_vm("b", 2000, 4);
         for (int k = 0; k < 4; k++)
                 sw(1 + k, 1, 0, 0, 2000 + k);
