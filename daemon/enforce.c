@@ -432,8 +432,8 @@ int enforcer_release(struct enforcer *e, uint64_t now) {
 
 /* Companion kernel patch (kernel/): point each spinning vCPU of an enforced
  * VM at its strongest waiting edge through the VM's hint file (or the first
- * version's debugfs file).  Hints expire in the kernel (TTL: two epochs), so
- * they are not journalled. */
+ * version's debugfs file).  Hints expire in the kernel (TTL: two epochs at
+ * the policy's cadence), so they are not journalled. */
 struct hint_ctx {
         struct enforcer *e;
         uint64_t now_usec;
@@ -589,7 +589,9 @@ void enforcer_yield_hints(struct enforcer *e, struct vs_analysis *an, uint64_t n
         }
         (void) vs_kvm_hints_gc(e->hints);
         c.now_usec = mono;
-        c.ttl_us = 2 * e->cfg->epoch_ms * 1000u;
+        /* two epochs at the policy's current cadence (100 ms apart when idle) */
+        uint64_t ttl = 2 * enforcer_next_epoch_usec(e);
+        c.ttl_us = ttl > UINT32_MAX ? UINT32_MAX : (uint32_t) ttl;
         if (c.ttl_us > VS_KVM_HOOK_HINT_MAX_TTL_US)
                 c.ttl_us = VS_KVM_HOOK_HINT_MAX_TTL_US;
         (void) vs_yield_hints(an, now, 1.0, write_hint, &c);
