@@ -399,6 +399,10 @@ uint64_t enforcer_next_epoch_usec(const struct enforcer *e) {
         return vs_policy_next_epoch_ns(e->pol) / 1000;
 }
 
+const char *enforcer_policy_holds(const struct enforcer *e, char *buf, size_t len) {
+        return vs_policy_holds(e->pol, buf, len);
+}
+
 /* Turn directed yield off in every VM vschedd turned it on for. */
 static void dy_release(struct enforcer *e) {
         unsigned failed = 0, off;

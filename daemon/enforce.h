@@ -46,6 +46,9 @@ int enforcer_epoch(struct enforcer *e, struct vs_analysis *an, uint64_t now, uin
 /* Microseconds to the next epoch: epoch_ms while the policy holds something,
  * its idle epoch otherwise (vs_policy_next_epoch_ns()). */
 uint64_t enforcer_next_epoch_usec(const struct enforcer *e);
+
+/* Why the policy runs at epoch_ms (vs_policy_holds()), or NULL. */
+const char *enforcer_policy_holds(const struct enforcer *e, char *buf, size_t len);
 /* Yield hints for the spinning vCPUs of enforced VMs (the companion kernel
  * patch, when loaded; never in a dry run), from the model at trace time @now. */
 void enforcer_yield_hints(struct enforcer *e, struct vs_analysis *an, uint64_t now);

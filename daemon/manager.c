@@ -275,6 +275,13 @@ static int on_epoch(sd_event_source *s, uint64_t usec, void *userdata) {
         /* epoch_ms while the policy holds something, its idle epoch otherwise
          * (then with a loose accuracy, so the kernel can batch the wakeup) */
         uint64_t next = m->enf ? enforcer_next_epoch_usec(m->enf) : (uint64_t) m->cfg.epoch_ms * 1000;
+        if (next != m->epoch_usec) {
+                char why[192];
+                const char *holds = m->enf ? enforcer_policy_holds(m->enf, why, sizeof(why)) : NULL;
+                log_debug("policy epochs every %" PRIu64 " ms (%s%s)", next / 1000,
+                          holds ? "it holds " : "idle: it holds nothing", holds ? holds : "");
+                m->epoch_usec = next;
+        }
         (void) sd_event_source_set_time_accuracy(s, next > (uint64_t) m->cfg.epoch_ms * 1000 ? next / 10 : 500);
         /* the buffers were just drained and the next epoch drains them again:
          * the tick only fires when an epoch is a whole TICK_USEC late */

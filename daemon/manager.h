@@ -59,6 +59,7 @@ struct manager {
         struct control *ctl;
         struct metrics_server *http;    /* [metrics] listen */
         uint64_t started_usec;
+        uint64_t epoch_usec;            /* the policy epoch's current interval (logged when it changes) */
         uint64_t loop_wakeups;          /* epoch timer firings */
         uint64_t loop_late_usec;        /* sum of how late they fired */
         uint64_t loop_late_max[2];      /* worst lateness: this window, the previous one */

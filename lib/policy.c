@@ -1360,27 +1360,42 @@ int vs_policy_vm_state(const struct vs_policy *p, const char *vm, struct vs_poli
 
 /* ---------------------------------------------------------------- epoch */
 
+const char *vs_policy_holds(const struct vs_policy *p, char *buf, size_t len) {
+        if (p->cos_current[0]) {
+                snprintf(buf, len, "a co-scheduling rotation (%s's turn)", p->cos_current);
+                return buf;
+        }
+        for (unsigned i = 0; i < p->n_vms; i++) {
+                const struct pvm *m = &p->vms[i];
+                const char *what = m->frozen ? "frozen" : m->placed ? "placed" : m->weighted ? "weighted" :
+                                   m->cos_candidate ? "a co-scheduling candidate" :
+                                   m->st.trial != VS_TRIAL_NONE ? "a lever on trial or kept" :
+                                   m->st.lever != VS_LEVER_NONE ? "a lever" :
+                                   m->active ? "waiting (its levers held)" : NULL;
+                if (what) {
+                        snprintf(buf, len, "%s: %s", m->name, what);
+                        return buf;
+                }
+        }
+        return NULL;
+}
+
 uint64_t vs_policy_next_epoch_ns(const struct vs_policy *p) {
         const struct vs_config *c = p->cfg;
         uint64_t ep = c->epoch_ms, idle = VS_POLICY_IDLE_EPOCH_MS;
+        char why[VS_VM_NAME_MAX + 64];
 
         if (c->evaluate_ms && idle > c->evaluate_ms)
                 idle = c->evaluate_ms;
         if (idle < ep)
                 idle = ep;
-        if (p->cos_current[0])
+        if (vs_policy_holds(p, why, sizeof(why)))
                 return ep * 1000000ull;
         /* no VM at all: nothing to decide until one appears (the /proc
          * rescan and libvirt find it; its first epoch comes within
          * evaluate_ms, as a window's verdict would) */
         if (p->n_vms == 0 && c->evaluate_ms > idle)
                 return (uint64_t) c->evaluate_ms * 1000000ull;
-        for (unsigned i = 0; i < p->n_vms; i++) {
-                const struct pvm *m = &p->vms[i];
-                if (m->active || m->frozen || m->placed || m->weighted || m->cos_candidate ||
-                    m->st.lever != VS_LEVER_NONE || m->st.trial != VS_TRIAL_NONE)
-                        return ep * 1000000ull;
-        }
         return idle * 1000000ull;
 }
 
@@ -1526,6 +1541,9 @@ int vs_policy_epoch(struct vs_policy *p, const struct vs_analysis *a, uint64_t n
                         release_vm(p, m, now, "mode is not enforce", &e);
                         m->st.lever = VS_LEVER_NONE;
                         m->st.trial = VS_TRIAL_NONE;
+                        /* nothing will act on its waiting (classify = no):
+                         * it must not keep the policy at epoch_ms either */
+                        m->active = false;
                         continue;
                 }
                 /* cpu.idle only as the operator asks */

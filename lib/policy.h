@@ -157,6 +157,10 @@ int vs_policy_epoch(struct vs_policy *p, const struct vs_analysis *a, uint64_t n
  * daemon's timer both follow it. */
 uint64_t vs_policy_next_epoch_ns(const struct vs_policy *p);
 
+/* What keeps the policy at epoch_ms, in words ("vm1: placed"), written to
+ * @buf; NULL when it holds nothing (the idle cadence). */
+const char *vs_policy_holds(const struct vs_policy *p, char *buf, size_t len);
+
 /* Return everything to baseline (stop, reload, mode change): decisions for
  * every value that differs.  Returns the number of decisions. */
 int vs_policy_release(struct vs_policy *p, uint64_t now, vs_decision_cb cb, void *userdata);

@@ -660,7 +660,7 @@ static void test_coschedule_not_for_yielding_guests(void **state) {
  * preempted by another while its siblings IPI it: oversubscribed, vCPU
  * contention) in @mode with every lever on: the number of decisions over two
  * epochs, and whether any knob holds a value. */
-static unsigned contended_input(enum vs_mode mode, bool *any_value) {
+static unsigned contended_input(enum vs_mode mode, bool *any_value, uint64_t *next_epoch) {
         unsigned total = 0;
 
         world_init(2, true, true, true);
@@ -679,19 +679,24 @@ static unsigned contended_input(enum vs_mode mode, bool *any_value) {
                 for (enum vs_knob kn = 0; kn < _VS_KNOB_MAX; kn++)
                         if (vs_policy_value(W.pol, "a", k, kn))
                                 *any_value = true;
+        *next_epoch = vs_policy_next_epoch_ns(W.pol);
         world_done();
         return total;
 }
 
 static void test_observe_mode_writes_nothing(void **state) {
         bool any;
+        uint64_t next;
 
-        /* the control: this input makes enforce write */
-        assert_true(contended_input(VS_MODE_ENFORCE, &any) > 0);
+        /* the control: this input makes enforce write (and hold: epoch_ms) */
+        assert_true(contended_input(VS_MODE_ENFORCE, &any, &next) > 0);
         assert_true(any);
-        /* the same input observed: no decision, no value */
-        assert_int_equal(contended_input(VS_MODE_OBSERVE, &any), 0);
+        assert_int_equal(next, 20 * MS);
+        /* the same input observed: no decision, no value, and nothing that
+         * keeps the policy at epoch_ms (the idle cadence) */
+        assert_int_equal(contended_input(VS_MODE_OBSERVE, &any, &next), 0);
         assert_false(any);
+        assert_int_equal(next, VS_POLICY_IDLE_EPOCH_MS * MS);
 }
 
 /* A VM that exits in the middle of co-scheduling turns (it holds the turn):

@@ -3,7 +3,8 @@
 # of 2-vCPU VMs on the 2 L1 CPUs), workload (TB_WORKLOADS) and setting
 # (TB_SETTINGS, order rotated every run so that drift spreads evenly):
 #   default      no vschedd, default scheduling
-#   observe      vschedd --live, [daemon] mode = observe (writes nothing)
+#   observe      vschedd --live, the shipped configuration with [daemon]
+#                mode = observe (writes nothing)
 #   enf-place    vschedd enforce, placement only (classify = no)
 #   enf-cosched  vschedd enforce, placement + co-scheduling (classify = no)
 #   enf-shipped  vschedd enforce with the shipped configuration: only
@@ -79,7 +80,10 @@ vs_conf() {
                 case $1 in observe) echo "mode = observe" ;; *) echo "mode = enforce" ;; esac
                 echo "state_dir = $VS_STATE"
                 case $1 in
-                enf-shipped|hook-off|hook-on) ;;        # the shipped file: nothing else (the hook below)
+                # the shipped file: nothing else (the hook below); observe is
+                # the shipped file in observe mode (before 2026-12-07 17:50 UTC
+                # it was the classify = no trigger policy below, in observe mode)
+                observe|enf-shipped|hook-off|hook-on) ;;
                 enf-shipped-t40) printf '[policy]\nturn_ms = 40\n' ;;
                 enf-shipped-nopin) printf '[policy]\nplacement = no\n' ;;
                 enf-weights) printf '[policy]\nweights = yes\n' ;;
