@@ -1360,11 +1360,12 @@ int vs_policy_vm_state(const struct vs_policy *p, const char *vm, struct vs_poli
 
 /* ---------------------------------------------------------------- epoch */
 
-const char *vs_policy_holds(const struct vs_policy *p, char *buf, size_t len) {
-        if (p->cos_current[0]) {
-                snprintf(buf, len, "a co-scheduling rotation (%s's turn)", p->cos_current);
-                return buf;
-        }
+/* What keeps the policy at epoch_ms: NULL when nothing, else a static
+ * description, and in *@ret_vm the VM that holds it (NULL for a rotation). */
+static const char *holding(const struct vs_policy *p, const struct pvm **ret_vm) {
+        *ret_vm = NULL;
+        if (p->cos_current[0])
+                return "a co-scheduling rotation";
         for (unsigned i = 0; i < p->n_vms; i++) {
                 const struct pvm *m = &p->vms[i];
                 const char *what = m->frozen ? "frozen" : m->placed ? "placed" : m->weighted ? "weighted" :
@@ -1373,23 +1374,37 @@ const char *vs_policy_holds(const struct vs_policy *p, char *buf, size_t len) {
                                    m->st.lever != VS_LEVER_NONE ? "a lever" :
                                    m->active ? "waiting (its levers held)" : NULL;
                 if (what) {
-                        snprintf(buf, len, "%s: %s", m->name, what);
-                        return buf;
+                        *ret_vm = m;
+                        return what;
                 }
         }
         return NULL;
 }
 
+const char *vs_policy_holds(const struct vs_policy *p, char *buf, size_t len) {
+        const struct pvm *m;
+        const char *what = holding(p, &m);
+
+        if (!what)
+                return NULL;
+        if (m)
+                snprintf(buf, len, "%s: %s", m->name, what);
+        else
+                snprintf(buf, len, "%s (%s's turn)", what, p->cos_current);
+        return buf;
+}
+
 uint64_t vs_policy_next_epoch_ns(const struct vs_policy *p) {
         const struct vs_config *c = p->cfg;
         uint64_t ep = c->epoch_ms, idle = VS_POLICY_IDLE_EPOCH_MS;
-        char why[VS_VM_NAME_MAX + 64];
+        const struct pvm *m;
 
         if (c->evaluate_ms && idle > c->evaluate_ms)
                 idle = c->evaluate_ms;
         if (idle < ep)
                 idle = ep;
-        if (vs_policy_holds(p, why, sizeof(why)))
+        /* (the test only: no description is formatted on every epoch) */
+        if (holding(p, &m))
                 return ep * 1000000ull;
         /* no VM at all: nothing to decide until one appears (the /proc
          * rescan and libvirt find it; its first epoch comes within

@@ -427,6 +427,8 @@ static void test_idle_cadence(void **state) {
         }
         assert_true(epoch(21 * MS) > 0);        /* placed */
         assert_int_equal(vs_policy_next_epoch_ns(W.pol), 20 * MS);
+        char why[192];
+        assert_string_equal(vs_policy_holds(W.pol, why, sizeof(why)), "b: placed");
         /* no traffic any more: released after the hold, idle again */
         uint64_t t = 21 * MS;
         for (int i = 0; i < 100 && vs_policy_value(W.pol, "b", 0, VS_KNOB_CPUSET) &&
@@ -437,6 +439,7 @@ static void test_idle_cadence(void **state) {
         assert_string_equal(vs_policy_value(W.pol, "b", 0, VS_KNOB_CPUSET), "0-1");
         assert_true(t - 21 * MS >= W.cfg.decay_half_life_ms * MS);     /* the hold, in time */
         assert_int_equal(vs_policy_next_epoch_ns(W.pol), VS_POLICY_IDLE_EPOCH_MS * MS);
+        assert_null(vs_policy_holds(W.pol, why, sizeof(why)));
         W.cfg.epoch_ms = 250;
         assert_int_equal(vs_policy_next_epoch_ns(W.pol), 250 * MS);
         world_done();
